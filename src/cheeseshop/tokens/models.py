@@ -1,0 +1,36 @@
+import os
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def _new_root_key() -> bytes:
+    return os.urandom(32)
+
+
+class APIToken(models.Model):
+    """An API token's server side: its macaroon root key and the caveats the server applies.
+
+    The id is the macaroon's identifier. Revoking keeps the row, so that files and audit events
+    can still say which token acted.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    description = models.CharField(_("description"), max_length=100)
+    key = models.BinaryField(default=_new_root_key, editable=False)
+    # Caveats the server issued, in PyPI's JSON format, re-applied at every verification.
+    caveats = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.id})"

@@ -1,0 +1,17 @@
+"""Settings for the test suite: cheeseshop's own, on a throwaway data directory.
+
+The suite runs on SQLite by default and on PostgreSQL when CHEESESHOP_TEST_DATABASE_URL is set.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("CHEESESHOP_DATA_DIR", tempfile.mkdtemp(prefix="cheeseshop-test-"))
+if os.environ.get("CHEESESHOP_TEST_DATABASE_URL"):
+    os.environ["CHEESESHOP_DATABASE_URL"] = os.environ["CHEESESHOP_TEST_DATABASE_URL"]
+os.environ.setdefault("CHEESESHOP_TASKS_BACKEND", "immediate")
+
+from cheeseshop.settings import *  # noqa: E402, F403
+
+# Hashing cost is not what these tests are about.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
