@@ -11,7 +11,7 @@ if os.environ.get("CHEESESHOP_TEST_DATABASE_URL"):
     os.environ["CHEESESHOP_DATABASE_URL"] = os.environ["CHEESESHOP_TEST_DATABASE_URL"]
 os.environ.setdefault("CHEESESHOP_TASKS_BACKEND", "immediate")
 
-from cheeseshop.settings import *  # noqa: E402, F403
+from cheeseshop.settings import *  # noqa: F403
 
 # Hashing cost is not what these tests are about.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -148,7 +148,9 @@ class RoleName(models.TextChoices):
 
 
 class Role(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles"
+    )
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="roles")
     role_name = models.CharField(max_length=16, choices=RoleName.choices)
     created = models.DateTimeField(auto_now_add=True)
@@ -169,7 +171,11 @@ class ProhibitedProjectName(models.Model):
     comment = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     prohibited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     def __str__(self) -> str:

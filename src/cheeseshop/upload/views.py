@@ -1,5 +1,246 @@
-from django.http import HttpResponse
+"""``POST /legacy/``: the upload API that twine and ``uv publish`` speak.
+
+The view only sequences the steps; each lives where it belongs: authentication in
+``cheeseshop.tokens``, form parsing in ``forms``, streaming and hashing in ``receiving``, the
+rules in ``cheeseshop.packaging`` (filenames, archives, metadata, names), and persistence with
+its audit events in ``cheeseshop.packaging.services``.
+"""
+
+import hashlib
+import hmac
+import logging
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from cheeseshop.accounts.services import (
+    has_two_factor,
+    has_verified_primary_email,
+    two_factor_enforced,
+)
+from cheeseshop.packaging import filenames, metadata, services
+from cheeseshop.packaging.archives import inspect_distribution
+from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.models import PackageType
+from cheeseshop.packaging.names import normalize_name
+from cheeseshop.tokens.services import (
+    AuthenticatedToken,
+    TokenError,
+    authenticate_token,
+    check_upload_permission,
+    record_token_use,
+    token_credential,
+    token_from_authorization,
+)
+from cheeseshop.upload.forms import UploadForm, parse_upload_form
+from cheeseshop.upload.receiving import HashingUploadHandler, ReceivedFile, UploadParser
+
+logger = logging.getLogger(__name__)
 
 
-def legacy_upload(request):
-    return HttpResponse(status=501)
+def _response(message: str, status: int) -> HttpResponse:
+    """The legacy protocol's error: the message in the reason phrase (which twine prints),
+    and in the body. Reason phrases are ISO-8859-1 and one line."""
+    reason = " ".join(message.split()).encode("latin-1", "replace").decode("latin-1")
+    return HttpResponse(
+        message + "\n", status=status, reason=reason, content_type="text/plain; charset=utf-8"
+    )
+
+
+def legacy_redirect(request: HttpRequest) -> HttpResponse:
+    response = _response(
+        _(
+            "An upload was attempted to /legacy but the expected upload URL is /legacy/ "
+            "(with a trailing slash)"
+        ),
+        308,
+    )
+    response["Location"] = request.build_absolute_uri("/legacy/")
+    return response
+
+
+@csrf_exempt
+def legacy_upload(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        response = _response(
+            _("This is the upload endpoint: POST distributions to it with twine or uv publish."),
+            405,
+        )
+        response["Allow"] = "POST"
+        return response
+    try:
+        return _upload(request)
+    except UploadRejected as exc:
+        return _response(exc.message, exc.status)
+
+
+def _authenticate(request: HttpRequest) -> AuthenticatedToken:
+    try:
+        raw = token_from_authorization(request.headers.get("Authorization"))
+        if not raw:
+            raise UploadRejected(
+                _("Invalid or non-existent authentication information."), status=403
+            )
+        return authenticate_token(raw)
+    except TokenError as exc:
+        raise UploadRejected(exc.message, status=403) from None
+
+
+def _read_form(request: HttpRequest) -> tuple[HashingUploadHandler, UploadForm, dict]:
+    if request.content_type != "multipart/form-data":
+        raise UploadRejected(_("The request is not valid multipart/form-data."))
+    handler = HashingUploadHandler(request, max_size=services.max_upload_size())
+    try:
+        parser = UploadParser(request.META, request, [handler], request.encoding)
+        handler.parser = parser
+        data, files = parser.parse()
+    except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation):
+        raise UploadRejected(_("The request is not valid multipart/form-data.")) from None
+
+    action = data.get(":action", "")
+    if action in {"submit", "submit_pkg_info"}:
+        raise UploadRejected(
+            _(
+                "Project pre-registration is no longer required or supported, upload your "
+                "files instead."
+            ),
+            status=410,
+        )
+    if action == "doc_upload":
+        raise UploadRejected(
+            _("Uploading documentation is no longer supported; host it elsewhere."), status=410
+        )
+    if action != "file_upload":
+        raise UploadRejected(_("Unknown or missing :action '%(action)s'.") % {"action": action})
+    for field in handler.unexpected_file_fields:
+        raise UploadRejected(_("%(field)s: Should not be a tuple.") % {"field": field})
+    return handler, parse_upload_form(data), files
+
+
+def _ensure_user_may_upload(user) -> None:
+    if not has_verified_primary_email(user):
+        raise UploadRejected(
+            _(
+                "User '%(user)s', associated with the API token used, does not have a verified "
+                "primary email address. Verify it in your account settings and try again."
+            )
+            % {"user": user.username},
+            status=403,
+        )
+    if two_factor_enforced() and not has_two_factor(user):
+        raise UploadRejected(
+            _(
+                "User '%(user)s', associated with the API token used, does not have two-factor "
+                "authentication enabled. Enable it in your account settings and try again."
+            )
+            % {"user": user.username},
+            status=403,
+        )
+
+
+def _check_permission(auth: AuthenticatedToken, form: UploadForm):
+    """Refuse early, before the file is inspected, what the credential may not do."""
+    project = services.find_project(form.name)
+    try:
+        check_upload_permission(auth, project)
+    except TokenError as exc:
+        raise UploadRejected(exc.message, status=403) from None
+    if project is not None:
+        services.ensure_can_upload(auth.user, project)
+    _ensure_user_may_upload(auth.user)
+    return project
+
+
+def _received_file(files, handler: HashingUploadHandler, project) -> ReceivedFile:
+    if handler.too_large:
+        limit = (
+            services.max_upload_size()
+            if project is None
+            else max(services.max_upload_size(), project.upload_limit or 0)
+        )
+        raise UploadRejected(
+            _("File too large. Limit for project '%(project)s' is %(limit)d MB.")
+            % {"project": project.name if project else "", "limit": limit // (1024 * 1024)}
+        )
+    content = files.get("content")
+    if content is None:
+        raise UploadRejected(_("Upload payload does not have a file."))
+    return content
+
+
+def _check_digests(form: UploadForm, content: ReceivedFile) -> None:
+    supplied = [
+        (form.md5_digest, content.digests.md5),
+        (form.sha256_digest, content.digests.sha256),
+        (form.blake2_256_digest, content.digests.blake2_256),
+    ]
+    for given, computed in supplied:
+        if given and not hmac.compare_digest(given, computed):
+            raise UploadRejected(
+                _("The digest supplied does not match a digest calculated from the uploaded file.")
+            )
+
+
+def _upload(request: HttpRequest) -> HttpResponse:
+    auth = _authenticate(request)
+    handler, form, files = _read_form(request)
+    project = _check_permission(auth, form)
+    content = _received_file(files, handler, project)
+
+    filename = content.raw_name
+    filenames.validate_filename_characters(filename)
+    filenames.validate_extension(filename, form.filetype)
+    if (content.content_type or "").startswith("image/"):
+        raise UploadRejected(_("Invalid distribution file."))
+    _check_digests(form, content)
+
+    digests = content.digests
+    if services.find_existing_file(filename, digests.sha256, digests.blake2_256) is not None:
+        return HttpResponse(status=200)  # an exact repeat changes nothing
+
+    inspected = inspect_distribution(content.temporary_file_path(), filename, form.filetype)
+    meta = metadata.parse_metadata(inspected.metadata)
+    metadata.check_form_agrees(meta, form.name, form.version)
+    metadata.check_description_renders(meta)
+    if form.filetype == PackageType.WHEEL:
+        filenames.validate_wheel_filename(filename, normalize_name(meta.name), str(meta.version))
+        metadata_bytes = inspected.metadata
+    else:
+        filenames.validate_sdist_filename(filename, normalize_name(meta.name), str(meta.version))
+        metadata_bytes = None
+
+    dist = services.Distribution(
+        filename=filename,
+        packagetype=form.filetype,
+        python_version=form.pyversion,
+        size=content.size,
+        md5_digest=digests.md5,
+        sha256_digest=digests.sha256,
+        blake2_256_digest=digests.blake2_256,
+        local_path=content.temporary_file_path(),
+        project_name=meta.name,
+        version=str(meta.version),
+        release_fields=metadata.release_fields(meta),
+        requires_python=str(meta.requires_python or ""),
+        comment=form.comment,
+        metadata_bytes=metadata_bytes,
+        metadata_sha256_digest=hashlib.sha256(metadata_bytes).hexdigest()
+        if metadata_bytes
+        else "",
+        metadata_blake2_256_digest=(
+            hashlib.blake2b(metadata_bytes, digest_size=32).hexdigest() if metadata_bytes else ""
+        ),
+    )
+    uploader = services.Uploader(
+        user=auth.user,
+        token=auth.token,
+        credential=token_credential(auth.token),
+        request=request,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    services.add_distribution(dist, uploader)
+    record_token_use(auth.token)
+    return HttpResponse(status=200)

@@ -1,0 +1,392 @@
+"""The simple index: rendering a project's detail pages when it changes, and serving them.
+
+Detail pages (PEP 503 HTML and PEP 691 JSON) are rendered once, inside the transaction that
+changes the project, and stored as bytes in ``SimpleDetailPage``; serving one is a single
+indexed query and no rendering. Pages are not translated: the stored bytes are what every client
+gets (and what TUF signs), so they must not depend on the language of whoever caused the change.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from html import escape
+from typing import NamedTuple
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import gettext as _
+from packaging.version import InvalidVersion, Version
+
+from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.index.negotiation import (
+    CONTENT_TYPES,
+    JSON_V1,
+    if_none_match_matches,
+    select_media_type,
+)
+from cheeseshop.packaging.models import File, Project, ProjectStatus, Release
+
+# PEP 629 version of what we serve: 1.1 (PEP 700) ... 1.4 (PEP 792).
+API_VERSION = "1.4"
+
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "X-PyPI-Last-Serial"),
+)
+
+
+def version_sort_key(version: str) -> tuple:
+    """Sorts PEP 440 versions by their meaning, after any version that is not PEP 440 (those
+    by their text), and equal versions ("1.0", "1.0.0") by their text, so order is total."""
+    try:
+        return (1, Version(version), version)
+    except InvalidVersion:
+        return (0, (), version)
+
+
+def file_url(path: str) -> str:
+    """Where a stored file is downloaded from, as written into the simple pages.
+
+    Relative to ``/simple/<project>/`` unless CHEESESHOP_FILES_URL names another host.
+    """
+    base = getattr(settings, "CHEESESHOP_FILES_URL", "")
+    quoted = quote(path)
+    if base:
+        return f"{base.rstrip('/')}/{quoted}"
+    return f"../../packages/{quoted}"
+
+
+def format_upload_time(moment: datetime) -> str:
+    """PEP 700's ``yyyy-mm-ddThh:mm:ss.ffffffZ``, in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """One file as the simple pages list it."""
+
+    filename: str
+    url: str
+    sha256: str
+    requires_python: str
+    metadata_sha256: str
+    yanked: bool
+    yanked_reason: str
+    size: int
+    upload_time: datetime
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """Everything a project's simple pages show, read from the database in one consistent go."""
+
+    name: str
+    normalized_name: str
+    status: str
+    status_reason: str
+    serial: int
+    versions: tuple[str, ...]
+    files: tuple[FileLink, ...]
+
+
+def load_project_page(project_id: int) -> ProjectPage | None:
+    """Read what the project's pages show; None for a project the index must not show."""
+    name, normalized_name, status, status_reason, serial = (
+        Project.objects.filter(pk=project_id)
+        .values_list("name", "normalized_name", "status", "status_reason", "last_serial")
+        .get()
+    )
+    if status == ProjectStatus.QUARANTINED:
+        return None
+    releases = {
+        release_id: (version, yanked, yanked_reason, requires_python)
+        for release_id, version, yanked, yanked_reason, requires_python in Release.objects.filter(
+            project_id=project_id
+        ).values_list("id", "version", "yanked", "yanked_reason", "requires_python")
+    }
+    links = []
+    for (
+        release_id,
+        filename,
+        path,
+        sha256,
+        requires_python,
+        metadata_sha256,
+        size,
+        upload_time,
+    ) in File.objects.filter(release__project_id=project_id).values_list(
+        "release_id",
+        "filename",
+        "path",
+        "sha256_digest",
+        "requires_python",
+        "metadata_sha256_digest",
+        "size",
+        "upload_time",
+    ):
+        version, yanked, yanked_reason, release_requires_python = releases[release_id]
+        links.append(
+            (
+                version_sort_key(version),
+                FileLink(
+                    filename=filename,
+                    url=file_url(path),
+                    sha256=sha256,
+                    requires_python=requires_python or release_requires_python,
+                    metadata_sha256=metadata_sha256,
+                    yanked=yanked,
+                    yanked_reason=yanked_reason,
+                    size=size,
+                    upload_time=upload_time,
+                ),
+            )
+        )
+    links.sort(key=lambda pair: (pair[0], pair[1].filename))
+    versions = sorted((release[0] for release in releases.values()), key=version_sort_key)
+    return ProjectPage(
+        name=name,
+        normalized_name=normalized_name,
+        status=status,
+        status_reason=status_reason,
+        serial=serial,
+        versions=tuple(versions),
+        files=tuple(link for _key, link in links),
+    )
+
+
+def _html_anchor(link: FileLink) -> str:
+    attributes = [f'href="{escape(link.url)}#sha256={escape(link.sha256)}"']
+    if link.requires_python:
+        attributes.append(f'data-requires-python="{escape(link.requires_python)}"')
+    if link.yanked:
+        attributes.append(f'data-yanked="{escape(link.yanked_reason)}"')
+    if link.metadata_sha256:
+        # PEP 714 name, plus PEP 658's for clients that predate it; both must agree.
+        digest = escape(link.metadata_sha256)
+        attributes.append(f'data-dist-info-metadata="sha256={digest}"')
+        attributes.append(f'data-core-metadata="sha256={digest}"')
+    return f"<a {' '.join(attributes)}>{escape(link.filename)}</a>"
+
+
+def render_detail_html(page: ProjectPage) -> bytes:
+    """The PEP 503 page (with PEP 592, 629, 658/714 and 792 additions)."""
+    name = escape(page.name)
+    lines = [
+        "<!DOCTYPE html>",
+        "<html>",
+        "  <head>",
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
+        f'    <meta name="pypi:project-status" content="{escape(page.status)}">',
+    ]
+    if page.status_reason:
+        lines.append(
+            f'    <meta name="pypi:project-status-reason" content="{escape(page.status_reason)}">'
+        )
+    lines += [
+        f"    <title>Links for {name}</title>",
+        "  </head>",
+        "  <body>",
+        f"    <h1>Links for {name}</h1>",
+    ]
+    lines += [f"    {_html_anchor(link)}<br />" for link in page.files]
+    lines += ["  </body>", "</html>", f"<!--SERIAL {page.serial}-->", ""]
+    return "\n".join(lines).encode()
+
+
+def _json_file(link: FileLink) -> dict:
+    metadata = {"sha256": link.metadata_sha256} if link.metadata_sha256 else False
+    # PEP 592/691: false, or the reason, or true when yanked without one.
+    yanked = (link.yanked_reason or True) if link.yanked else False
+    return {
+        "filename": link.filename,
+        "url": link.url,
+        "hashes": {"sha256": link.sha256},
+        "requires-python": link.requires_python or None,
+        "core-metadata": metadata,
+        # PyPI's historical key name; "dist-info-metadata" itself crashes old pips (PEP 714).
+        "data-dist-info-metadata": metadata,
+        "yanked": yanked,
+        "size": link.size,
+        "upload-time": format_upload_time(link.upload_time),
+    }
+
+
+def render_detail_json(page: ProjectPage) -> bytes:
+    """The PEP 691 document (with PEP 700 and 792 additions)."""
+    status = {"status": page.status}
+    if page.status_reason:
+        status["reason"] = page.status_reason
+    document = {
+        "meta": {"api-version": API_VERSION, "_last-serial": page.serial},
+        "name": page.normalized_name,
+        "project-status": status,
+        "versions": list(page.versions),
+        "files": [_json_file(link) for link in page.files],
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def content_etag(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def refresh_project_pages(project: Project) -> SimpleDetailPage | None:
+    """Re-render a project's simple pages; call inside the transaction that changed it.
+
+    A quarantined project loses its pages (the index then answers 404); a project with no
+    files keeps a page that lists none, so deleting the last file never leaves stale links.
+    """
+    page = load_project_page(project.pk)
+    if page is None:
+        SimpleDetailPage.objects.filter(project_id=project.pk).delete()
+        return None
+    html = render_detail_html(page)
+    json_body = render_detail_json(page)
+    stored, _created = SimpleDetailPage.objects.update_or_create(
+        project_id=project.pk,
+        defaults={
+            "serial": page.serial,
+            "html": html,
+            "json": json_body,
+            "html_etag": content_etag(html),
+            "json_etag": content_etag(json_body),
+        },
+    )
+    return stored
+
+
+class SimpleResponse(NamedTuple):
+    """An HTTP answer with no framework attached, so a raw WSGI fast path can send it too."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def simple_cache_headers(serial: int) -> list[tuple[str, str]]:
+    return [
+        ("Cache-Control", f"public, max-age={settings.CHEESESHOP_SIMPLE_MAX_AGE}"),
+        ("Vary", "Accept"),
+        ("X-PyPI-Last-Serial", str(serial)),
+        *CORS_HEADERS,
+    ]
+
+
+def not_found_response(message: str) -> SimpleResponse:
+    body = message.encode()
+    return SimpleResponse(
+        404,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *CORS_HEADERS,
+        ],
+        body,
+    )
+
+
+def conditional_response(
+    media_type: str, etag: str, serial: int, body: bytes, if_none_match: str
+) -> SimpleResponse:
+    """200 with ``body``, or 304 when the client already holds this exact representation."""
+    headers = [("ETag", f'"{etag}"'), *simple_cache_headers(serial)]
+    if if_none_match_matches(if_none_match, etag):
+        return SimpleResponse(304, headers, b"")
+    headers.append(("Content-Type", CONTENT_TYPES[media_type]))
+    headers.append(("Content-Length", str(len(body))))
+    return SimpleResponse(200, headers, body)
+
+
+@cache
+def _detail_page_sql(vendor: str, etag_field: str, body_field: str) -> str:
+    """The hot path's one query, written from the models' metadata (so renames follow).
+
+    Raw SQL because compiling the equivalent ORM query costs about ten times what running it
+    does; ``vendor`` is part of the cache key because quoting is the backend's.
+    """
+    quote_name = connection.ops.quote_name
+    page, project = SimpleDetailPage._meta, Project._meta
+
+    def page_column(field: str) -> str:
+        return "page." + quote_name(page.get_field(field).column)
+
+    def project_column(field: str) -> str:
+        return "project." + quote_name(project.get_field(field).column)
+
+    # Identifiers come from model metadata and values are parameters: nothing user-supplied.
+    selected = ", ".join(page_column(field) for field in ("serial", etag_field, body_field))
+    return (
+        f"SELECT {selected}"  # noqa: S608
+        f" FROM {quote_name(page.db_table)} page"
+        f" JOIN {quote_name(project.db_table)} project"
+        f" ON {project_column('id')} = {page_column('project')}"
+        f" WHERE {project_column('normalized_name')} = %s"
+        f" AND {project_column('status')} <> %s"
+    )
+
+
+def simple_detail_response(
+    normalized_name: str, accept: str, if_none_match: str
+) -> SimpleResponse:
+    """Serve ``/simple/<normalized_name>/``: one indexed query for the stored bytes.
+
+    The caller redirects non-normalized names first.
+    """
+    media_type = select_media_type(accept)
+    if media_type == JSON_V1:
+        sql = _detail_page_sql(connection.vendor, "json_etag", "json")
+    else:
+        sql = _detail_page_sql(connection.vendor, "html_etag", "html")
+    # The status test repeats the one done at render time so that a quarantine disappears
+    # from the index at once, even before the pages are re-rendered.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [normalized_name, ProjectStatus.QUARANTINED.value])
+        row = cursor.fetchone()
+    if row is None:
+        return not_found_response(
+            _("No project named “%(name)s” is on this index.") % {"name": normalized_name}
+        )
+    serial, etag, body = row
+    # PostgreSQL drivers may hand back a memoryview for bytea.
+    return conditional_response(media_type, etag, serial, bytes(body), if_none_match)
+
+
+def simple_index_response(accept: str, if_none_match: str) -> SimpleResponse:
+    """Serve ``/simple/``: every project the index shows, rendered from one query."""
+    media_type = select_media_type(accept)
+    rows = (
+        SimpleDetailPage.objects.exclude(project__status=ProjectStatus.QUARANTINED)
+        .order_by("project__normalized_name")
+        .values_list("project__name", "project__normalized_name", "project__last_serial")
+    )
+    if media_type == JSON_V1:
+        projects = []
+        serial = 0
+        for name, _normalized_name, last_serial in rows.iterator(chunk_size=5000):
+            projects.append({"name": name, "_last-serial": last_serial})
+            serial = max(serial, last_serial)
+        document = {
+            "meta": {"api-version": API_VERSION, "_last-serial": serial},
+            "projects": projects,
+        }
+        body = json.dumps(document, separators=(",", ":")).encode()
+    else:
+        lines = [
+            "<!DOCTYPE html>",
+            "<html>",
+            "  <head>",
+            f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
+            "    <title>Simple index</title>",
+            "  </head>",
+            "  <body>",
+        ]
+        serial = 0
+        for name, normalized_name, last_serial in rows.iterator(chunk_size=5000):
+            lines.append(f'    <a href="{escape(quote(normalized_name))}/">{escape(name)}</a>')
+            serial = max(serial, last_serial)
+        lines += ["  </body>", "</html>", ""]
+        body = "\n".join(lines).encode()
+    return conditional_response(media_type, content_etag(body), serial, body, if_none_match)

@@ -1,0 +1,714 @@
+"""Distribution archive inspection (PyPI rules 36-38 and 49-52).
+
+Reads an uploaded sdist or wheel, already on disk, in one streaming pass: the archive must be
+what its extension says, safe to unpack with any tool (no path tricks, links out of the tree,
+devices, decompression bombs, or headers that lie about what they hold), and must carry the
+files a distribution needs. Returns the core metadata bytes for the metadata rules.
+"""
+
+import configparser
+import gzip
+import os
+import posixpath
+import re
+import struct
+import tarfile
+import zipfile
+import zlib
+from collections import deque
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from cheeseshop.packaging.errors import UploadRejected
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+# A distribution that unpacks to more than this AND more than MAX_COMPRESSION_RATIO times its
+# own size is treated as a decompression bomb (PyPI's thresholds, warehouse discussion #13962).
+MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 50
+# Each member costs memory while it is checked; real distributions stay far below this.
+MAX_MEMBERS = 100_000
+# Core metadata and entry points are held in memory; nothing legitimate comes near this.
+MAX_CAPTURED_MEMBER_SIZE = 16 * 1024 * 1024
+_CHUNK_SIZE = 1024 * 1024
+
+SDIST = "sdist"
+WHEEL = "bdist_wheel"
+
+# Whatever reading a malformed archive can raise. All of it becomes UploadRejected.
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    tarfile.TarError,
+    zlib.error,
+    gzip.BadGzipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    OverflowError,
+    KeyError,
+    IndexError,
+    UnicodeError,
+)
+
+
+@dataclass(frozen=True)
+class DistributionContents:
+    """What the upload view needs from an inspected distribution."""
+
+    packagetype: str
+    # PKG-INFO (sdist) or .dist-info/METADATA (wheel), as stored: served as the PEP 658 file.
+    metadata: bytes
+    metadata_member: str
+    # The sdist's single top-level directory, or the wheel's .dist-info directory.
+    root: str
+    # Every non-directory member, for the License-File checks made once metadata is parsed.
+    members: frozenset[str]
+
+
+def _invalid(detail: str) -> UploadRejected:
+    return UploadRejected(_("Invalid distribution file. %(detail)s") % {"detail": detail})
+
+
+def inspect_distribution(path: str | os.PathLike, filename: str, packagetype: str):
+    """Validate the archive at `path` and return its core metadata; raise UploadRejected."""
+    is_zip_name = filename.lower().endswith((".whl", ".zip"))
+    try:
+        _check_single_archive_type(path)
+        if is_zip_name:
+            return _ZipInspector(path, filename, packagetype).inspect()
+        return _TarInspector(path, filename).inspect()
+    except _READ_ERRORS as exc:
+        raise _invalid(
+            _("The archive could not be read: %(error)s") % {"error": _one_line(exc)}
+        ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
+
+
+def _check_single_archive_type(path) -> None:
+    """Rule 36: a file that is both a zip and a tar means different things to different tools."""
+    if zipfile.is_zipfile(path) and tarfile.is_tarfile(path):
+        raise _invalid(_("File is both a zip and a tar file."))
+
+
+# Member names -------------------------------------------------------------------------------
+
+_DRIVE_RE = re.compile(r"^[A-Za-z]:")
+
+
+def _check_member_name(name: str) -> None:
+    """Every tool must unpack the member inside the target directory, at the same path."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _invalid(_("Member name %(name)r is not valid UTF-8.") % {"name": name}) from None
+    if not name.isprintable():
+        raise _invalid(
+            _("Member name %(name)r contains non-printable characters.") % {"name": name}
+        )
+    reason = _unsafe_path_reason(name)
+    if reason:
+        raise _invalid(
+            _("Unsafe member path %(name)r: %(reason)s.") % {"name": name, "reason": reason}
+        )
+
+
+def _unsafe_path_reason(name: str) -> str | None:  # noqa: PLR0911 - one return per rule
+    if "\\" in name:
+        return _("backslashes are not allowed")
+    path = name.removesuffix("/")
+    if not path:
+        return _("the path is empty")
+    if path.startswith("/"):
+        return _("absolute paths are not allowed")
+    if _DRIVE_RE.match(path):
+        return _("drive letters are not allowed")
+    parts = path.split("/")
+    if ".." in parts:
+        return _("'..' components are not allowed")
+    if "." in parts or "" in parts:
+        return _("empty and '.' components are not allowed")
+    return None
+
+
+def _top_level(name: str) -> str:
+    return name.partition("/")[0]
+
+
+# Sdist and wheel layout ---------------------------------------------------------------------
+
+
+def _split_name_version(stem: str) -> tuple[str, Version] | None:
+    name, _sep, version = stem.rpartition("-")
+    if not name:
+        return None
+    try:
+        return canonicalize_name(name), Version(version)
+    except InvalidVersion:
+        return None
+
+
+def _same_release(directory: str, stem: str) -> bool:
+    if directory == stem:
+        return True
+    parsed = _split_name_version(directory)
+    return parsed is not None and parsed == _split_name_version(stem)
+
+
+def _sdist_root(top_levels: set[str], filename: str) -> str:
+    """Rule 38: exactly one top-level directory, named `<name>-<version>` like the file."""
+    if len(top_levels) != 1:
+        shown = ", ".join(repr(top) for top in sorted(top_levels)[:5])
+        raise _invalid(
+            _(
+                "A source distribution must contain exactly one top-level directory, "
+                "found %(count)d: %(names)s."
+            )
+            % {"count": len(top_levels), "names": shown}
+        )
+    (root,) = top_levels
+    stem = filename[: -len(".tar.gz")] if filename.lower().endswith(".tar.gz") else filename[:-4]
+    if not _same_release(root, stem):
+        raise _invalid(
+            _("The top-level directory is %(root)r but should be %(expected)r.")
+            % {"root": root, "expected": stem}
+        )
+    return root
+
+
+def _check_inside_top_level(name: str) -> None:
+    if "/" not in name.removesuffix("/"):
+        raise _invalid(
+            _("Member %(name)r is a file outside the top-level directory.") % {"name": name}
+        )
+
+
+def _missing_pkg_info(root: str) -> UploadRejected:
+    return _invalid(
+        _("The source distribution has no PKG-INFO file at '%(path)s'.")
+        % {"path": f"{root}/PKG-INFO"}
+    )
+
+
+def _wheel_dist_info(filename: str, top_levels: set[str]) -> str:
+    """The `.dist-info` directory the wheel's filename names.
+
+    Matched exactly, else by canonical name and version (older tools did not escape names in
+    the directory the way they did in the filename).
+    """
+    name, _sep, rest = filename.partition("-")
+    version = rest.partition("-")[0]
+    expected = f"{name}-{version}.dist-info"
+    if expected in top_levels:
+        return expected
+    wanted = _split_name_version(f"{name}-{version}")
+    matches = [
+        top
+        for top in top_levels
+        if top.endswith(".dist-info")
+        and wanted is not None
+        and _split_name_version(top.removesuffix(".dist-info")) == wanted
+    ]
+    return matches[0] if len(matches) == 1 else expected
+
+
+def _missing_wheel_file(filename: str, member: str, path: str) -> UploadRejected:
+    return UploadRejected(
+        _("Wheel '%(filename)s' does not contain the required %(member)s file: %(path)s")
+        % {"filename": filename, "member": member, "path": path}
+    )
+
+
+# Entry point object reference (module:attr) with optional extras, per the entry points spec.
+_ENTRY_POINT_RE = re.compile(r"[\w.]+\s*(?::\s*[\w.]+\s*)?(?:\[[^\]]*\]\s*)?")
+
+
+def _check_entry_points(data: bytes, filename: str) -> None:
+    """Rule 51: entry_points.txt is UTF-8 INI whose values are object references."""
+
+    def invalid(detail: str) -> UploadRejected:
+        return UploadRejected(
+            _(
+                "Wheel '%(filename)s' has invalid entry points defined in the entry_points.txt "
+                "file: %(detail)s"
+            )
+            % {"filename": filename, "detail": detail}
+        )
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid(_("it is not valid UTF-8")) from None
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # entry point names are case-sensitive
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise invalid(_one_line(exc)) from None
+    for section in parser.sections():
+        for name, value in parser.items(section):
+            if not _ENTRY_POINT_RE.fullmatch(value.strip()):
+                raise invalid(
+                    _("%(name)r in [%(section)s] is not an object reference: %(value)r")
+                    % {"name": name, "section": section, "value": value}
+                )
+
+
+def check_license_files(
+    contents: DistributionContents, license_files: list[str], filename: str
+) -> None:
+    """Rules 43 and 49 (PEP 639): every License-File in the metadata is in the archive."""
+    for license_file in license_files:
+        if contents.packagetype == WHEEL:
+            path = f"{contents.root}/licenses/{license_file}"
+        else:
+            path = f"{contents.root}/{license_file}"
+        if path not in contents.members:
+            raise UploadRejected(
+                _(
+                    "License-File %(license)s does not exist in distribution file "
+                    "%(filename)s at %(path)s"
+                )
+                % {"license": license_file, "filename": filename, "path": path}
+            )
+
+
+def _decompression_limit(archive_size: int) -> int:
+    return max(MAX_DECOMPRESSED_SIZE, MAX_COMPRESSION_RATIO * archive_size)
+
+
+def _bomb(archive_size: int, decompressed: str) -> UploadRejected:
+    return _invalid(
+        _(
+            "The archive decompresses to %(decompressed)s bytes, more than 64 MiB and more than "
+            "%(ratio)d times its size of %(size)d bytes (decompression bomb)."
+        )
+        % {"decompressed": decompressed, "ratio": MAX_COMPRESSION_RATIO, "size": archive_size}
+    )
+
+
+def _check_captured_size(name: str, size: int) -> None:
+    if size > MAX_CAPTURED_MEMBER_SIZE:
+        raise _invalid(
+            _("Member %(name)r is %(size)d bytes; the limit for this file is %(limit)d bytes.")
+            % {"name": name, "size": size, "limit": MAX_CAPTURED_MEMBER_SIZE}
+        )
+
+
+# Zip (wheels, legacy .zip sdists) -----------------------------------------------------------
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_FLAG_ENCRYPTED = 0x1
+_FLAG_DATA_DESCRIPTOR = 0x8
+_FLAG_UTF8 = 0x800
+_ZIP64_MARKER = 0xFFFFFFFF
+_UNICODE_PATH_EXTRA = 0x7075
+_SYMLINK_MODE = 0o120000
+_FILE_TYPE_MASK = 0o170000
+
+
+def _extra_field_ids(extra: bytes):
+    offset = 0
+    while offset + 4 <= len(extra):
+        field_id, length = struct.unpack_from("<2H", extra, offset)
+        yield field_id
+        offset += 4 + length
+
+
+_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4sQ2H2L4Q")
+_MAX_ZIP_COMMENT = 0xFFFF
+
+
+def _zip_declared_member_count(path) -> int:
+    """The member count the end records declare, read before zipfile loads every entry."""
+    with open(path, "rb") as stream:
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        tail_size = min(size, _END_OF_CENTRAL_DIRECTORY.size + _MAX_ZIP_COMMENT)
+        stream.seek(size - tail_size)
+        tail = stream.read(tail_size)
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or end + _END_OF_CENTRAL_DIRECTORY.size > len(tail):
+            return 0  # not a zip file: zipfile reports that
+        count = _END_OF_CENTRAL_DIRECTORY.unpack_from(tail, end)[4]
+        locator_at = size - tail_size + end - _ZIP64_LOCATOR.size
+        if count != 0xFFFF or locator_at < 0:
+            return count
+        stream.seek(locator_at)
+        signature, _disk, record_at, _disks = _ZIP64_LOCATOR.unpack(
+            stream.read(_ZIP64_LOCATOR.size)
+        )
+        if signature != b"PK\x06\x07":
+            return count
+        stream.seek(record_at)
+        record = stream.read(_ZIP64_END_OF_CENTRAL_DIRECTORY.size)
+        if len(record) != _ZIP64_END_OF_CENTRAL_DIRECTORY.size:
+            return count
+        return _ZIP64_END_OF_CENTRAL_DIRECTORY.unpack(record)[7]
+
+
+def _check_member_count(count: int) -> None:
+    if count > MAX_MEMBERS:
+        raise _invalid(_("The archive has more than %(limit)d members.") % {"limit": MAX_MEMBERS})
+
+
+class _ZipInspector:
+    def __init__(self, path, filename: str, packagetype: str) -> None:
+        self.path = path
+        self.filename = filename
+        self.packagetype = packagetype
+        self.size = os.path.getsize(path)
+
+    def inspect(self) -> DistributionContents:
+        _check_member_count(_zip_declared_member_count(self.path))
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                infos = archive.infolist()
+                central_directory_start = getattr(archive, "start_dir", self.size)
+        except zipfile.BadZipFile:
+            raise _invalid(
+                _("'%(filename)s' is not a valid zip file.") % {"filename": self.filename}
+            ) from None
+        names = self._check_entries(infos)
+        files = frozenset(name for name in names if not name.endswith("/"))
+        top_levels = {_top_level(name) for name in names}
+        if self.packagetype == WHEEL:
+            root = _wheel_dist_info(self.filename, top_levels)
+            metadata_member = f"{root}/METADATA"
+            required = [("WHEEL", f"{root}/WHEEL"), ("METADATA", metadata_member)]
+            required.append(("RECORD", f"{root}/RECORD"))
+            for member, path in required:
+                if path not in files:
+                    raise _missing_wheel_file(self.filename, member, path)
+            entry_points = f"{root}/entry_points.txt"
+        else:
+            for name in files:
+                _check_inside_top_level(name)
+            root = _sdist_root(top_levels, self.filename)
+            metadata_member = f"{root}/PKG-INFO"
+            if metadata_member not in files:
+                raise _missing_pkg_info(root)
+            entry_points = None
+        captured = self._verify_members(
+            infos, central_directory_start, {metadata_member, entry_points} - {None}
+        )
+        if entry_points in captured:
+            _check_entry_points(captured[entry_points], self.filename)
+        return DistributionContents(
+            packagetype=self.packagetype,
+            metadata=captured[metadata_member],
+            metadata_member=metadata_member,
+            root=root,
+            members=files,
+        )
+
+    def _check_entries(self, infos: list[zipfile.ZipInfo]) -> list[str]:
+        """Central directory checks, before any data is read."""
+        _check_member_count(len(infos))
+        names = []
+        seen = set()
+        declared_total = 0
+        for info in infos:
+            name = info.orig_filename
+            if not info.flag_bits & _FLAG_UTF8 and not name.isascii():
+                # Without the UTF-8 flag the bytes are CP437 to some tools, local encodings to
+                # others: the same archive would unpack to different names.
+                raise _invalid(_("Member name %(name)r is not marked as UTF-8.") % {"name": name})
+            _check_member_name(name)
+            if name in seen:
+                raise _invalid(_("Duplicate member name %(name)r.") % {"name": name})
+            seen.add(name)
+            if _UNICODE_PATH_EXTRA in _extra_field_ids(info.extra):
+                raise _invalid(
+                    _(
+                        "Member %(name)r has a Unicode path extra field, which may name it "
+                        "differently to different tools."
+                    )
+                    % {"name": name}
+                )
+            if info.flag_bits & _FLAG_ENCRYPTED:
+                raise _invalid(_("Member %(name)r is encrypted.") % {"name": name})
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise _invalid(
+                    _(
+                        "Member %(name)r uses compression method %(method)d; only STORED (0) "
+                        "and DEFLATED (8) are allowed."
+                    )
+                    % {"name": name, "method": info.compress_type}
+                )
+            if (info.external_attr >> 16) & _FILE_TYPE_MASK == _SYMLINK_MODE:
+                raise _invalid(
+                    _(
+                        "Member %(name)r is a symbolic link; zip distributions may not contain "
+                        "links."
+                    )
+                    % {"name": name}
+                )
+            declared_total += info.file_size
+            names.append(name)
+        if declared_total > _decompression_limit(self.size):
+            raise _bomb(self.size, str(declared_total))
+        return names
+
+    def _verify_members(
+        self, infos: list[zipfile.ZipInfo], central_directory_start: int, wanted: set[str]
+    ) -> dict[str, bytes]:
+        """Read every member once: local headers must agree with the central directory, data
+        must not overlap, and each stream must inflate to exactly its declared size and CRC."""
+        captured = {}
+        previous_end = 0
+        with open(self.path, "rb") as stream:
+            for info in sorted(infos, key=lambda info: info.header_offset):
+                if info.header_offset < previous_end:
+                    raise _invalid(
+                        _("Member %(name)r overlaps another member.")
+                        % {"name": info.orig_filename}
+                    )
+                data_start = self._check_local_header(stream, info)
+                previous_end = data_start + info.compress_size
+                if previous_end > central_directory_start:
+                    raise _invalid(
+                        _("Member %(name)r extends into the central directory.")
+                        % {"name": info.orig_filename}
+                    )
+                capture = info.orig_filename in wanted
+                if capture:
+                    _check_captured_size(info.orig_filename, info.file_size)
+                data = self._read_member(stream, info, capture)
+                if capture:
+                    captured[info.orig_filename] = data
+        return captured
+
+    def _check_local_header(self, stream, info: zipfile.ZipInfo) -> int:
+        name = info.orig_filename
+        stream.seek(info.header_offset)
+        header = stream.read(_LOCAL_HEADER.size)
+        if len(header) != _LOCAL_HEADER.size:
+            raise _invalid(_("Member %(name)r has a truncated local header.") % {"name": name})
+        (signature, _v, _os, flags, method, _t, _d, crc, compressed, size, name_length,
+         extra_length) = _LOCAL_HEADER.unpack(header)  # fmt: skip
+        local_name = stream.read(name_length).decode(
+            "utf-8" if flags & _FLAG_UTF8 else "cp437", errors="replace"
+        )
+        disagrees = (
+            signature != _LOCAL_HEADER_SIGNATURE
+            or local_name != name
+            or method != info.compress_type
+            or flags & _FLAG_ENCRYPTED
+        )
+        if not disagrees and not flags & _FLAG_DATA_DESCRIPTOR:
+            disagrees = crc != info.CRC or (
+                _ZIP64_MARKER not in (compressed, size)
+                and (compressed, size) != (info.compress_size, info.file_size)
+            )
+        if disagrees:
+            raise _invalid(
+                _("The local header of member %(name)r does not match the central directory.")
+                % {"name": name}
+            )
+        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+
+    def _read_member(self, stream, info: zipfile.ZipInfo, capture: bool) -> bytes:
+        name = info.orig_filename
+        chunks = [] if capture else None
+        crc = 0
+        produced = 0
+        decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+        deflated = info.compress_type == zipfile.ZIP_DEFLATED
+        left = info.compress_size
+        pending = b""
+        while True:
+            if not pending and left:
+                pending = stream.read(min(_CHUNK_SIZE, left))
+                if not pending:
+                    raise _invalid(_("Member %(name)r is truncated.") % {"name": name})
+                left -= len(pending)
+            if deflated:
+                output = decompressor.decompress(pending, _CHUNK_SIZE)
+                pending = decompressor.unconsumed_tail
+            else:
+                output, pending = pending, b""
+            if not output and not pending and (not left or decompressor.eof):
+                break
+            produced += len(output)
+            if produced > info.file_size:
+                raise self._lying_header(name)
+            crc = zlib.crc32(output, crc)
+            if chunks is not None:
+                chunks.append(output)
+        if deflated and (not decompressor.eof or decompressor.unused_data or left):
+            raise self._lying_header(name)
+        if produced != info.file_size or crc != info.CRC:
+            raise self._lying_header(name)
+        return b"".join(chunks) if chunks is not None else b""
+
+    @staticmethod
+    def _lying_header(name: str) -> UploadRejected:
+        return _invalid(
+            _("Member %(name)r does not decompress to the size and CRC its header declares.")
+            % {"name": name}
+        )
+
+
+# tar.gz (sdists) ----------------------------------------------------------------------------
+
+
+class _BoundedReader:
+    """A read-only stream over the decompressed tar that refuses to grow past the bomb limit,
+    and remembers its last bytes so the end of the archive can be checked."""
+
+    _HISTORY = 64 * 1024
+
+    def __init__(self, source, limit: int, archive_size: int) -> None:
+        self.source = source
+        self.limit = limit
+        self.archive_size = archive_size
+        self.position = 0
+        self.history = deque()
+        self.history_size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size if size is not None and size >= 0 else _CHUNK_SIZE)
+        self.position += len(data)
+        if self.position > self.limit:
+            raise _bomb(self.archive_size, _("more than %(limit)d") % {"limit": self.limit})
+        self.history.append(data)
+        self.history_size += len(data)
+        while self.history and self.history_size - len(self.history[0]) >= self._HISTORY:
+            self.history_size -= len(self.history.popleft())
+        return data
+
+    def bytes_since(self, offset: int) -> bytes | None:
+        start = self.position - self.history_size
+        if offset < start:
+            return None
+        return b"".join(self.history)[offset - start :]
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _TarInspector:
+    def __init__(self, path, filename: str) -> None:
+        self.path = path
+        self.filename = filename
+        self.size = os.path.getsize(path)
+        self.names: set[str] = set()
+        self.files: set[str] = set()
+        self.top_levels: set[str] = set()
+        self.metadata: bytes | None = None
+        self.metadata_member: str | None = None
+
+    def inspect(self) -> DistributionContents:
+        with open(self.path, "rb") as raw:
+            if raw.read(2) != _GZIP_MAGIC:
+                raise _invalid(
+                    _("'%(filename)s' is not a gzip-compressed tar file.")
+                    % {"filename": self.filename}
+                )
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw, mode="rb") as decompressed:
+                reader = _BoundedReader(decompressed, _decompression_limit(self.size), self.size)
+                self._read_members(reader)
+        root = _sdist_root(self.top_levels, self.filename)
+        if self.metadata is None or self.metadata_member != f"{root}/PKG-INFO":
+            raise _missing_pkg_info(root)
+        return DistributionContents(
+            packagetype=SDIST,
+            metadata=self.metadata,
+            metadata_member=self.metadata_member,
+            root=root,
+            members=frozenset(self.files),
+        )
+
+    def _read_members(self, reader: _BoundedReader) -> None:
+        try:
+            tar = tarfile.open(  # noqa: SIM115 - closed by the with block below
+                fileobj=reader, mode="r|", encoding="utf-8", errors="surrogateescape"
+            )
+        except tarfile.ReadError:
+            raise _invalid(
+                _("'%(filename)s' is not a valid tar.gz file.") % {"filename": self.filename}
+            ) from None
+        with tar:
+            while (member := tar.next()) is not None:
+                tar.members.clear()  # streaming: keep no per-member state in tarfile
+                self._check_member(member)
+                if member.isfile() and re.fullmatch(r"[^/]+/PKG-INFO", member.name):
+                    _check_captured_size(member.name, member.size)
+                    self.metadata = tar.extractfile(member).read()
+                    self.metadata_member = member.name
+            end_of_members = tar.offset
+            trailer = reader.bytes_since(end_of_members)
+            # tarfile stops quietly at a header it cannot parse; other tools may not. Only
+            # zero blocks may follow the last member.
+            while chunk := reader.read(_CHUNK_SIZE):
+                trailer = None if trailer is None else trailer + chunk
+                if chunk.strip(b"\0"):
+                    trailer = None
+                    break
+            if trailer is None or trailer.strip(b"\0"):
+                raise _invalid(_("The tar archive has data after its last member."))
+
+    def _check_member(self, member: tarfile.TarInfo) -> None:
+        name = member.name
+        _check_member_count(len(self.names) + 1)
+        _check_member_name(name)
+        if name in self.names:
+            raise _invalid(_("Duplicate member name %(name)r.") % {"name": name})
+        self.names.add(name)
+        self.top_levels.add(_top_level(name))
+        if member.issparse():
+            raise _invalid(_("tar archive not accepted: Sparse members are not allowed."))
+        if member.ischr() or member.isblk() or member.isfifo():
+            raise _invalid(
+                _("Member %(name)r is a device or FIFO, which is not allowed.") % {"name": name}
+            )
+        if member.issym() or member.islnk():
+            self._check_link(member)
+        elif not (member.isfile() or member.isdir()):
+            raise _invalid(
+                _("Member %(name)r has an unsupported type %(type)r.")
+                % {"name": name, "type": member.type.decode("latin-1")}
+            )
+        if not member.isdir():
+            _check_inside_top_level(name)
+            self.files.add(name)
+
+    def _check_link(self, member: tarfile.TarInfo) -> None:
+        name = member.name
+        target = member.linkname
+        top = _top_level(name)
+        if member.issym():
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+        else:
+            resolved = posixpath.normpath(target)
+        escapes = (
+            not target
+            or not target.isprintable()
+            or "\\" in target
+            or target.startswith("/")
+            or _DRIVE_RE.match(target)
+            or not resolved.startswith(top + "/")
+        )
+        if escapes:
+            raise _invalid(
+                _("Link %(name)r points outside the top-level directory (to %(target)r).")
+                % {"name": name, "target": target}
+            )
+        if member.islnk() and resolved not in self.files:
+            raise _invalid(
+                _("Hard link %(name)r points to %(target)r, which is not an earlier file.")
+                % {"name": name, "target": target}
+            )

@@ -1,0 +1,124 @@
+"""The legacy upload form, as twine and uv publish send it, parsed into one typed value.
+
+Only the fields that identify and check the file are taken from the form; the release's
+metadata is read from the distribution itself (``cheeseshop.packaging.metadata``) and must agree
+with the form's name and version.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.models import PackageType
+from cheeseshop.packaging.names import PROJECT_NAME_RE
+
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+_HEX32 = re.compile(r"\A[0-9a-f]{32}\Z")
+_METADATA_HELP = (
+    "See https://packaging.python.org/specifications/core-metadata for more information."
+)
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    name: str
+    version: str
+    metadata_version: str
+    filetype: str
+    pyversion: str
+    md5_digest: str
+    sha256_digest: str
+    blake2_256_digest: str
+    comment: str
+
+
+def _field(data: QueryDict, key: str) -> str:
+    """A single-valued form field; ``UNKNOWN`` (a distutils artefact) counts as absent."""
+    value = data.get(key, "")
+    value = value.replace("\x00", "\\x00").strip()
+    return "" if value == "UNKNOWN" else value
+
+
+def _invalid(value: str, field: str, message: str) -> UploadRejected:
+    return UploadRejected(
+        _("'%(value)s' is an invalid value for %(field)s. Error: %(message)s %(help)s")
+        % {"value": value, "field": field, "message": message, "help": _METADATA_HELP}
+    )
+
+
+def parse_upload_form(data: QueryDict) -> UploadForm:
+    """Check the form fields of a ``file_upload`` action, in PyPI's order."""
+    protocol_version = _field(data, "protocol_version") or "1"
+    if protocol_version != "1":
+        raise UploadRejected(_("Unknown protocol version."))
+
+    metadata_version = _field(data, "metadata_version")
+    if not metadata_version:
+        raise _invalid("", "Metadata-Version", _("This field is required."))
+    name = _field(data, "name")
+    if not name:
+        raise _invalid("", "Name", _("This field is required."))
+    if not PROJECT_NAME_RE.match(name):
+        raise _invalid(
+            name,
+            "Name",
+            _(
+                "Start and end with a letter or numeral containing only ASCII numeric and "
+                "'.', '_' and '-'."
+            ),
+        )
+    version = _field(data, "version")
+    if not version:
+        raise _invalid("", "Version", _("This field is required."))
+
+    filetype = _field(data, "filetype")
+    if filetype not in PackageType.values:
+        raise _invalid(filetype, "filetype", _("Use a known file type."))
+    pyversion = _field(data, "pyversion")
+    if filetype == PackageType.SDIST:
+        if pyversion and pyversion != "source":
+            raise _invalid(
+                pyversion, "pyversion", _("Use 'source' as Python version for an sdist.")
+            )
+        pyversion = "source"
+    elif not pyversion:
+        raise _invalid(
+            "", "pyversion", _("Python version is required for binary distribution uploads.")
+        )
+
+    md5, sha256, blake2 = _digests(data)
+    return UploadForm(
+        name=name,
+        version=version,
+        metadata_version=metadata_version,
+        filetype=filetype,
+        pyversion=pyversion,
+        md5_digest=md5,
+        sha256_digest=sha256,
+        blake2_256_digest=blake2,
+        comment=_field(data, "comment"),
+    )
+
+
+def _digests(data: QueryDict) -> tuple[str, str, str]:
+    md5 = _field(data, "md5_digest").lower()
+    sha256 = _field(data, "sha256_digest").lower()
+    blake2 = _field(data, "blake2_256_digest").lower()
+    if not (md5 or sha256 or blake2):
+        raise _invalid("", "digests", _("Include at least one message digest."))
+    if md5 and not _HEX32.match(md5):
+        raise _invalid(md5, "md5_digest", _("Must be a valid, hex encoded, MD5 message digest."))
+    if sha256 and not _HEX64.match(sha256):
+        raise _invalid(
+            sha256, "sha256_digest", _("Must be a valid, hex encoded, SHA256 message digest.")
+        )
+    if blake2 and not _HEX64.match(blake2):
+        raise _invalid(
+            blake2,
+            "blake2_256_digest",
+            _("Must be a valid, hex encoded, blake2 message digest."),
+        )
+    return md5, sha256, blake2

@@ -1,0 +1,146 @@
+"""A real cheeseshop for end-to-end tests: `cheeseshop serve` in a subprocess, on a free port,
+with its own data directory (and its own PostgreSQL database when the suite runs on PostgreSQL).
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveIndex:
+    url: str
+    data_dir: Path
+    env: dict
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def simple_url(self) -> str:
+        return f"{self.url}/simple/"
+
+    @property
+    def upload_url(self) -> str:
+        return f"{self.url}/legacy/"
+
+    def cli(self, *args: str, input: str | None = None) -> str:
+        result = subprocess.run(
+            [str(BIN / "cheeseshop"), *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def create_user_with_token(self, username: str) -> str:
+        self.cli("user", "create", username, "--email", f"{username}@example.com")
+        return self.cli("token", "create", username, "--description", "e2e").strip()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+
+def _database_env(stack) -> dict:
+    base = os.environ.get("CHEESESHOP_TEST_DATABASE_URL")
+    if not base:
+        return {}
+    import psycopg
+
+    name = f"cheeseshop_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    stack.append(drop)
+    return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
+
+
+def start_index(data_dir: Path, env_extra: dict | None = None) -> LiveIndex:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
+    env.update(
+        {
+            "CHEESESHOP_DATA_DIR": str(data_dir),
+            "CHEESESHOP_WEB_WORKERS": "1",
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    env.update(env_extra or {})
+    log = data_dir.parent / f"serve-{port}.log"
+    process = subprocess.Popen(
+        [str(BIN / "cheeseshop"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"cheeseshop serve exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/simple/", timeout=2):
+                break
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"cheeseshop serve did not answer:\n{log.read_text()}")
+    return LiveIndex(url=url, data_dir=data_dir, env=env, process=process, log=log)
+
+
+@pytest.fixture
+def live_index(tmp_path):
+    cleanups: list = []
+    db_env = _database_env(cleanups)
+    index = start_index(tmp_path / "data", db_env)
+    try:
+        yield index
+    finally:
+        index.stop()
+        for cleanup in reversed(cleanups):
+            cleanup()
+
+
+@pytest.fixture(scope="session")
+def tool_bin() -> Path:
+    """Where twine, uv and pip of the test environment live."""
+    for tool in ("twine", "uv"):
+        assert shutil.which(tool, path=str(BIN)), (
+            f"{tool} is not installed next to {sys.executable}"
+        )
+    return BIN

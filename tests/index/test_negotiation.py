@@ -1,0 +1,91 @@
+import pytest
+
+from cheeseshop.index.negotiation import (
+    HTML_V1,
+    JSON_V1,
+    TEXT_HTML,
+    if_none_match_matches,
+    select_media_type,
+)
+
+PIP_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+    "text/html; q=0.01"
+)
+UV_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        # What real clients send.
+        (PIP_ACCEPT, JSON_V1),
+        (UV_ACCEPT, JSON_V1),
+        ("text/html", TEXT_HTML),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", TEXT_HTML),
+        # No header, or only wildcards: the PEP 503 page, as PyPI serves.
+        ("", TEXT_HTML),
+        ("   ", TEXT_HTML),
+        ("*/*", TEXT_HTML),
+        # Exact types.
+        (JSON_V1, JSON_V1),
+        (HTML_V1, HTML_V1),
+        ("APPLICATION/VND.PYPI.SIMPLE.V1+JSON", JSON_V1),
+        # "latest" aliases select the v1 types.
+        ("application/vnd.pypi.simple.latest+json", JSON_V1),
+        ("application/vnd.pypi.simple.latest+html", HTML_V1),
+        # Quality values decide.
+        (f"{JSON_V1};q=0.5, {HTML_V1};q=0.9", HTML_V1),
+        (f"{JSON_V1};q=0.5, text/html", TEXT_HTML),
+        (f"text/html;q=0.3, {HTML_V1};q=0.2", TEXT_HTML),
+        (f"{JSON_V1};q=0.999, {HTML_V1};q=1.000", HTML_V1),
+        # Equal quality: the most expressive of the named types.
+        (f"text/html, {HTML_V1}, {JSON_V1}", JSON_V1),
+        (f"text/html, {HTML_V1}", HTML_V1),
+        # A named type beats a wildcard of the same quality.
+        (f"*/*, {JSON_V1}", JSON_V1),
+        # A type wildcard reaches the types under it only.
+        ("application/*", JSON_V1),
+        ("text/*", TEXT_HTML),
+        # q=0 refuses a type, even one a wildcard would allow.
+        ("*/*, text/html;q=0", HTML_V1),
+        (f"*/*, text/html;q=0, {HTML_V1};q=0", JSON_V1),
+        (f"{JSON_V1};q=0", TEXT_HTML),
+        # The most specific range sets the quality, whatever the order.
+        (f"{JSON_V1};q=0.1, application/*;q=1", HTML_V1),
+        # Nothing we serve: text/html, never 406.
+        ("application/json", TEXT_HTML),
+        ("image/png, application/xml", TEXT_HTML),
+        # Garbage entries are skipped, good ones still count.
+        ("garbage", TEXT_HTML),
+        (";;;,,,", TEXT_HTML),
+        ("*/json", TEXT_HTML),
+        (f"{JSON_V1};q=2", TEXT_HTML),
+        (f"{JSON_V1};q=abc, {HTML_V1}", HTML_V1),
+        (f"{JSON_V1};q=0.1234", TEXT_HTML),
+        (f"nonsense/, {JSON_V1}", JSON_V1),
+        (f"{JSON_V1}; charset=utf-8", JSON_V1),
+    ],
+)
+def test_select_media_type_picks_the_representation_negotiation_rules_give(accept, expected):
+    assert select_media_type(accept) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('"abc"', True),
+        ('W/"abc"', True),
+        ('"zzz", "abc"', True),
+        ("*", True),
+        ('"abcd"', False),
+        ("abc", False),
+        ("", False),
+        ('"zzz"', False),
+    ],
+)
+def test_if_none_match_matches_only_the_same_etag(header, expected):
+    assert if_none_match_matches(header, "abc") is expected

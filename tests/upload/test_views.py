@@ -1,0 +1,504 @@
+"""The upload API, driven over HTTP through Django's test client with real archives.
+
+The rules themselves are unit-tested in tests/packaging/; these tests prove the view applies
+each one: the right status, the rule's message in the reason phrase and the body, and nothing
+left behind (no row, no stored object, no event) when an upload is refused.
+"""
+
+import pytest
+from django.utils import timezone
+
+from cheeseshop.accounts.services import create_user
+from cheeseshop.audit.models import Event
+from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.packaging.models import (
+    File,
+    FilenameRegistry,
+    ProhibitedProjectName,
+    Project,
+    Release,
+    Role,
+)
+from cheeseshop.tokens.caveats import Expiration, ProjectName
+from cheeseshop.tokens.services import create_token
+from tests.packaging.dists import make_sdist, make_wheel
+from tests.upload.conftest import basic_auth, stored_files
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_refused(response, status: int, message: str) -> None:
+    assert response.status_code == status, response.content
+    assert message in response.reason_phrase
+    assert message in response.content.decode()
+
+
+def assert_nothing_stored(packages_dir) -> None:
+    assert not File.objects.exists()
+    assert not Release.objects.exists()
+    assert not Project.objects.exists()
+    assert not FilenameRegistry.objects.exists()
+    assert not Event.objects.exclude(tag__startswith="account:").exists()
+    assert stored_files(packages_dir) == []
+
+
+# --- accepted uploads ---------------------------------------------------------------------------
+
+
+def test_wheel_upload_creates_project_release_file_owner_and_events(
+    post_upload, tmp_path, user, packages_dir
+):
+    wheel = make_wheel(tmp_path, "Example-Pkg", "1.0", metadata={"Summary": "An example"})
+    response = post_upload(wheel, "Example-Pkg", "1.0", HTTP_USER_AGENT="twine/7.0.0")
+    assert response.status_code == 200, response.content
+
+    project = Project.objects.get()
+    assert (project.name, project.normalized_name) == ("Example-Pkg", "example-pkg")
+    assert Role.objects.get(project=project).user == user
+    release = Release.objects.get()
+    assert (release.version, release.summary) == ("1.0", "An example")
+    file = File.objects.get()
+    assert file.filename == wheel.name
+    assert file.uploader == user
+    assert file.token.description == "tests"
+    b2 = file.blake2_256_digest
+    assert file.path == f"{b2[:2]}/{b2[2:4]}/{b2[4:]}/{wheel.name}"
+    assert stored_files(packages_dir) == sorted([file.path, file.path + ".metadata"])
+    assert (packages_dir / file.path).read_bytes() == wheel.read_bytes()
+    assert FilenameRegistry.objects.filter(filename=wheel.name).exists()
+
+    events = list(Event.objects.exclude(tag__startswith="account:").order_by("id"))
+    assert [e.tag for e in events] == [
+        "project:create",
+        "project:role:add",
+        "project:release:add",
+        "file:add",
+    ]
+    for event in events:
+        assert event.actor == user
+        assert event.credential == {
+            "method": "token",
+            "token_id": str(file.token_id),
+            "description": "tests",
+        }
+        assert len(event.ip_hash) == 64
+    assert events[-1].file_id == file.id
+    assert project.__class__.objects.get().last_serial == events[-1].id
+    assert SimpleDetailPage.objects.get(project=project).serial == events[-1].id
+    file.token.refresh_from_db()
+    assert file.token.last_used is not None
+
+
+def test_sdist_and_wheel_share_one_release(post_upload, tmp_path):
+    assert post_upload(make_sdist(tmp_path, "pkg-two", "2.0"), "pkg-two", "2.0").status_code == 200
+    assert post_upload(make_wheel(tmp_path, "pkg-two", "2.0"), "pkg-two", "2.0").status_code == 200
+    assert Release.objects.count() == 1
+    assert File.objects.count() == 2
+    # the sdist has no PEP 658 sidecar, the wheel has
+    assert {f.packagetype: f.has_metadata for f in File.objects.all()} == {
+        "sdist": False,
+        "bdist_wheel": True,
+    }
+
+
+def test_bearer_authorization_is_accepted(post_upload, tmp_path, token):
+    wheel = make_wheel(tmp_path, "bearer-pkg", "1.0")
+    response = post_upload(wheel, "bearer-pkg", "1.0", auth=f"Bearer {token}")
+    assert response.status_code == 200
+
+
+def test_maintainer_of_existing_project_may_upload(post_upload, tmp_path, client):
+    assert post_upload(make_wheel(tmp_path, "shared", "1.0"), "shared", "1.0").status_code == 200
+    bob = create_user("bob", "bob@example.com")
+    Role.objects.create(user=bob, project=Project.objects.get(), role_name="Maintainer")
+    bob_token = create_token(bob, description="bob")[1]
+    response = post_upload(
+        make_sdist(tmp_path, "shared", "1.0"), "shared", "1.0", auth=basic_auth(bob_token)
+    )
+    assert response.status_code == 200
+
+
+def test_exact_duplicate_answers_200_and_changes_nothing(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, "dup", "1.0")
+    assert post_upload(wheel, "dup", "1.0").status_code == 200
+    events, stored = Event.objects.count(), stored_files(packages_dir)
+    response = post_upload(wheel, "dup", "1.0")
+    assert response.status_code == 200
+    assert File.objects.count() == 1
+    assert Event.objects.count() == events
+    assert stored_files(packages_dir) == stored
+
+
+def test_upload_enqueues_the_post_upload_task_after_commit(
+    post_upload, tmp_path, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = post_upload(make_wheel(tmp_path, "later", "1.0"), "later", "1.0")
+    assert response.status_code == 200
+    assert len(callbacks) == 1
+
+
+# --- refused before the body matters ----------------------------------------------------------
+
+
+def test_get_is_not_allowed(client):
+    response = client.get("/legacy/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+def test_post_without_trailing_slash_is_redirected_with_308(client):
+    response = client.post("/legacy", {})
+    assert_refused(response, 308, "the expected upload URL is /legacy/")
+    assert response["Location"].endswith("/legacy/")
+
+
+def test_missing_credentials_are_refused(post_upload, tmp_path, packages_dir):
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", auth="")
+    assert_refused(response, 403, "Invalid or non-existent authentication information.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_username_and_password_are_refused(post_upload, tmp_path, packages_dir):
+    auth = basic_auth("secret", username="alice")
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", auth=auth)
+    assert_refused(response, 403, "Username/Password authentication is no longer supported")
+    assert_nothing_stored(packages_dir)
+
+
+def test_malformed_token_is_refused(post_upload, tmp_path, packages_dir):
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", auth=basic_auth("pypi-xyz"))
+    assert_refused(response, 403, "Invalid API Token")
+    assert_nothing_stored(packages_dir)
+
+
+def test_token_of_a_frozen_user_is_refused(post_upload, tmp_path, user, packages_dir):
+    user.is_frozen = True
+    user.save()
+    response = post_upload(make_wheel(tmp_path), "example", "1.0")
+    assert_refused(response, 403, "Invalid API Token")
+    assert_nothing_stored(packages_dir)
+
+
+def test_expired_token_is_refused(post_upload, tmp_path, user, packages_dir):
+    past = int(timezone.now().timestamp()) - 60
+    raw = create_token(user, description="old", caveats=[Expiration(past, past - 60)])[1]
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", auth=basic_auth(raw))
+    assert_refused(response, 403, "token is expired")
+    assert_nothing_stored(packages_dir)
+
+
+def test_project_scoped_token_cannot_create_another_project(
+    post_upload, tmp_path, user, packages_dir
+):
+    raw = create_token(user, description="scoped", caveats=[ProjectName(("other",))])[1]
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", auth=basic_auth(raw))
+    assert response.status_code == 403
+    assert "Invalid API Token" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_user_without_verified_email_is_refused(post_upload, tmp_path, user, packages_dir):
+    user.emailaddress_set.update(verified=False)
+    response = post_upload(make_wheel(tmp_path), "example", "1.0")
+    assert_refused(response, 403, "does not have a verified primary email address")
+    assert_nothing_stored(packages_dir)
+
+
+def test_another_users_project_is_refused(post_upload, tmp_path, packages_dir):
+    assert post_upload(make_wheel(tmp_path, "theirs", "1.0"), "theirs", "1.0").status_code == 200
+    mallory = create_user("mallory", "mallory@example.com")
+    raw = create_token(mallory, description="m")[1]
+    response = post_upload(
+        make_sdist(tmp_path, "theirs", "1.0"), "theirs", "1.0", auth=basic_auth(raw)
+    )
+    assert_refused(response, 403, "The user 'mallory' isn't allowed to upload to project 'theirs'")
+    assert File.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "message"),
+    [
+        ("submit", 410, "Project pre-registration is no longer required or supported"),
+        ("submit_pkg_info", 410, "Project pre-registration is no longer required or supported"),
+        ("doc_upload", 410, "Uploading documentation is no longer supported"),
+        ("remove_pkg", 400, "Unknown or missing :action"),
+    ],
+)
+def test_other_legacy_actions_are_refused(
+    post_upload, tmp_path, packages_dir, action, status, message
+):
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", **{":action": action})
+    assert_refused(response, status, message)
+    assert_nothing_stored(packages_dir)
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"protocol_version": "2"}, "Unknown protocol version."),
+        ({"name": None}, "is an invalid value for Name"),
+        ({"name": "-bad-"}, "is an invalid value for Name"),
+        ({"version": None}, "is an invalid value for Version"),
+        ({"metadata_version": None}, "is an invalid value for Metadata-Version"),
+        ({"filetype": "bdist_egg"}, "Use a known file type."),
+        ({"pyversion": None}, "Python version is required for binary distribution uploads."),
+        (
+            {"md5_digest": None, "sha256_digest": None, "blake2_256_digest": None},
+            "Include at least one message digest.",
+        ),
+        ({"sha256_digest": "abc"}, "Must be a valid, hex encoded, SHA256 message digest."),
+        ({"content": None}, "Upload payload does not have a file."),
+        ({"sha256_digest": "0" * 64}, "The digest supplied does not match"),
+        ({"md5_digest": "0" * 32}, "The digest supplied does not match"),
+        ({"blake2_256_digest": "0" * 64}, "The digest supplied does not match"),
+    ],
+)
+def test_bad_form_fields_are_refused(post_upload, tmp_path, packages_dir, overrides, message):
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", **overrides)
+    assert_refused(response, 400, message)
+    assert_nothing_stored(packages_dir)
+
+
+def test_sdist_must_say_source_as_python_version(post_upload, tmp_path, packages_dir):
+    response = post_upload(make_sdist(tmp_path), "example", "1.0", pyversion="py3")
+    assert_refused(response, 400, "Use 'source' as Python version for an sdist.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_second_file_field_is_refused(client, token, tmp_path, packages_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.upload.conftest import upload_form
+
+    form = upload_form(make_wheel(tmp_path), "example", "1.0")
+    form["comment"] = SimpleUploadedFile("comment.txt", b"x")
+    response = client.post("/legacy/", form, headers={"Authorization": basic_auth(token)})
+    assert_refused(response, 400, "comment: Should not be a tuple.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_file_over_the_size_limit_is_refused_while_streaming(
+    post_upload, tmp_path, settings, packages_dir
+):
+    settings.CHEESESHOP_MAX_FILE_SIZE = 1024
+    wheel = make_wheel(tmp_path, extra_members={"example/data.bin": bytes(range(256)) * 64})
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, "File too large.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_project_over_the_total_size_limit_is_refused(post_upload, tmp_path, settings):
+    assert post_upload(make_wheel(tmp_path, "big", "1.0"), "big", "1.0").status_code == 200
+    settings.CHEESESHOP_MAX_PROJECT_SIZE = File.objects.get().size + 10
+    response = post_upload(make_sdist(tmp_path, "big", "1.0"), "big", "1.0")
+    assert_refused(response, 400, "Project size too large.")
+    assert File.objects.count() == 1
+
+
+# --- the file and its metadata ----------------------------------------------------------------
+
+
+def test_image_content_type_is_refused(post_upload, tmp_path, packages_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    wheel = make_wheel(tmp_path)
+    content = SimpleUploadedFile(wheel.name, wheel.read_bytes(), "image/png")
+    response = post_upload(wheel, "example", "1.0", content=content)
+    assert_refused(response, 400, "Invalid distribution file.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_wrong_extension_for_filetype_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path)
+    response = post_upload(wheel, "example", "1.0", filetype="sdist", pyversion="source")
+    assert_refused(response, 400, "Invalid file extension")
+    assert_nothing_stored(packages_dir)
+
+
+def test_filename_with_control_characters_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, filename="example-1.0-py3-none-any\x07.whl")
+    response = post_upload(wheel, "example", "1.0")
+    assert response.status_code == 400
+    assert "non-printable characters" in response.content.decode()
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_file_that_is_not_an_archive_is_refused(post_upload, tmp_path, packages_dir):
+    fake = tmp_path / "example-1.0-py3-none-any.whl"
+    fake.write_bytes(b"#!/bin/sh\necho not a wheel\n")
+    response = post_upload(fake, "example", "1.0")
+    assert_refused(response, 400, "Invalid distribution file.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_wheel_without_record_is_refused(post_upload, tmp_path, packages_dir):
+    response = post_upload(make_wheel(tmp_path, omit=("RECORD",)), "example", "1.0")
+    assert_refused(response, 400, "does not contain the required RECORD file")
+    assert_nothing_stored(packages_dir)
+
+
+def test_archive_with_path_traversal_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, extra_members={"../../evil.py": b"boom"})
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, "Invalid distribution file.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_form_that_disagrees_with_the_artifact_is_refused(post_upload, tmp_path, packages_dir):
+    response = post_upload(make_wheel(tmp_path, "example", "1.0"), "example", "2.0")
+    assert response.status_code == 400
+    assert "2.0" in response.reason_phrase
+    assert "1.0" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_invalid_metadata_in_the_artifact_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, metadata={"Classifier": "Not :: A :: Classifier"})
+    response = post_upload(wheel, "example", "1.0")
+    assert response.status_code == 400
+    assert "Not :: A :: Classifier" in response.reason_phrase
+    assert "core-metadata" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_local_version_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, "example", "1.0+local")
+    response = post_upload(wheel, "example", "1.0+local")
+    assert response.status_code == 400
+    assert "local" in response.reason_phrase.lower()
+    assert_nothing_stored(packages_dir)
+
+
+def test_direct_url_dependency_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, metadata={"Requires-Dist": "evil @ https://example.com/e.whl"})
+    response = post_upload(wheel, "example", "1.0")
+    assert response.status_code == 400
+    assert "Can't have direct dependency" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_description_that_does_not_render_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(
+        tmp_path,
+        metadata={
+            "Description-Content-Type": "text/x-rst",
+            "Description": "Broken\n===\n\n.. x::",
+        },
+    )
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, "The description failed to render")
+    assert_nothing_stored(packages_dir)
+
+
+def test_wheel_filename_with_wrong_name_spelling_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, "Example.Pkg", "1.0", filename="Example.Pkg-1.0-py3-none-any.whl")
+    response = post_upload(wheel, "Example.Pkg", "1.0")
+    assert response.status_code == 400
+    assert "example_pkg" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_wheel_with_unsupported_platform_tag_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(tmp_path, tags="cp311-cp311-linux_x86_64")
+    response = post_upload(wheel, "example", "1.0", pyversion="cp311")
+    assert_refused(response, 400, "unsupported platform tag 'linux_x86_64'")
+    assert_nothing_stored(packages_dir)
+
+
+def test_zip_sdist_is_refused(post_upload, tmp_path, packages_dir):
+    from tests.packaging.dists import core_metadata, write_zip
+
+    sdist = write_zip(
+        tmp_path / "example-1.0.zip", {"example-1.0/PKG-INFO": core_metadata("example", "1.0")}
+    )
+    response = post_upload(sdist, "example", "1.0")
+    assert response.status_code == 400
+    assert_nothing_stored(packages_dir)
+
+
+# --- names --------------------------------------------------------------------------------------
+
+
+def test_stdlib_name_is_refused(post_upload, tmp_path, packages_dir):
+    response = post_upload(make_wheel(tmp_path, "asyncio", "1.0"), "asyncio", "1.0")
+    assert_refused(response, 400, "conflict with Python Standard Library module name")
+    assert_nothing_stored(packages_dir)
+
+
+def test_prohibited_name_is_refused(post_upload, tmp_path, packages_dir):
+    ProhibitedProjectName.objects.create(name="reserved-name")
+    response = post_upload(make_wheel(tmp_path, "Reserved_Name", "1.0"), "Reserved_Name", "1.0")
+    assert_refused(response, 400, "isn't allowed")
+    assert not Project.objects.exists()
+    assert stored_files(packages_dir) == []
+
+
+def test_too_similar_name_is_refused_and_names_the_existing_project(post_upload, tmp_path):
+    assert (
+        post_upload(make_wheel(tmp_path, "cool-lib", "1.0"), "cool-lib", "1.0").status_code == 200
+    )
+    response = post_upload(make_wheel(tmp_path, "coo1lib", "1.0"), "coo1lib", "1.0")
+    assert_refused(response, 400, "is too similar to the existing project 'cool-lib'")
+    assert Project.objects.count() == 1
+
+
+def test_project_creation_rate_limit(post_upload, tmp_path, settings):
+    settings.CHEESESHOP_PROJECT_CREATE_USER_LIMIT = "2/hour"
+    for name in ("first-one", "second-one"):
+        assert post_upload(make_wheel(tmp_path, name, "1.0"), name, "1.0").status_code == 200
+    response = post_upload(make_wheel(tmp_path, "third-one", "1.0"), "third-one", "1.0")
+    assert_refused(response, 429, "Too many new projects created")
+    assert Project.objects.count() == 2
+
+
+# --- files and releases -----------------------------------------------------------------------
+
+
+def test_different_bytes_under_a_used_filename_are_refused(post_upload, tmp_path):
+    wheel = make_wheel(tmp_path, "clash", "1.0")
+    assert post_upload(wheel, "clash", "1.0").status_code == 200
+    other = make_wheel(tmp_path / "..", "clash", "1.0", extra_members={"clash/x.py": b"x = 1"})
+    response = post_upload(other, "clash", "1.0")
+    assert_refused(response, 400, f"File already exists ('{wheel.name}'")
+    assert File.objects.count() == 1
+
+
+def test_filename_of_a_deleted_file_cannot_be_reused(post_upload, tmp_path):
+    wheel = make_wheel(tmp_path, "gone", "1.0")
+    assert post_upload(wheel, "gone", "1.0").status_code == 200
+    File.objects.all().delete()
+    response = post_upload(wheel, "gone", "1.0")
+    assert_refused(response, 400, "This filename was previously used by a file that has since")
+    assert not File.objects.exists()
+
+
+def test_second_sdist_for_a_release_is_refused(post_upload, tmp_path):
+    assert post_upload(make_sdist(tmp_path, "twice", "1.0"), "twice", "1.0").status_code == 200
+    from tests.packaging.dists import core_metadata, tar_member, write_tar_gz
+
+    # Same release, another valid sdist (other bytes, other name spelling is refused earlier,
+    # so use a post-normalisation-equal version spelling).
+    second = make_sdist(tmp_path / "..", "twice", "1.0.0")
+    response = post_upload(second, "twice", "1.0.0")
+    assert_refused(response, 400, "Only one sdist may be uploaded per release.")
+    assert File.objects.count() == 1
+    del core_metadata, tar_member, write_tar_gz
+
+
+def test_failed_storage_write_leaves_no_row_and_no_object(
+    post_upload, tmp_path, packages_dir, monkeypatch, client
+):
+    from cheeseshop.packaging import storage
+
+    def failing_save_bytes(path, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(storage, "save_bytes", failing_save_bytes)
+    client.raise_request_exception = False
+    response = post_upload(make_wheel(tmp_path), "example", "1.0")
+    assert response.status_code == 500
+    assert_nothing_stored(packages_dir)
