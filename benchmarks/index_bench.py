@@ -192,7 +192,11 @@ def expected_filenames(project: str) -> list[str]:
 
 
 class ServerProcess:
-    """A server started in its own session, so that stopping it stops all of its children."""
+    """A server started in its own session; stopping it stops every process it started.
+
+    Servers may start children in sessions of their own (cheeseshop's serve does), so the
+    server is tracked as a process tree, not only as a process group.
+    """
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, log_path: Path):
         self.name = name
@@ -210,24 +214,32 @@ class ServerProcess:
         )
 
     @property
-    def session_id(self) -> int:
+    def pid(self) -> int:
         return self.popen.pid
 
     def is_running(self) -> bool:
         return self.popen.poll() is None
 
     def stop(self) -> None:
-        """SIGTERM to the whole process group, SIGKILL after 15 s, then reap stragglers."""
+        """SIGTERM to the server's group; after 15 s, or for any process of its tree still
+        alive once it has exited, SIGTERM then SIGKILL."""
+        tree = process_tree(self.pid)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.session_id, signal.SIGTERM)
+            os.killpg(self.pid, signal.SIGTERM)
         try:
             self.popen.wait(timeout=15)
         except subprocess.TimeoutExpired:
             log(f"{self.name}: did not stop on SIGTERM, killing")
-        # Workers can outlive their master; anything left in the group goes now.
-        for pid in session_pids(self.session_id):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        tree.update(process_tree(self.pid) if self.is_running() else {})
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            alive = [pid for pid, stat in tree.items() if is_same_process(pid, stat)]
+            for pid in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + 5
+            while alive and time.monotonic() < deadline:
+                time.sleep(0.1)
+                alive = [pid for pid in alive if is_same_process(pid, tree[pid])]
         if self.popen.poll() is None:
             self.popen.kill()
             self.popen.wait()
@@ -242,9 +254,11 @@ class ServerProcess:
 
 @dataclass(frozen=True)
 class ProcessStat:
-    session: int
+    parent: int
+    start_ticks: int
     cpu_ticks: int
     rss_pages: int
+    zombie: bool
 
 
 def read_proc_stat(pid: int) -> ProcessStat | None:
@@ -256,33 +270,45 @@ def read_proc_stat(pid: int) -> ProcessStat | None:
     fields = text.rsplit(")", 1)[1].split()
     utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
     return ProcessStat(
-        session=int(fields[3]),
+        parent=int(fields[1]),
+        start_ticks=int(fields[19]),
+        # A process's own CPU plus that of the children it has reaped.
         cpu_ticks=utime + stime + cutime + cstime,
         rss_pages=int(fields[21]),
+        zombie=fields[0] == "Z",
     )
 
 
-def session_stats(session: int) -> list[tuple[int, ProcessStat]]:
-    stats = []
+def process_tree(root: int) -> dict[int, ProcessStat]:
+    """root and all of its descendants, by pid."""
+    stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = read_proc_stat(int(entry))
-            if stat is not None and stat.session == session:
-                stats.append((int(entry), stat))
-    return stats
+            if stat is not None:
+                stats[int(entry)] = stat
+    tree, frontier = {}, [root]
+    while frontier:
+        pid = frontier.pop()
+        if pid in stats and pid not in tree:
+            tree[pid] = stats[pid]
+            frontier += [child for child, stat in stats.items() if stat.parent == pid]
+    return tree
 
 
-def session_pids(session: int) -> list[int]:
-    return [pid for pid, _ in session_stats(session)]
+def is_same_process(pid: int, seen: ProcessStat) -> bool:
+    """Still alive, and not a new process that reused the pid."""
+    now = read_proc_stat(pid)
+    return now is not None and not now.zombie and now.start_ticks == seen.start_ticks
 
 
-def session_cpu_seconds(session: int) -> float:
-    ticks = sum(stat.cpu_ticks for _, stat in session_stats(session))
+def tree_cpu_seconds(root: int) -> float:
+    ticks = sum(stat.cpu_ticks for stat in process_tree(root).values())
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def session_rss_mb(session: int) -> float:
-    pages = sum(stat.rss_pages for _, stat in session_stats(session))
+def tree_rss_mb(root: int) -> float:
+    pages = sum(stat.rss_pages for stat in process_tree(root).values())
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
@@ -372,14 +398,14 @@ def wait_until_ready(url: str, server: ServerProcess, timeout: float = READY_TIM
     raise BenchError(f"{server.name} not ready after {timeout:.0f} s:\n{server.tail_of_log()}")
 
 
-def wait_until_idle(session: int, timeout: float = IDLE_TIMEOUT_S) -> float:
+def wait_until_idle(root: int, timeout: float = IDLE_TIMEOUT_S) -> float:
     """Wait until the server's processes use under 5% of a core for 2 s (background tasks done)."""
     started = time.monotonic()
     quiet_samples = 0
-    previous = session_cpu_seconds(session)
+    previous = tree_cpu_seconds(root)
     while time.monotonic() - started < timeout and quiet_samples < 4:
         time.sleep(0.5)
-        current = session_cpu_seconds(session)
+        current = tree_cpu_seconds(root)
         quiet_samples = quiet_samples + 1 if current - previous < 0.025 else 0
         previous = current
     return time.monotonic() - started
@@ -679,10 +705,10 @@ def run_wrk(
         "-H", f"User-Agent: {USER_AGENT}", "-H", "Accept: text/html",
         "-s", str(script), server.base_url,
     ]  # fmt: skip
-    session = server.process.session_id
-    cpu_before = session_cpu_seconds(session)
+    root = server.process.pid
+    cpu_before = tree_cpu_seconds(root)
     result = subprocess.run(argv, check=False, capture_output=True, text=True)
-    cpu_used = session_cpu_seconds(session) - cpu_before
+    cpu_used = tree_cpu_seconds(root) - cpu_before
     marker = re.search(r"^INDEX_BENCH_RESULT (\{.*\})$", result.stdout, re.MULTILINE)
     if result.returncode != 0 or marker is None:
         raise BenchError(f"wrk against {server.name} failed: {result.stderr or result.stdout}")
@@ -932,7 +958,7 @@ def benchmark_server(
         server.start()
         result["upload"] = measure_upload(server, corpus, client_bin / "twine", run_dir / "logs")
         log(f"{server.name}: {result['upload']['files_per_s']:.1f} files/s; waiting for idle")
-        result["settle_s"] = wait_until_idle(server.process.session_id)
+        result["settle_s"] = wait_until_idle(server.process.pid)
         verify_simple_pages(server, corpus)
         script = run_dir / f"wrk-{server.name}.lua"
         write_wrk_script(script, server, corpus, args.threads)
@@ -956,7 +982,7 @@ def benchmark_server(
         result["pip_download"] = measure_pip_download(
             server, corpus, client_bin / "pip", args.pip_downloads, run_dir
         )
-        result["rss_mb"] = session_rss_mb(server.process.session_id)
+        result["rss_mb"] = tree_rss_mb(server.process.pid)
     except Exception as error:  # one server's failure must not lose the others' figures
         message = str(error) if isinstance(error, BenchError) else repr(error)
         log(f"{server.name}: FAILED: {message}")

@@ -58,21 +58,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _migrate()
     workers = int(os.environ.get("CHEESESHOP_WEB_WORKERS", "0")) or os.cpu_count() or 1
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    # gunicorn, threaded workers: it streams request bodies to the application (the size limit
+    # holds while an upload arrives) and sends the status line as given — the legacy upload
+    # protocol carries each refusal's reason in the reason phrase, which twine prints.
     web = [
         sys.executable,
         "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
+        "gunicorn",
+        "--bind",
+        f"{host}:{args.port}",
         "--workers",
         str(workers),
-        "--blocking-threads",
+        "--worker-class",
+        "gthread",
+        "--threads",
         "4",
-        "--no-ws",
+        "--timeout",
+        "300",
+        "--graceful-timeout",
+        "10",
         "--log-level",
         "warning",
         "cheeseshop.wsgi:application",
@@ -82,7 +87,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         worker = [sys.executable, "-m", "cheeseshop.cli", "worker"]
         children.append(subprocess.Popen(worker, start_new_session=True))
 
-    host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
     print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
     print(f"  index:  {base}/simple/", flush=True)

@@ -48,6 +48,15 @@ def rejection(inspect, path) -> str:
     return excinfo.value.message
 
 
+def outcome(inspect, path) -> str | int:
+    """ "accepted", or the rejection's status; any other exception fails the test."""
+    try:
+        inspect(path)
+    except UploadRejected as exc:
+        return exc.status
+    return "accepted"
+
+
 def wheel_members(**extra: bytes) -> dict[str, bytes]:
     members = {
         "example/__init__.py": b"",
@@ -355,10 +364,7 @@ def test_corrupted_wheels_are_refused_cleanly(tmp_path, seed):
     path = tmp_path / "damaged" / WHEEL_NAME
     path.parent.mkdir()
     path.write_bytes(bytes(data))
-    try:
-        inspect_wheel(path)
-    except UploadRejected as exc:
-        assert exc.status == 400
+    assert outcome(inspect_wheel, path) in {"accepted", 400}
 
 
 # Sdists --------------------------------------------------------------------------------------
@@ -613,10 +619,7 @@ def test_corrupted_sdists_are_refused_cleanly(tmp_path, seed):
     path = tmp_path / "damaged" / SDIST_NAME
     path.parent.mkdir()
     path.write_bytes(bytes(data))
-    try:
-        inspect_sdist(path)
-    except UploadRejected as exc:
-        assert exc.status == 400
+    assert outcome(inspect_sdist, path) in {"accepted", 400}
 
 
 # License files (rules 43 and 49) -------------------------------------------------------------
@@ -675,10 +678,13 @@ def test_sdist_with_too_many_members_is_refused(tmp_path, monkeypatch):
     assert rejection(inspect_sdist, path) == f"{INVALID}The archive has more than 4 members."
 
 
-def test_zip64_member_count_is_read_from_the_zip64_end_record(tmp_path):
-    # More than 65535 entries makes zipfile write ZIP64 end records.
-    path = tmp_path / "many.zip"
-    with zipfile.ZipFile(path, "w") as archive:
-        for index in range(65_537):
-            archive.writestr(f"f{index}", b"")
-    assert archives._zip_declared_member_count(path) == 65_537
+def test_zip64_member_count_is_read_from_the_zip64_end_record(tmp_path, monkeypatch):
+    # zipfile writes ZIP64 end records past this many entries; the classic end record then
+    # holds 0xFFFF and the real count is only in the ZIP64 record.
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 2)
+    path = write_zip(tmp_path / "many.zip", {f"f{index}": b"" for index in range(5)})
+    data = bytearray(path.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<2H", data, end + 8, 0xFFFF, 0xFFFF)
+    path.write_bytes(bytes(data))
+    assert archives._zip_declared_member_count(path) == 5

@@ -227,7 +227,7 @@ def test_platform_tag_allowed(tag):
         "ios_13_0_arm64_watchos",
         "android_21_mips",
         "pyemscripten_2025_0_wasm64",
-        "manylinux_２_17_x86_64",  # non-ASCII digit
+        "manylinux_\uff12_17_x86_64",  # fullwidth digit two
         "win_amd64 ",
         "",
     ],

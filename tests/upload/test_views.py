@@ -502,3 +502,12 @@ def test_failed_storage_write_leaves_no_row_and_no_object(
     response = post_upload(make_wheel(tmp_path), "example", "1.0")
     assert response.status_code == 500
     assert_nothing_stored(packages_dir)
+
+
+def test_wheel_missing_a_declared_license_file_is_refused(post_upload, tmp_path, packages_dir):
+    wheel = make_wheel(
+        tmp_path, metadata={"License-Expression": "MIT", "License-File": "LICENSE.txt"}
+    )
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, "License-File LICENSE.txt does not exist in distribution file")
+    assert_nothing_stored(packages_dir)

@@ -19,10 +19,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-
-from cheeseshop.packaging.errors import UploadRejected
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from cheeseshop.packaging.errors import UploadRejected
 
 # A distribution that unpacks to more than this AND more than MAX_COMPRESSION_RATIO times its
 # own size is treated as a decompression bomb (PyPI's thresholds, warehouse discussion #13962).
@@ -74,7 +74,9 @@ def _invalid(detail: str) -> UploadRejected:
     return UploadRejected(_("Invalid distribution file. %(detail)s") % {"detail": detail})
 
 
-def inspect_distribution(path: str | os.PathLike, filename: str, packagetype: str):
+def inspect_distribution(
+    path: str | os.PathLike, filename: str, packagetype: str
+) -> DistributionContents:
     """Validate the archive at `path` and return its core metadata; raise UploadRejected."""
     is_zip_name = filename.lower().endswith((".whl", ".zip"))
     try:

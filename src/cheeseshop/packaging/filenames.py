@@ -7,8 +7,6 @@ once the core metadata has been read from the artifact.
 import re
 
 from django.utils.translation import gettext as _
-
-from cheeseshop.packaging.errors import UploadRejected
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -17,6 +15,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
+
+from cheeseshop.packaging.errors import UploadRejected
 
 # File.filename and FilenameRegistry.filename hold at most this many characters.
 MAX_FILENAME_LENGTH = 255

@@ -15,12 +15,12 @@ import readme_renderer.rst
 import readme_renderer.txt
 import trove_classifiers
 from django.utils.translation import gettext as _
-
-from cheeseshop.packaging.errors import UploadRejected
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
+
+from cheeseshop.packaging.errors import UploadRejected
 
 SUPPORTED_METADATA_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
 MAX_SUMMARY_LENGTH = 512

@@ -8,10 +8,10 @@ import re
 
 import stdlib_list
 from django.utils.translation import gettext as _
+from packaging.utils import canonicalize_name
 
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import ProhibitedProjectName, Project
-from packaging.utils import canonicalize_name
 
 # ASCII letters and digits, with '.', '_' and '-' allowed inside (PEP 508 names).
 PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)

@@ -22,7 +22,7 @@ from cheeseshop.accounts.services import (
     two_factor_enforced,
 )
 from cheeseshop.packaging import filenames, metadata, services
-from cheeseshop.packaging.archives import inspect_distribution
+from cheeseshop.packaging.archives import check_license_files, inspect_distribution
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import normalize_name
@@ -204,6 +204,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
     inspected = inspect_distribution(content.temporary_file_path(), filename, form.filetype)
     meta = metadata.parse_metadata(inspected.metadata)
     metadata.check_form_agrees(meta, form.name, form.version)
+    check_license_files(inspected, meta.license_files or [], filename)
     metadata.check_description_renders(meta)
     if form.filetype == PackageType.WHEEL:
         filenames.validate_wheel_filename(filename, normalize_name(meta.name), str(meta.version))
