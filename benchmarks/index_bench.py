@@ -37,6 +37,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -287,12 +288,15 @@ def process_tree(root: int) -> dict[int, ProcessStat]:
             stat = read_proc_stat(int(entry))
             if stat is not None:
                 stats[int(entry)] = stat
+    children: dict[int, list[int]] = {}
+    for pid, stat in stats.items():
+        children.setdefault(stat.parent, []).append(pid)
     tree, frontier = {}, [root]
     while frontier:
         pid = frontier.pop()
         if pid in stats and pid not in tree:
             tree[pid] = stats[pid]
-            frontier += [child for child, stat in stats.items() if stat.parent == pid]
+            frontier += children.get(pid, [])
     return tree
 
 
@@ -310,6 +314,22 @@ def tree_cpu_seconds(root: int) -> float:
 def tree_rss_mb(root: int) -> float:
     pages = sum(stat.rss_pages for stat in process_tree(root).values())
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def tree_pss_mb(root: int) -> float | None:
+    """Proportional set size: pages shared between the tree's processes (forked workers)
+    are counted once in total, where RSS counts them in every process."""
+    kib = 0
+    for pid in process_tree(root):
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            return None
+        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.MULTILINE)
+        if match is None:
+            return None
+        kib += int(match.group(1))
+    return kib / 1024
 
 
 def free_port() -> int:
@@ -403,7 +423,9 @@ def wait_until_idle(root: int, timeout: float = IDLE_TIMEOUT_S) -> float:
     started = time.monotonic()
     quiet_samples = 0
     previous = tree_cpu_seconds(root)
-    while time.monotonic() - started < timeout and quiet_samples < 4:
+    while quiet_samples < 4:
+        if time.monotonic() - started > timeout:
+            raise BenchError(f"server still busy {timeout:.0f} s after the upload")
         time.sleep(0.5)
         current = tree_cpu_seconds(root)
         quiet_samples = quiet_samples + 1 if current - previous < 0.025 else 0
@@ -463,6 +485,7 @@ class IndexServer:
         log(f"{self.name}: ready on port {self.port} after {waited:.1f} s")
 
 
+@dataclass
 class PypiserverServer(IndexServer):
     """pypiserver under gunicorn with its watchdog cache, its strongest deployment.
 
@@ -471,7 +494,8 @@ class PypiserverServer(IndexServer):
     package directory on every request (~30 req/s on this corpus).
     """
 
-    bin_dir: Path
+    bin_dir: Path = Path()
+    reported_distributions: ClassVar = ("pypiserver", "gunicorn", "watchdog")
 
     @property
     def upload_url(self) -> str:
@@ -501,10 +525,12 @@ class PypiserverServer(IndexServer):
         )  # fmt: skip
 
 
+@dataclass
 class DevpiServer(IndexServer):
     """devpi-server, offline, no root/pypi mirror; uploads to bench/dev with a login token."""
 
-    bin_dir: Path
+    bin_dir: Path = Path()
+    reported_distributions: ClassVar = ("devpi-server", "devpi-client")
 
     @property
     def upload_url(self) -> str:
@@ -554,10 +580,11 @@ class DevpiServer(IndexServer):
             return json.load(response)["result"]["password"]
 
 
+@dataclass
 class CheeseshopServer(IndexServer):
     """cheeseshop from the repository's environment, with a fresh data directory and token."""
 
-    executable: str
+    executable: str = "cheeseshop"
 
     @property
     def upload_url(self) -> str:
@@ -608,6 +635,9 @@ class CheeseshopServer(IndexServer):
         if not tokens and not lines:
             raise BenchError("cheeseshop token create printed no token")
         self.upload_user, self.upload_password = "__token__", tokens[-1] if tokens else lines[-1]
+
+
+PEER_CLASSES = {"pypiserver": PypiserverServer, "devpi": DevpiServer}
 
 
 # --- Measurements -------------------------------------------------------------------------------
@@ -784,7 +814,8 @@ def figures(connection_counts: list[int]) -> list[Figure]:
         ]  # fmt: skip
     rows += [
         Figure("pip_download.seconds_per_package", "pip download --no-deps, s/package", False, 2),
-        Figure("rss_mb", "server RSS after load, MB (all processes)", False, 0),
+        Figure("memory.pss_mb", "server memory (PSS) after load, MB", False, 0),
+        Figure("memory.rss_mb", "server RSS after load, MB (sum of processes)", False, 0),
     ]
     return rows
 
@@ -930,22 +961,21 @@ def make_servers(args: argparse.Namespace, run_dir: Path) -> list[IndexServer]:
         work_dir = run_dir / name
         work_dir.mkdir(parents=True)
         if name == "cheeseshop":
-            server = CheeseshopServer(name, work_dir, free_port())
-            server.executable = shutil.which(args.cheeseshop_bin) or ""
-            if not server.executable:
+            executable = shutil.which(args.cheeseshop_bin)
+            if not executable:
                 raise BenchError(f"cheeseshop executable {args.cheeseshop_bin!r} not found")
-            server.versions = {"git": git_revision() or "unknown"}
+            server = CheeseshopServer(
+                name, work_dir, free_port(), executable=executable,
+                versions={"git": git_revision() or "unknown"},
+            )  # fmt: skip
         else:
-            cls = PypiserverServer if name == "pypiserver" else DevpiServer
-            server = cls(name, work_dir, free_port())
+            cls = PEER_CLASSES[name]
             venv = args.work_dir / "venvs" / name
-            server.bin_dir = ensure_venv(
-                venv, PEER_REQUIREMENTS[name], log_dir / f"venv-{name}.log"
-            )
-            dists = ["pypiserver", "gunicorn", "watchdog"] if name == "pypiserver" else [
-                "devpi-server", "devpi-client"
-            ]  # fmt: skip
-            server.versions = installed_versions(server.bin_dir, dists)
+            bin_dir = ensure_venv(venv, PEER_REQUIREMENTS[name], log_dir / f"venv-{name}.log")
+            server = cls(
+                name, work_dir, free_port(), bin_dir=bin_dir,
+                versions=installed_versions(bin_dir, list(cls.reported_distributions)),
+            )  # fmt: skip
         servers.append(server)
     return servers
 
@@ -982,7 +1012,10 @@ def benchmark_server(
         result["pip_download"] = measure_pip_download(
             server, corpus, client_bin / "pip", args.pip_downloads, run_dir
         )
-        result["rss_mb"] = tree_rss_mb(server.process.pid)
+        result["memory"] = {
+            "rss_mb": tree_rss_mb(server.process.pid),
+            "pss_mb": tree_pss_mb(server.process.pid),
+        }
     except Exception as error:  # one server's failure must not lose the others' figures
         message = str(error) if isinstance(error, BenchError) else repr(error)
         log(f"{server.name}: FAILED: {message}")
