@@ -961,11 +961,8 @@ def make_servers(args: argparse.Namespace, run_dir: Path) -> list[IndexServer]:
         work_dir = run_dir / name
         work_dir.mkdir(parents=True)
         if name == "cheeseshop":
-            executable = shutil.which(args.cheeseshop_bin)
-            if not executable:
-                raise BenchError(f"cheeseshop executable {args.cheeseshop_bin!r} not found")
             server = CheeseshopServer(
-                name, work_dir, free_port(), executable=executable,
+                name, work_dir, free_port(), executable=args.cheeseshop_bin,
                 versions={"git": git_revision() or "unknown"},
             )  # fmt: skip
         else:
@@ -1035,11 +1032,18 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which(args.wrk) is None:
         log(f"{args.wrk} not found: install it (apt-get install -y wrk)")
         return 2
+    if "cheeseshop" in args.only:
+        executable = shutil.which(args.cheeseshop_bin)
+        if executable is None:
+            log(f"cheeseshop executable {args.cheeseshop_bin!r} not found: pass --cheeseshop-bin")
+            return 2
+        args.cheeseshop_bin = executable
     signal.signal(signal.SIGTERM, interrupt_on_sigterm)
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = args.work_dir / "runs" / stamp
-    (run_dir / "logs").mkdir(parents=True)
+    (args.work_dir / "runs").mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{stamp}-", dir=args.work_dir / "runs"))
+    (run_dir / "logs").mkdir()
     servers: list[IndexServer] = []
     failed = False
     try:

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 import venv
 from pathlib import Path
@@ -26,9 +27,9 @@ def _run(*cmd, env=None, check=True) -> subprocess.CompletedProcess:
     return result
 
 
-def _twine(index, token, *files, extra=(), check=True):
+def _twine(index, token, *files, extra=(), check=True, twine=BIN / "twine"):
     return _run(
-        BIN / "twine",
+        twine,
         "upload",
         "--disable-progress-bar",
         "--non-interactive",
@@ -187,6 +188,15 @@ def test_serve_stops_cleanly_and_reuses_its_data(tmp_path, chain):
     first = start_index(data_dir)
     token = first.create_user_with_token("frank")
     _twine(first, token, *chain["e2e-bottom"])
+    # The worker `serve` runs beside the web server carries out each upload's background task.
+    count_done = (
+        "from django_tasks_db.models import DBTaskResult; "
+        "print(DBTaskResult.objects.filter(status='SUCCESSFUL').count())"
+    )
+    deadline = time.monotonic() + 60
+    while first.cli("manage", "shell", "--verbosity", "0", "-c", count_done).strip() != "2":
+        assert time.monotonic() < deadline, "the background tasks did not run"
+        time.sleep(0.5)
     secret_key = (data_dir / "secret_key").read_text()
     assert first.stop() == 0
 
@@ -204,3 +214,19 @@ def test_serve_stops_cleanly_and_reuses_its_data(tmp_path, chain):
         )
     finally:
         assert second.stop() == 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CHEESESHOP_TEST_TWINE6"),
+    reason="set CHEESESHOP_TEST_TWINE6 to a twine 6 executable (.ci/run does)",
+)
+def test_twine_6_uploads_and_sees_refusal_reasons(live_index, chain):
+    twine6 = os.environ["CHEESESHOP_TEST_TWINE6"]
+    version = _run(twine6, "--version").stdout
+    assert version.startswith("twine version 6."), version
+    token = live_index.create_user_with_token("grace")
+    _twine(live_index, token, *chain["e2e-middle"], twine=twine6)
+    intruder = live_index.create_user_with_token("trudy")
+    result = _twine(live_index, intruder, chain["e2e-middle"][0], twine=twine6, check=False)
+    assert result.returncode != 0
+    assert "isn't allowed to upload to project 'e2e-middle'" in result.stdout + result.stderr
