@@ -38,6 +38,23 @@ def _call(app, path: str, *, method: str = "GET", query: str = "", **headers):
     return int(captured["status"].split()[0]), headers, body
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection(monkeypatch):
+    """What Django's test client does: a test's transaction must survive the request, so the
+    per-request connection clean-up (close_old_connections) is switched off."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    import cheeseshop.index.fastpath
+
+    monkeypatch.setattr(cheeseshop.index.fastpath, "close_old_connections", lambda: None)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fast_app():
     calls = []
