@@ -507,3 +507,35 @@ def test_release_fields_use_empty_values_for_absent_fields():
     assert fields["requires_dist"] == []
     assert fields["is_prerelease"] is False
     assert None not in fields.values()
+
+
+def test_a_description_that_rendered_is_not_rendered_again(monkeypatch):
+    import readme_renderer.rst
+
+    calls = []
+    real_render = readme_renderer.rst.render
+
+    def counting_render(text, *args, **kwargs):
+        calls.append(text)
+        return real_render(text, *args, **kwargs)
+
+    monkeypatch.setattr(readme_renderer.rst, "render", counting_render)
+    good = parse_metadata(
+        core_metadata("remembered", "1.0", {"Description": "Fine\n====\n\nunique 7f3a\n"})
+    )
+    check_description_renders(good)
+    check_description_renders(good)
+    assert len(calls) == 1
+
+
+def test_a_description_that_failed_is_refused_every_time():
+    bad = parse_metadata(
+        core_metadata(
+            "refused",
+            "1.0",
+            {"Description-Content-Type": "text/x-rst", "Description": "Bad\n===\n\n.. x::"},
+        )
+    )
+    for _attempt in range(2):
+        with pytest.raises(UploadRejected, match="failed to render"):
+            check_description_renders(bad)

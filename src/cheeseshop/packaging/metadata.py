@@ -7,6 +7,9 @@ top. The artifact is the source of truth; the upload form must agree with it.
 import email.message
 import email.utils
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import email_validator
@@ -400,13 +403,19 @@ def _content_type_and_params(content_type: str) -> tuple[str, dict[str, str]]:
     return message.get_content_type(), dict(message.get_params()[1:])
 
 
-def check_description_renders(metadata: Metadata) -> None:
-    """Rule 21: the description renders in its declared format (reStructuredText by default)."""
-    description = metadata.description
-    if not description:
-        return
-    declared = metadata.description_content_type
-    content_type, params = _content_type_and_params(declared or "text/x-rst")
+# Digests of (content type, description) pairs that rendered: a release's wheels and sdist
+# carry the same description, and rendering reStructuredText is the costliest upload rule.
+_RENDERED_DESCRIPTIONS: OrderedDict[bytes, None] = OrderedDict()
+_RENDERED_DESCRIPTIONS_MAX = 4096
+_RENDERED_DESCRIPTIONS_LOCK = threading.Lock()
+
+
+def _renders(description: str, content_type: str, params: dict[str, str]) -> bool:
+    key = hashlib.sha256(f"{content_type}\0{params}\0{description}".encode()).digest()
+    with _RENDERED_DESCRIPTIONS_LOCK:
+        if key in _RENDERED_DESCRIPTIONS:
+            _RENDERED_DESCRIPTIONS.move_to_end(key)
+            return True
     if content_type == "text/markdown":
         rendered = readme_renderer.markdown.render(
             description, variant=params.get("variant", "GFM")
@@ -415,7 +424,23 @@ def check_description_renders(metadata: Metadata) -> None:
         rendered = readme_renderer.txt.render(description)
     else:
         rendered = readme_renderer.rst.render(description)
-    if rendered is not None:
+    if rendered is None:
+        return False
+    with _RENDERED_DESCRIPTIONS_LOCK:
+        _RENDERED_DESCRIPTIONS[key] = None
+        if len(_RENDERED_DESCRIPTIONS) > _RENDERED_DESCRIPTIONS_MAX:
+            _RENDERED_DESCRIPTIONS.popitem(last=False)
+    return True
+
+
+def check_description_renders(metadata: Metadata) -> None:
+    """Rule 21: the description renders in its declared format (reStructuredText by default)."""
+    description = metadata.description
+    if not description:
+        return
+    declared = metadata.description_content_type
+    content_type, params = _content_type_and_params(declared or "text/x-rst")
+    if _renders(description, content_type, params):
         return
     if declared:
         raise UploadRejected(

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,9 +87,10 @@ def find_existing_file(filename: str, sha256: str, blake2_256: str) -> File | No
     An exact repeat (same name, same bytes) is not an error, so that ``twine upload
     --skip-existing`` and retried uploads work.
     """
-    existing = (
-        File.objects.filter(filename=filename).first()
-        or File.objects.filter(blake2_256_digest=blake2_256).first()
+    # At most two rows can collide: one by name, one by content.
+    collisions = list(File.objects.filter(Q(filename=filename) | Q(blake2_256_digest=blake2_256)))
+    existing = next((f for f in collisions if f.filename == filename), None) or next(
+        iter(collisions), None
     )
     if existing is None:
         if FilenameRegistry.objects.filter(filename=filename).exists():
