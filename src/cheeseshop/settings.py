@@ -91,16 +91,21 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "django_tasks",
     "django_tasks_db",
+    "cheeseshop.flags",
     "cheeseshop.accounts",
     "cheeseshop.audit",
     "cheeseshop.tokens",
     "cheeseshop.packaging",
     "cheeseshop.upload",
     "cheeseshop.index",
+    "cheeseshop.web",
+    "cheeseshop.manage",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -132,6 +138,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "cheeseshop.flags.context_processors.admin_flags",
+                "cheeseshop.web.context_processors.site",
             ],
         },
     },
@@ -211,15 +220,39 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# Languages with a catalogue under src/cheeseshop/locale/ (docs/translating.md).
+LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
 
+# Served over HTTPS (CHEESESHOP_HTTPS, or behind a TLS-terminating proxy): cookies only over
+# TLS, HSTS, and plain-HTTP requests redirected.
+HTTPS = _env_bool("HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+# A redirect would drop an upload's body: /legacy/ refuses plain HTTP instead (403).
+SECURE_REDIRECT_EXEMPT = [r"^legacy/?$"]
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy: scripts and styles only from our own origin, never inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = (
@@ -232,6 +265,64 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# --- Accounts (django-allauth) --------------------------------------------------------------
+
+LOGIN_URL = "/account/login/"
+LOGIN_REDIRECT_URL = "/manage/projects/"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_CHANGE_EMAIL = False
+ACCOUNT_MAX_EMAIL_ADDRESSES = 5
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_USERNAME_MIN_LENGTH = 2
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 30 * 60
+ACCOUNT_ADAPTER = "cheeseshop.accounts.adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Our own moving-window limits (cheeseshop.accounts.ratelimits) replace allauth's.
+ACCOUNT_RATE_LIMITS = False
+# Rate limits, "N per window" in the `limits` library's notation.
+CHEESESHOP_LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per 5 minutes")
+CHEESESHOP_SIGNUP_LIMIT = _env("SIGNUP_LIMIT", "10 per hour")
+CHEESESHOP_PASSWORD_RESET_LIMIT = _env("PASSWORD_RESET_LIMIT", "5 per day")
+CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
+# Where `limits` keeps its counters: memory:// (per process) or redis://host:port/db.
+CHEESESHOP_RATELIMIT_STORAGE = _env(
+    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "memory://"
+)
+
+# --- Email ---------------------------------------------------------------------------------
+
+# Without a mail server, messages are written as files under DATA_DIR/outbox (and their links
+# logged), so a fresh install works; CHEESESHOP_EMAIL_URL=smtp://user:pass@host:587 (or smtps://)
+# sends them for real.
+EMAIL_URL = _env("EMAIL_URL", "")
+DEFAULT_FROM_EMAIL = _env("EMAIL_FROM", f"{SITE_NAME} <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FILE_PATH = str(DATA_DIR / "outbox")
+if EMAIL_URL:
+    from urllib.parse import unquote, urlsplit
+
+    _email = urlsplit(EMAIL_URL)
+    if _email.scheme not in {"smtp", "smtps", "smtp+tls"}:
+        raise ValueError("CHEESESHOP_EMAIL_URL must be smtp://, smtp+tls:// or smtps://")
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email.hostname or "localhost"
+    EMAIL_PORT = _email.port or {"smtps": 465, "smtp+tls": 587}.get(_email.scheme, 25)
+    EMAIL_HOST_USER = unquote(_email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+    EMAIL_USE_SSL = _email.scheme == "smtps"
+    EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+else:
+    EMAIL_BACKEND = "cheeseshop.accounts.mail.OutboxEmailBackend"
 
 LOGGING = {
     "version": 1,

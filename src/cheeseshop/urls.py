@@ -7,6 +7,9 @@ urlpatterns = [
     path("legacy", legacy_redirect),
     path("legacy/", include("cheeseshop.upload.urls")),
     path("", include("cheeseshop.index.urls")),
-    path("admin/", admin.site.urls),
+    path("", include("cheeseshop.web.urls")),
+    path("manage/", include("cheeseshop.manage.urls")),
     path("account/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
 ]

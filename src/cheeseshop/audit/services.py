@@ -58,7 +58,7 @@ def record_event(
     ip = client_ip(request) if request is not None else ""
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
     return Event.objects.create(
-        tag=tag,
+        tag=EventTag(tag),  # a closed set: an unknown tag is a programming error
         actor=actor,
         credential=credential.as_json() if credential else {},
         user=user,

@@ -11,6 +11,7 @@ else — non-normalised names, query strings, other methods — to Django unchan
 import re
 from collections.abc import Callable, Iterable
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -22,8 +23,11 @@ _STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found"}
 
 
 def security_headers() -> list[tuple[str, str]]:
-    """What SecurityMiddleware and XFrameOptionsMiddleware add to every Django response."""
+    """What SecurityMiddleware, XFrameOptionsMiddleware and CSPMiddleware add to every
+    Django response."""
     headers = [("X-Frame-Options", settings.X_FRAME_OPTIONS)]
+    if getattr(settings, "CONTENT_SECURITY_POLICY", None):
+        headers.append(("Content-Security-Policy", build_policy()))
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         headers.append(("X-Content-Type-Options", "nosniff"))
     if settings.SECURE_REFERRER_POLICY:

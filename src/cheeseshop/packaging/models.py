@@ -180,3 +180,27 @@ class ProhibitedProjectName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RoleInvitation(models.Model):
+    """An Owner's invitation to collaborate; becomes a Role when the invitee accepts."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_invitations"
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    role_name = models.CharField(max_length=16, choices=RoleName.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "project"], name="role_invitation_unique_user_project"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} invited as {self.role_name} of {self.project}"

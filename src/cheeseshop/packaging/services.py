@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import Credential, client_ip, hash_ip, record_event
+from cheeseshop.flags.services import ensure_project_creation_allowed
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import storage
 from cheeseshop.packaging.errors import UploadRejected
@@ -142,6 +143,7 @@ def _check_project_creation_rate(uploader: Uploader) -> None:
 
 
 def _create_project(name: str, uploader: Uploader) -> Project:
+    ensure_project_creation_allowed()
     check_new_project_name(name)
     _check_project_creation_rate(uploader)
     project = Project.objects.create(

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import logging
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -21,6 +22,7 @@ from cheeseshop.accounts.services import (
     has_verified_primary_email,
     two_factor_enforced,
 )
+from cheeseshop.flags.services import ensure_uploads_allowed
 from cheeseshop.packaging import filenames, metadata, services
 from cheeseshop.packaging.archives import check_license_files, inspect_distribution
 from cheeseshop.packaging.errors import UploadRejected
@@ -185,6 +187,9 @@ def _check_digests(form: UploadForm, content: ReceivedFile) -> None:
 
 
 def _upload(request: HttpRequest) -> HttpResponse:
+    if settings.HTTPS and not request.is_secure():
+        raise UploadRejected(_("SSL is required."), status=403)
+    ensure_uploads_allowed()
     auth = _authenticate(request)
     handler, form, files = _read_form(request)
     project = _check_permission(auth, form)
