@@ -9,7 +9,7 @@ urlpatterns = [
     path("", include("cheeseshop.index.urls")),
     path("", include("cheeseshop.web.urls")),
     path("manage/", include("cheeseshop.manage.urls")),
-    path("account/", include("allauth.urls")),
+    path("account/", include("cheeseshop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

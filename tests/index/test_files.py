@@ -5,7 +5,7 @@ import pytest
 from cheeseshop.packaging.models import ProjectStatus
 from tests.index.builders import make_file, make_project, make_release, store
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.index.urls")]
+pytestmark = pytest.mark.django_db
 
 WHEEL_BYTES = b"PK\x03\x04 pretend wheel bytes"
 METADATA = "Metadata-Version: 2.4\nName: sample\nSummary: caf\u00e9\n".encode()

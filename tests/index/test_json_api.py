@@ -7,7 +7,7 @@ from cheeseshop.accounts.models import User
 from cheeseshop.packaging.models import ProjectStatus, Role, RoleName
 from tests.index.builders import make_file, make_project, make_release
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.index.urls")]
+pytestmark = pytest.mark.django_db
 
 INFO_KEYS = {
     "author", "author_email", "bugtrack_url", "classifiers", "description",

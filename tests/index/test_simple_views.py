@@ -7,7 +7,7 @@ from cheeseshop.packaging.models import ProjectStatus
 from tests.index.builders import make_file, make_project, make_release, publish
 from tests.index.checkers import SimpleHTML, pep691_detail_problems, pep691_index_problems
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.index.urls")]
+pytestmark = pytest.mark.django_db
 
 PIP_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "

@@ -1,11 +1,127 @@
-"""How allauth behaves in cheeseshop: admin flags, frozen accounts, audit events."""
+"""How allauth behaves in cheeseshop: admin flags, frozen accounts, password rules, limits."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from cheeseshop.accounts import ratelimits, responses
+from cheeseshop.accounts.identity import login_identifier, user_for_login
+from cheeseshop.accounts.validators import (
+    MAX_PASSWORD_LENGTH,
+    MaximumLengthValidator,
+    NullCharacterValidator,
+    PasswordStrengthValidator,
+)
+from cheeseshop.audit.models import EventTag
+from cheeseshop.audit.services import Credential, record_event
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
 
+# Translated when shown; %(wait)s becomes "4 minutes" and the like.
+LOGIN_LOCKED = gettext_noop("Too many failed login attempts. Try again in %(wait)s.")
+SIGNUP_LOCKED = gettext_noop("Too many sign-up attempts from your network. Try again in %(wait)s.")
+EMAIL_VERIFY_LOCKED = gettext_noop(
+    "Too many verification emails were sent for this account. Try again in %(wait)s."
+)
+
+
+def login_limit_keys(request, credentials: dict) -> list[str]:
+    """Failed logins are counted per client address and per account (or typed identifier,
+    when no account has it), so neither many accounts from one address nor one account from
+    many addresses can be guessed at for long."""
+    identifier = login_identifier(credentials)
+    user = user_for_login(identifier)
+    subject = f"user:{user.pk}" if user is not None else f"login:{identifier.lower()}"
+    return [ratelimits.ip_key(request), subject]
+
+
+def _refuse_if_locked(request, name: str, keys: list[str], message: str) -> None:
+    wait = max(ratelimits.reset_in(name, key) for key in keys)
+    if wait:
+        raise ImmediateHttpResponse(responses.locked_out(request, message, wait_seconds=wait))
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    # --- sign-up ---------------------------------------------------------------------------
+
     def is_open_for_signup(self, request):
-        return not is_enabled(FlagId.DISALLOW_NEW_USER) and not is_enabled(FlagId.READ_ONLY)
+        if is_enabled(FlagId.DISALLOW_NEW_USER) or is_enabled(FlagId.READ_ONLY):
+            return False
+        key = ratelimits.ip_key(request)
+        # Every sign-up form sent counts, so usernames and addresses cannot be probed at will.
+        if request.method == "POST":
+            if not ratelimits.hit("signup", key):
+                _refuse_if_locked(request, "signup", [key], _(SIGNUP_LOCKED))
+        else:
+            _refuse_if_locked(request, "signup", [key], _(SIGNUP_LOCKED))
+        return True
+
+    # --- passwords -------------------------------------------------------------------------
+
+    def clean_password(self, password, user=None):
+        # Cheap checks first: nothing below should ever see a huge or NUL-laden password.
+        MaximumLengthValidator().validate(password, user)
+        NullCharacterValidator().validate(password, user)
+        super().clean_password(password, user)
+        PasswordStrengthValidator().validate(password, user)
+        return password
+
+    # --- login -----------------------------------------------------------------------------
+
+    def authenticate(self, request, **credentials):
+        """Check the password, counting only failures against the login limits."""
+        keys = login_limit_keys(request, credentials)
+        _refuse_if_locked(request, "login", keys, _(LOGIN_LOCKED))
+        if len(credentials.get("password") or "") > MAX_PASSWORD_LENGTH:
+            user = None  # never hash it; it cannot be anyone's password
+        else:
+            user = super().authenticate(request, **credentials)
+        if user is None:
+            for key in keys:
+                ratelimits.hit("login", key)
+        return user
+
+    def pre_login(self, request, user, **kwargs):
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None:
+            return response
+        if user.is_frozen:
+            clear_login(request)  # as allauth does for inactive users: no half-done login
+            record_event(
+                EventTag.ACCOUNT_LOGIN_FAILURE,
+                request=request,
+                credential=Credential("password"),
+                user=user,
+                additional={"reason": "frozen"},
+            )
+            return responses.account_frozen(request)
+        return None
+
+    # --- email -----------------------------------------------------------------------------
+
+    def should_send_confirmation_mail(self, request, email_address, signup):
+        # At login with an unverified address allauth sends a new link each time; once the
+        # limit is reached the links already sent are enough, so the login just says so.
+        if email_address.user_id and not ratelimits.test(
+            "email_verify", f"user:{email_address.user_id}"
+        ):
+            return False
+        return super().should_send_confirmation_mail(request, email_address, signup)
+
+    def send_confirmation_mail(self, request, emailconfirmation, signup):
+        key = f"user:{emailconfirmation.email_address.user_id}"
+        if not ratelimits.hit("email_verify", key):
+            _refuse_if_locked(request, "email_verify", [key], _(EMAIL_VERIFY_LOCKED))
+        super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    def send_password_reset_mail(self, user, email, context):
+        record_event(
+            EventTag.ACCOUNT_PASSWORD_RESET_REQUEST,
+            request=context.get("request"),
+            credential=Credential("none"),
+            user=user,
+            additional={"email": email},
+        )
+        super().send_password_reset_mail(user, email, context)

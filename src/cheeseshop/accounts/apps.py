@@ -6,3 +6,7 @@ class AccountsConfig(AppConfig):
     name = "cheeseshop.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        # Importing connects the audit receivers (@receiver with dispatch_uid: once only).
+        from cheeseshop.accounts import receivers  # noqa: F401

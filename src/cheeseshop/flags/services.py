@@ -14,6 +14,13 @@ def is_enabled(flag: FlagId) -> bool:
     return AdminFlag.objects.filter(id=flag, enabled=True).exists()
 
 
+def ensure_flag_rows() -> None:
+    """Create, disabled, the row of any flag that has none (the admin lists every flag)."""
+    AdminFlag.objects.bulk_create(
+        [AdminFlag(id=flag, enabled=False) for flag in FlagId], ignore_conflicts=True
+    )
+
+
 def set_flag(flag: FlagId, enabled: bool, *, notify: bool = True, message: str = "") -> AdminFlag:
     obj, _created = AdminFlag.objects.update_or_create(
         id=flag, defaults={"enabled": enabled, "notify": notify, "message": message}

@@ -1,0 +1,243 @@
+"""The users admin: search, freeze and unfreeze accounts, verify their email addresses.
+
+Every action is an audit event (``admin:*``), recorded with the acting admin and the user acted
+on. The freeze flag changes only through the actions, never through the form, so that it
+cannot change unrecorded.
+"""
+
+from importlib import import_module
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from cheeseshop.accounts.models import User
+from cheeseshop.audit.models import EventTag
+from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.packaging.models import Role
+from cheeseshop.tokens.models import APIToken
+
+ADMIN_CREDENTIAL = Credential("admin")
+
+
+def end_sessions(users) -> int:
+    """Log ``users`` out everywhere by deleting their sessions; returns how many were ended.
+
+    Only sessions kept in the database (Django's ``db`` and ``cached_db`` engines) can be found
+    by user; with other engines nothing is ended here.
+    """
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        return 0
+    user_ids = {str(user.pk) for user in users}
+    sessions = store_class.get_model_class().objects.filter(expire_date__gt=timezone.now())
+    ended = 0
+    for session in sessions.iterator():
+        if session.get_decoded().get(SESSION_KEY) in user_ids:
+            store_class(session.session_key).delete()
+            ended += 1
+    return ended
+
+
+def _record_admin_event(request, tag: EventTag, user: User, **additional) -> None:
+    record_event(
+        tag,
+        request=request,
+        actor=request.user,
+        credential=ADMIN_CREDENTIAL,
+        user=user,
+        additional=additional or None,
+    )
+
+
+def verify_addresses(request, addresses) -> tuple[list[EmailAddress], list[EmailAddress]]:
+    """Mark unverified ``addresses`` verified, recording each; returns (verified, refused).
+
+    An address is refused when another account already holds it verified.
+    """
+    verified, refused = [], []
+    with transaction.atomic():
+        for address in addresses:
+            if address.verified:
+                continue
+            if address.set_verified(commit=True):
+                _record_admin_event(
+                    request, EventTag.ADMIN_EMAIL_VERIFY, address.user, email=address.email
+                )
+                verified.append(address)
+            else:
+                refused.append(address)
+    return verified, refused
+
+
+def _report_verification(modeladmin, request, verified, refused) -> None:
+    if verified:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Verified %(count)d email address.",
+                "Verified %(count)d email addresses.",
+                len(verified),
+            )
+            % {"count": len(verified)},
+            messages.SUCCESS,
+        )
+    for address in refused:
+        modeladmin.message_user(
+            request,
+            _("Not verified: %(email)s is already verified on another account.")
+            % {"email": address.email},
+            messages.ERROR,
+        )
+    if not verified and not refused:
+        modeladmin.message_user(
+            request, _("Every selected email address was already verified."), messages.INFO
+        )
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EmailAddressInline(_ReadOnlyInline):
+    model = EmailAddress
+    fields = ("email", "primary", "verified")
+    readonly_fields = fields
+    verbose_name = gettext_lazy("email address")
+    verbose_name_plural = gettext_lazy("email addresses")
+
+
+class RoleInline(_ReadOnlyInline):
+    model = Role
+    fk_name = "user"
+    fields = ("project", "role_name", "created")
+    readonly_fields = fields
+    verbose_name = gettext_lazy("project role")
+    verbose_name_plural = gettext_lazy("project roles")
+
+
+class APITokenInline(_ReadOnlyInline):
+    model = APIToken
+    # Never the key: it is the secret every token of this row is signed with.
+    fields = ("id", "description", "created", "last_used", "revoked")
+    readonly_fields = fields
+    verbose_name = gettext_lazy("API token")
+    verbose_name_plural = gettext_lazy("API tokens")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "is_active", "is_frozen", "is_staff", "date_joined")
+    list_filter = ("is_staff", "is_frozen", "is_active", "is_superuser")
+    search_fields = ("username", "email", "emailaddress__email")
+    readonly_fields = ("is_frozen", "last_login", "date_joined")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (gettext_lazy("Account state"), {"fields": ("is_frozen",)}),
+    )
+    inlines = (EmailAddressInline, RoleInline, APITokenInline)
+    actions = ("freeze", "unfreeze", "verify_emails")
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting an account would orphan its projects and erase who did what; freeze it.
+        return False
+
+    @admin.action(description=gettext_lazy("Freeze the selected users"), permissions=["change"])
+    def freeze(self, request, queryset) -> None:
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(
+                request,
+                _("You cannot freeze your own account; nothing was frozen."),
+                messages.ERROR,
+            )
+            return
+        with transaction.atomic():
+            users = list(queryset.select_for_update().filter(is_frozen=False))
+            for user in users:
+                user.is_frozen = True
+                user.save(update_fields=["is_frozen"])
+                _record_admin_event(request, EventTag.ADMIN_USER_FREEZE, user)
+            ended = end_sessions(users)
+        self.message_user(
+            request,
+            ngettext(
+                "Froze %(count)d user and ended %(sessions)d of their sessions.",
+                "Froze %(count)d users and ended %(sessions)d of their sessions.",
+                len(users),
+            )
+            % {"count": len(users), "sessions": ended},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=gettext_lazy("Unfreeze the selected users"), permissions=["change"])
+    def unfreeze(self, request, queryset) -> None:
+        with transaction.atomic():
+            users = list(queryset.select_for_update().filter(is_frozen=True))
+            for user in users:
+                user.is_frozen = False
+                user.save(update_fields=["is_frozen"])
+                _record_admin_event(request, EventTag.ADMIN_USER_UNFREEZE, user)
+        self.message_user(
+            request,
+            ngettext("Unfroze %(count)d user.", "Unfroze %(count)d users.", len(users))
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Verify the email addresses of the selected users"),
+        permissions=["change"],
+    )
+    def verify_emails(self, request, queryset) -> None:
+        addresses = EmailAddress.objects.filter(user__in=queryset).select_related("user")
+        verified, refused = verify_addresses(request, addresses)
+        _report_verification(self, request, verified, refused)
+
+
+# allauth registers its own email address admin, whose "verify" action records no event.
+if admin.site.is_registered(EmailAddress):
+    admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(admin.ModelAdmin):
+    list_display = ("email", "user", "primary", "verified")
+    list_filter = ("primary", "verified")
+    search_fields = ("email", "user__username")
+    list_select_related = ("user",)
+    fields = ("email", "user", "primary", "verified")
+    readonly_fields = fields
+    actions = ("verify",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(
+        description=gettext_lazy("Verify the selected email addresses"), permissions=["change"]
+    )
+    def verify(self, request, queryset) -> None:
+        verified, refused = verify_addresses(request, queryset.select_related("user"))
+        _report_verification(self, request, verified, refused)

@@ -1,0 +1,437 @@
+"""The changes service: what maintainers (and admins) do to a project after uploading it.
+
+Yanking, deleting and managing collaborators, each in one database transaction with the audit
+events it records. Permission to act is the caller's business (the manage views check roles, the
+admin checks staff); the rules that hold whoever acts live here, and a change they forbid raises
+``ChangeRefused`` with a message that names the rule.
+
+A change to what the index shows bumps ``project.last_serial`` to the id of the event recorded
+and re-renders the simple pages in the same transaction, so installers see it at once. Deleted
+distributions leave their stored objects only after the transaction commits, and their filenames
+stay in ``FilenameRegistry`` forever, so the same filename can never be uploaded again.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cheeseshop.accounts.services import has_verified_primary_email
+from cheeseshop.audit.models import Event, EventTag
+from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.index.services import refresh_project_pages
+from cheeseshop.packaging import storage
+from cheeseshop.packaging.models import (
+    File,
+    Project,
+    Release,
+    Role,
+    RoleInvitation,
+    RoleName,
+)
+
+SESSION = Credential("session")
+
+
+class ChangeRefused(Exception):
+    """A change that a rule forbids; ``message`` says which rule, for the person who asked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _lock_project(project_id: int) -> Project:
+    """Lock the project row: changes to one project (and uploads to it) are serialised, so
+    rules such as "the last Owner stays" hold under concurrent requests."""
+    project = Project.objects.select_for_update().filter(pk=project_id).first()
+    if project is None:
+        raise ChangeRefused(_("This project no longer exists."))
+    return project
+
+
+def _reload(instance, message: str) -> None:
+    """Re-read ``instance`` inside the transaction; it may have changed since it was loaded."""
+    try:
+        instance.refresh_from_db()
+    except type(instance).DoesNotExist:
+        raise ChangeRefused(message) from None
+
+
+def _publish(project: Project, event: Event) -> None:
+    """What the index shows changed: bump the serial to the event's id and re-render."""
+    project.last_serial = event.id
+    project.save(update_fields=["last_serial"])
+    refresh_project_pages(project)
+
+
+def _stored_paths(files) -> list[str]:
+    paths = []
+    for file in files:
+        paths.append(file.path)
+        if file.has_metadata:
+            paths.append(file.metadata_path)
+    return paths
+
+
+def _delete_stored_after_commit(paths: list[str]) -> None:
+    # After commit only: a rolled-back deletion must leave the bytes its rows point to.
+    def delete() -> None:
+        for path in paths:
+            storage.delete_quietly(path)
+
+    if paths:
+        transaction.on_commit(delete)
+
+
+def _release_details(release: Release) -> dict:
+    return {"version": release.version, "canonical_version": release.canonical_version}
+
+
+# --- Releases and files ---------------------------------------------------------------------
+
+
+def yank_release(release, *, actor, reason="", request=None, credential=None) -> Release:
+    """Mark a release yanked (PEP 592): installers skip it unless pinned to it exactly."""
+    with transaction.atomic():
+        project = _lock_project(release.project_id)
+        _reload(release, _("This release no longer exists."))
+        if release.yanked:
+            raise ChangeRefused(
+                _("Release %(version)s is already yanked.") % {"version": release.version}
+            )
+        release.yanked = True
+        release.yanked_reason = reason.strip()
+        release.save(update_fields=["yanked", "yanked_reason"])
+        event = record_event(
+            EventTag.PROJECT_RELEASE_YANK,
+            request=request,
+            actor=actor,
+            credential=credential or SESSION,
+            project=project,
+            additional={**_release_details(release), "yanked_reason": release.yanked_reason},
+        )
+        _publish(project, event)
+    return release
+
+
+def unyank_release(release, *, actor, request=None, credential=None) -> Release:
+    with transaction.atomic():
+        project = _lock_project(release.project_id)
+        _reload(release, _("This release no longer exists."))
+        if not release.yanked:
+            raise ChangeRefused(
+                _("Release %(version)s is not yanked.") % {"version": release.version}
+            )
+        release.yanked = False
+        release.yanked_reason = ""
+        release.save(update_fields=["yanked", "yanked_reason"])
+        event = record_event(
+            EventTag.PROJECT_RELEASE_UNYANK,
+            request=request,
+            actor=actor,
+            credential=credential or SESSION,
+            project=project,
+            additional=_release_details(release),
+        )
+        _publish(project, event)
+    return release
+
+
+def delete_file(file, *, actor, request=None, credential=None, admin=False) -> None:
+    """Delete one distribution file; its filename stays used forever."""
+    with transaction.atomic():
+        # Through a query, not file.release: the release may be gone (deleted meanwhile).
+        project_id = (
+            File.objects.filter(pk=file.pk).values_list("release__project_id", flat=True).first()
+        )
+        if project_id is None:
+            raise ChangeRefused(_("This file no longer exists."))
+        project = _lock_project(project_id)
+        _reload(file, _("This file no longer exists."))
+        release = file.release
+        details = {
+            "filename": file.filename,
+            **_release_details(release),
+            "sha256": file.sha256_digest,
+            "blake2_256": file.blake2_256_digest,
+        }
+        common = {
+            "request": request,
+            "actor": actor,
+            "credential": credential or SESSION,
+            "project": project,
+            "file": file,
+            "additional": details,
+        }
+        event = record_event(EventTag.FILE_REMOVE, **common)
+        if admin:
+            event = record_event(EventTag.ADMIN_FILE_REMOVE, **common)
+        paths = _stored_paths([file])
+        file.delete()
+        _publish(project, event)
+        _delete_stored_after_commit(paths)
+
+
+def delete_release(release, *, actor, request=None, credential=None, admin=False) -> None:
+    """Delete a release and all its files; their filenames stay used forever."""
+    with transaction.atomic():
+        project = _lock_project(release.project_id)
+        _reload(release, _("This release no longer exists."))
+        files = list(release.files.all())
+        common = {
+            "request": request,
+            "actor": actor,
+            "credential": credential or SESSION,
+            "project": project,
+            "additional": {
+                **_release_details(release),
+                "filenames": [file.filename for file in files],
+            },
+        }
+        event = record_event(EventTag.PROJECT_RELEASE_REMOVE, **common)
+        if admin:
+            event = record_event(EventTag.ADMIN_RELEASE_REMOVE, **common)
+        paths = _stored_paths(files)
+        release.delete()
+        _publish(project, event)
+        _delete_stored_after_commit(paths)
+
+
+def delete_project(project, *, actor, request=None, credential=None, admin=False) -> None:
+    """Delete a project with its releases, files, roles, invitations and simple pages.
+
+    Its audit events stay (they name the project by id), and so do its filenames.
+    """
+    with transaction.atomic():
+        locked = _lock_project(project.pk)
+        files = list(File.objects.filter(release__project=locked))
+        common = {
+            "request": request,
+            "actor": actor,
+            "credential": credential or SESSION,
+            "project": locked,
+            "additional": {
+                "name": locked.name,
+                "normalized_name": locked.normalized_name,
+                "releases": locked.releases.count(),
+                "files": len(files),
+            },
+        }
+        record_event(EventTag.PROJECT_REMOVE, **common)
+        if admin:
+            record_event(EventTag.ADMIN_PROJECT_REMOVE, **common)
+        paths = _stored_paths(files)
+        locked.delete()  # cascades to releases, files, roles, invitations and the simple pages
+        _delete_stored_after_commit(paths)
+
+
+# --- Collaborators --------------------------------------------------------------------------
+
+
+def _role_details(user, role_name: str) -> dict:
+    return {"target_user": user.username, "role_name": role_name}
+
+
+def _check_role_name(role_name: str) -> None:
+    if role_name not in RoleName.values:
+        raise ChangeRefused(
+            _("'%(role)s' is not a role; choose Owner or Maintainer.") % {"role": role_name}
+        )
+
+
+def _other_owners(project: Project, role: Role):
+    return Role.objects.filter(project=project, role_name=RoleName.OWNER).exclude(pk=role.pk)
+
+
+def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> RoleInvitation:
+    """Invite ``invitee`` to a role; they become a collaborator once they accept."""
+    _check_role_name(role_name)
+    with transaction.atomic():
+        project = _lock_project(project.pk)
+        names = {"user": invitee.username, "project": project.name}
+        if Role.objects.filter(project=project, user=invitee).exists():
+            raise ChangeRefused(
+                _("User '%(user)s' is already a collaborator on project '%(project)s'.") % names
+            )
+        if RoleInvitation.objects.filter(project=project, user=invitee).exists():
+            raise ChangeRefused(
+                _("User '%(user)s' already has a pending invitation to project '%(project)s'.")
+                % names
+            )
+        if not invitee.is_active or getattr(invitee, "is_frozen", False):
+            raise ChangeRefused(
+                _("User '%(user)s' is not an active account and cannot be invited.") % names
+            )
+        if not has_verified_primary_email(invitee):
+            raise ChangeRefused(
+                _(
+                    "User '%(user)s' has no verified primary email address and cannot be "
+                    "invited to a project."
+                )
+                % names
+            )
+        invitation = RoleInvitation.objects.create(
+            user=invitee, project=project, role_name=role_name, invited_by=actor
+        )
+        record_event(
+            EventTag.PROJECT_ROLE_INVITE,
+            request=request,
+            actor=actor,
+            credential=SESSION,
+            project=project,
+            additional=_role_details(invitee, role_name),
+        )
+        record_event(
+            EventTag.ACCOUNT_ROLE_INVITE,
+            request=request,
+            actor=actor,
+            credential=SESSION,
+            user=invitee,
+            additional={"project": project.name, "role_name": role_name},
+        )
+    return invitation
+
+
+def _take_invitation(invitation: RoleInvitation) -> tuple[Project, RoleInvitation]:
+    project = _lock_project(invitation.project_id)
+    current = RoleInvitation.objects.filter(pk=invitation.pk).select_related("user").first()
+    if current is None:
+        raise ChangeRefused(_("This invitation no longer exists."))
+    return project, current
+
+
+def accept_invitation(invitation, *, request=None) -> Role:
+    """The invitee accepts: the invitation becomes a role."""
+    with transaction.atomic():
+        project, invitation = _take_invitation(invitation)
+        invitee = invitation.user
+        if Role.objects.filter(project=project, user=invitee).exists():
+            raise ChangeRefused(
+                _("You are already a collaborator on project '%(project)s'.")
+                % {"project": project.name}
+            )
+        role = Role.objects.create(user=invitee, project=project, role_name=invitation.role_name)
+        invitation.delete()
+        details = _role_details(invitee, role.role_name)
+        if invitation.invited_by_id is not None:
+            details["invited_by"] = invitation.invited_by.username
+        event = record_event(
+            EventTag.PROJECT_ROLE_ADD,
+            request=request,
+            actor=invitee,
+            credential=SESSION,
+            project=project,
+            additional=details,
+        )
+        record_event(
+            EventTag.ACCOUNT_ROLE_ADD,
+            request=request,
+            actor=invitee,
+            credential=SESSION,
+            user=invitee,
+            additional={"project": project.name, "role_name": role.role_name},
+        )
+        # The JSON API lists the project's roles.
+        _publish(project, event)
+    return role
+
+
+def decline_invitation(invitation, *, request=None) -> None:
+    with transaction.atomic():
+        project, invitation = _take_invitation(invitation)
+        invitee = invitation.user
+        invitation.delete()
+        record_event(
+            EventTag.PROJECT_ROLE_DECLINE_INVITE,
+            request=request,
+            actor=invitee,
+            credential=SESSION,
+            project=project,
+            additional=_role_details(invitee, invitation.role_name),
+        )
+        record_event(
+            EventTag.ACCOUNT_ROLE_DECLINE_INVITE,
+            request=request,
+            actor=invitee,
+            credential=SESSION,
+            user=invitee,
+            additional={"project": project.name, "role_name": invitation.role_name},
+        )
+
+
+def revoke_invitation(invitation, *, actor, request=None) -> None:
+    with transaction.atomic():
+        project, invitation = _take_invitation(invitation)
+        invitation.delete()
+        record_event(
+            EventTag.PROJECT_ROLE_REVOKE_INVITE,
+            request=request,
+            actor=actor,
+            credential=SESSION,
+            project=project,
+            additional=_role_details(invitation.user, invitation.role_name),
+        )
+
+
+def _take_role(role: Role) -> tuple[Project, Role]:
+    project = _lock_project(role.project_id)
+    current = Role.objects.filter(pk=role.pk).select_related("user").first()
+    if current is None:
+        raise ChangeRefused(_("This collaborator no longer has a role on the project."))
+    return project, current
+
+
+def change_role(role, *, role_name, actor, request=None) -> Role:
+    """Give a collaborator another role; the last Owner cannot be demoted."""
+    _check_role_name(role_name)
+    with transaction.atomic():
+        project, current = _take_role(role)
+        names = {"user": current.user.username, "role": role_name}
+        if current.role_name == role_name:
+            raise ChangeRefused(_("User '%(user)s' already has the role %(role)s.") % names)
+        if current.role_name == RoleName.OWNER and not _other_owners(project, current).exists():
+            raise ChangeRefused(
+                _(
+                    "User '%(user)s' is the project's only Owner and cannot be demoted: "
+                    "make another collaborator an Owner first."
+                )
+                % names
+            )
+        previous = current.role_name
+        current.role_name = role_name
+        current.save(update_fields=["role_name"])
+        event = record_event(
+            EventTag.PROJECT_ROLE_CHANGE,
+            request=request,
+            actor=actor,
+            credential=SESSION,
+            project=project,
+            additional={**_role_details(current.user, role_name), "previous_role_name": previous},
+        )
+        _publish(project, event)
+    role.role_name = role_name
+    return current
+
+
+def remove_role(role, *, actor, request=None) -> None:
+    """Remove a collaborator (or, with ``actor`` the collaborator, leave the project); the last
+    Owner cannot be removed."""
+    with transaction.atomic():
+        project, current = _take_role(role)
+        if current.role_name == RoleName.OWNER and not _other_owners(project, current).exists():
+            raise ChangeRefused(
+                _(
+                    "User '%(user)s' is the project's only Owner and cannot be removed: "
+                    "make another collaborator an Owner first, or delete the project."
+                )
+                % {"user": current.user.username}
+            )
+        current.delete()
+        event = record_event(
+            EventTag.PROJECT_ROLE_REMOVE,
+            request=request,
+            actor=actor,
+            credential=SESSION,
+            project=project,
+            additional=_role_details(current.user, current.role_name),
+        )
+        _publish(project, event)

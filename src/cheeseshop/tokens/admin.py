@@ -1,0 +1,55 @@
+"""The API tokens admin: who holds which token, when it was used; revoking. Never the key."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy, ngettext
+
+from cheeseshop.audit.models import EventTag
+from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.tokens.models import APIToken
+from cheeseshop.tokens.services import revoke_token
+
+
+@admin.register(APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    list_display = ("description", "user", "created", "last_used", "revoked")
+    list_filter = (("revoked", admin.EmptyFieldListFilter), "created", "last_used")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "description", "=id")
+    # The key is the root secret of every copy of the token: it is never shown.
+    fields = ("id", "user", "description", "caveats", "created", "last_used", "revoked")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # tokens are issued to their holder only, who sees the secret once
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoked rows stay, so that files and events can still name them
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("tokens.delete_apitoken")
+
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        with transaction.atomic():
+            tokens = list(queryset.filter(revoked__isnull=True).select_related("user"))
+            for token in tokens:
+                revoke_token(token)
+                record_event(
+                    EventTag.ACCOUNT_API_TOKEN_REMOVED,
+                    request=request,
+                    actor=request.user,
+                    credential=Credential("admin"),
+                    user=token.user,
+                    additional={"token_id": str(token.id), "description": token.description},
+                )
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", len(tokens))
+            % {"count": len(tokens)},
+            messages.SUCCESS,
+        )

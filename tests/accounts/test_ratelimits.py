@@ -1,0 +1,179 @@
+import pytest
+from django.core import mail
+from django.test import Client
+
+from cheeseshop.accounts import ratelimits
+from cheeseshop.accounts.models import User
+from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
+
+
+def log_in(login="alice", password=STRONG_PASSWORD, ip="127.0.0.1"):
+    client = Client(REMOTE_ADDR=ip)
+    response = client.post("/account/login/", {"login": login, "password": password})
+    return client, response
+
+
+@pytest.fixture
+def three_logins_per_5_minutes(settings):
+    settings.CHEESESHOP_LOGIN_LIMIT = "3 per 5 minutes"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("three_logins_per_5_minutes")
+def test_login_is_locked_after_repeated_failures_and_says_for_how_long(alice):
+    for _ in range(3):
+        _client, response = log_in(password="not-the-password")
+        assert response.status_code == 200
+
+    client, response = log_in()  # even the right password, while locked
+    assert response.status_code == 429
+    assert "Too many failed login attempts. Try again in 5 minutes." in response.content.decode()
+    assert int(response["Retry-After"]) <= 300
+    assert not is_logged_in(client)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("three_logins_per_5_minutes")
+def test_successful_logins_do_not_consume_the_login_limit(alice):
+    for _ in range(5):
+        client, response = log_in()
+        assert response.status_code == 302
+        assert is_logged_in(client)
+    for _ in range(2):
+        log_in(password="not-the-password")
+    client, response = log_in()
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("three_logins_per_5_minutes")
+def test_failures_count_per_account_across_addresses_and_names(alice):
+    log_in(login="alice", password="wrong-1", ip="10.0.0.1")
+    log_in(login="alice@example.com", password="wrong-2", ip="10.0.0.2")
+    log_in(login="ALICE", password="wrong-3", ip="10.0.0.3")
+    _client, response = log_in(ip="10.0.0.4")
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("three_logins_per_5_minutes")
+def test_failures_count_per_client_address_across_accounts(alice):
+    for name in ("nobody", "someone", "anyone"):
+        log_in(login=name, password="wrong", ip="10.0.0.9")
+    _client, response = log_in(ip="10.0.0.9")
+    assert response.status_code == 429
+    _client, response = log_in(ip="10.0.0.10")
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_signup_attempts_are_limited_per_client_address(settings):
+    settings.CHEESESHOP_SIGNUP_LIMIT = "2 per hour"
+    client = Client()
+    for n in range(2):
+        response = client.post("/account/signup/", {"username": f"u{n}", "email": "bad"})
+        assert response.status_code == 200
+    response = client.post(
+        "/account/signup/",
+        {
+            "username": "bob",
+            "email": "bob@example.com",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
+    )
+    assert response.status_code == 429
+    assert "Try again in 60 minutes." in response.content.decode()
+    assert not User.objects.filter(username="bob").exists()
+    assert client.get("/account/signup/").status_code == 429
+    assert Client(REMOTE_ADDR="10.1.1.1").get("/account/signup/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_password_reset_requests_are_limited_per_address(alice, settings):
+    settings.CHEESESHOP_PASSWORD_RESET_LIMIT = "2 per day"
+    for n in range(2):
+        response = Client(REMOTE_ADDR=f"10.0.0.{n}").post(
+            "/account/password/reset/", {"email": "alice@example.com"}
+        )
+        assert response.status_code == 302
+    response = Client(REMOTE_ADDR="10.0.0.7").post(
+        "/account/password/reset/", {"email": "alice@example.com"}
+    )
+    assert response.status_code == 429
+    assert "Too many password reset requests. Try again in 24 hours." in (
+        response.content.decode()
+    )
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_password_reset_limit_treats_unknown_addresses_alike(settings):
+    settings.CHEESESHOP_PASSWORD_RESET_LIMIT = "2 per day"
+    client = Client()
+    statuses = [
+        client.post("/account/password/reset/", {"email": f"n{n}@example.com"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [302, 302, 429]  # per client address
+
+
+@pytest.mark.django_db
+def test_verification_emails_are_limited_per_user(alice, alice_client, settings):
+    settings.CHEESESHOP_EMAIL_VERIFY_LIMIT = "2 per 6 hours"
+    alice_client.post("/account/email/", {"action_add": "", "email": "alice@work.example"})
+    resend = {"action_send": "", "email": "alice@work.example"}
+    assert alice_client.post("/account/email/", resend).status_code == 302
+    response = alice_client.post("/account/email/", resend)
+    assert response.status_code == 429
+    assert "Too many verification emails" in response.content.decode()
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_unverified_login_stops_sending_links_once_the_limit_is_reached(alice, settings):
+    from allauth.account.models import EmailAddress
+
+    settings.CHEESESHOP_EMAIL_VERIFY_LIMIT = "2 per 6 hours"
+    EmailAddress.objects.filter(user=alice).update(verified=False)
+    for _ in range(4):
+        _client, response = log_in()
+        assert response["Location"] == "/account/confirm-email/"
+    assert len(mail.outbox) == 2
+
+
+def test_limits_count_hits_and_report_the_wait(settings):
+    settings.CHEESESHOP_RATELIMIT_STORAGE = "memory://"
+    settings.CHEESESHOP_LOGIN_LIMIT = "2 per minute"
+    assert ratelimits.test("login", "k")
+    assert ratelimits.hit("login", "k")
+    assert ratelimits.hit("login", "k")
+    assert not ratelimits.hit("login", "k")
+    assert not ratelimits.test("login", "k")
+    assert 55 <= ratelimits.reset_in("login", "k") <= 60
+    assert ratelimits.reset_in("login", "other") == 0
+    ratelimits.clear("login", "k")
+    assert ratelimits.test("login", "k")
+
+
+def test_unknown_limit_name_is_an_error():
+    with pytest.raises(KeyError):
+        ratelimits.hit("no-such-limit", "k")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (1, "1 second"),
+        (45, "45 seconds"),
+        (60, "1 minute"),
+        (61, "2 minutes"),
+        (240, "4 minutes"),
+        (7140, "119 minutes"),
+        (7199, "2 hours"),
+        (7200, "2 hours"),
+        (86400, "24 hours"),
+    ],
+)
+def test_waits_are_described_rounded_up(seconds, text):
+    assert ratelimits.describe_wait(seconds) == text

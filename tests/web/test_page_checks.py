@@ -1,0 +1,59 @@
+"""The structure checks used on every page catch what they claim to."""
+
+from tests.web.pages import structure_problems
+
+GOOD_PAGE = """<!DOCTYPE html><html lang="en"><body>
+<a class="skip-link" href="#content">Skip</a>
+<main id="content"><h1>Title</h1>
+<form><label for="q">Search</label><input id="q" name="q">
+<label>Wrapped <select name="s"></select></label>
+<input type="hidden" name="csrf"><button type="submit">Go</button></form></main>
+</body></html>"""
+
+
+def test_a_well_formed_page_has_no_problems():
+    assert structure_problems(GOOD_PAGE) == []
+
+
+def test_a_page_without_lang_is_reported():
+    problems = structure_problems(GOOD_PAGE.replace(' lang="en"', ""))
+    assert problems == ["<html> has no lang attribute"]
+
+
+def test_a_second_h1_is_reported():
+    problems = structure_problems(GOOD_PAGE.replace("</main>", "<h1>Again</h1></main>"))
+    assert problems == ["2 h1 elements, not exactly one"]
+
+
+def test_a_page_without_h1_is_reported():
+    problems = structure_problems(GOOD_PAGE.replace("<h1>Title</h1>", ""))
+    assert problems == ["0 h1 elements, not exactly one"]
+
+
+def test_an_input_without_label_is_reported():
+    problems = structure_problems(GOOD_PAGE.replace('<label for="q">Search</label>', ""))
+    assert len(problems) == 1
+    assert problems[0].startswith("unlabelled input")
+
+
+def test_an_aria_label_counts_as_a_label():
+    page = GOOD_PAGE.replace('<label for="q">Search</label><input id="q"', '<input aria-label="x"')
+    assert structure_problems(page) == []
+
+
+def test_a_skip_link_to_a_missing_target_is_reported():
+    problems = structure_problems(GOOD_PAGE.replace('id="content"', 'id="main"'))
+    assert problems == ["skip link target '#content' does not exist"]
+
+
+def test_inline_scripts_and_styles_are_reported():
+    page = GOOD_PAGE.replace("</main>", '<script>x()</script><p style="color:red">x</p></main>')
+    assert structure_problems(page) == [
+        "inline <script> (the CSP forbids it)",
+        "style attribute (the CSP forbids inline styles)",
+    ]
+
+
+def test_duplicate_ids_are_reported():
+    page = GOOD_PAGE.replace("<h1>Title</h1>", '<h1 id="q">Title</h1>')
+    assert structure_problems(page) == ["duplicate ids: ['q']"]
