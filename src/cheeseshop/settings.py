@@ -187,6 +187,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_URL = "/static/"
+# The site's own stylesheets and scripts (src/cheeseshop/static/) belong to no single app.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve static files straight from the package, so `serve` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
