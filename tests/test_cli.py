@@ -110,3 +110,122 @@ def test_manage_passes_through_to_django(run):
     result = run("manage", "check")
     assert result.returncode == 0
     assert "no issues" in result.stdout
+
+
+def make_project_for(run, username: str, project: str) -> None:
+    """A project the user owns, made as an operator would: through `manage shell`."""
+    code = (
+        "from cheeseshop.accounts.models import User; "
+        "from cheeseshop.packaging.models import Project, Role; "
+        f"p = Project.objects.create(name={project!r}, normalized_name={project!r}, "
+        f"ultranormalized_name={project!r}); "
+        f"Role.objects.create(user=User.objects.get(username={username!r}), project=p, "
+        "role_name='Owner')"
+    )
+    result = run("manage", "shell", "--verbosity", "0", "-c", code)
+    assert result.returncode == 0, result.stderr
+
+
+def token_table(run, username: str) -> list[list[str]]:
+    result = run("token", "list", username)
+    assert result.returncode == 0, result.stderr
+    return [line.split("  ") for line in result.stdout.splitlines()]
+
+
+def cells(line: list[str]) -> list[str]:
+    return [cell.strip() for cell in line if cell.strip()]
+
+
+def test_token_create_with_projects_and_an_expiry_and_token_list_shows_them(run):
+    assert run("user", "create", "frank", "--email", "f@example.com").returncode == 0
+    make_project_for(run, "frank", "alpha")
+    make_project_for(run, "frank", "beta")
+    created = run(
+        "token",
+        "create",
+        "frank",
+        "--project",
+        "alpha",
+        "--project",
+        "Beta",
+        "--expires",
+        "30",
+        "--description",
+        "release job",
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("pypi-")
+    assert run("token", "create", "frank", "--description", "everything").returncode == 0
+
+    header, scoped, account_wide = (cells(line) for line in token_table(run, "frank"))
+    assert header == ["id", "description", "scope", "created", "expires", "last used", "revoked"]
+    assert scoped[1:3] == ["release job", "projects: alpha, beta"]
+    assert scoped[4] != "-"  # expires
+    assert scoped[-2:] == ["-", "-"]  # never used, not revoked
+    assert account_wide[1:3] == ["everything", "account"]
+    assert account_wide[4] == "-"
+
+
+def test_token_create_refuses_a_project_the_user_has_no_role_on(run):
+    assert run("user", "create", "gina", "--email", "g@example.com").returncode == 0
+    assert run("user", "create", "hal", "--email", "h@example.com").returncode == 0
+    make_project_for(run, "hal", "hals-project")
+    result = run("token", "create", "gina", "--project", "hals-project")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: User 'gina' is not a collaborator on project 'hals-project': a token can only "
+        "be scoped to the user's own projects.\n"
+    )
+
+
+def test_token_create_refuses_a_description_in_use(run):
+    assert run("user", "create", "ivy", "--email", "i@example.com").returncode == 0
+    assert run("token", "create", "ivy", "--description", "ci").returncode == 0
+    result = run("token", "create", "ivy", "--description", "ci")
+    assert result.returncode == 1
+    assert "already has a token described 'ci'" in result.stderr
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "seven", "36501"])
+def test_token_create_refuses_a_bad_expiry(run, days):
+    result = run("token", "create", "anyone", "--expires", days)
+    assert result.returncode == 2
+    assert "--expires" in result.stderr
+
+
+def test_token_list_for_an_unknown_user_is_an_error(run):
+    result = run("token", "list", "nobody")
+    assert result.returncode == 1
+    assert "no user named 'nobody'" in result.stderr
+
+
+def test_token_revoke_revokes_by_id_once(run):
+    assert run("user", "create", "jack", "--email", "j@example.com").returncode == 0
+    assert run("token", "create", "jack", "--description", "ci").returncode == 0
+    token_id = cells(token_table(run, "jack")[1])[0]
+
+    revoked = run("token", "revoke", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stderr == f"revoked token {token_id} (ci) of jack\n"
+    assert cells(token_table(run, "jack")[1])[-1] != "-"
+
+    again = run("token", "revoke", token_id)
+    assert again.returncode == 0
+    assert again.stderr.startswith(f"token {token_id} was already revoked on ")
+
+
+@pytest.mark.parametrize(
+    ("token_id", "message"),
+    [
+        (
+            "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "no token with id 1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        ),
+        ("not-a-uuid", "'not-a-uuid' is not a token id (a UUID)"),
+    ],
+)
+def test_token_revoke_of_an_unknown_id_is_an_error(run, token_id, message):
+    result = run("token", "revoke", token_id)
+    assert result.returncode == 1
+    assert result.stderr == f"error: {message}\n"

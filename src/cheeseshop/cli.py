@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from cheeseshop.tuf.cli import add_tuf_commands
+
 SETTINGS_HELP = """\
 settings (environment variables, all optional):
   CHEESESHOP_DATA_DIR            data directory: SQLite file, stored files, secret key
@@ -23,11 +25,26 @@ settings (environment variables, all optional):
   CHEESESHOP_ALLOWED_HOSTS       comma-separated host names the server answers (default *)
   CHEESESHOP_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://pypi.example.com
   CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto/-For from a reverse proxy (false)
+  CHEESESHOP_HTTPS               served over HTTPS: secure cookies, HSTS, redirects (false)
+  CHEESESHOP_EMAIL_URL           smtp://, smtp+tls:// or smtps:// URL (default: emails are
+                                 written to DATA_DIR/outbox and their links logged)
+  CHEESESHOP_EMAIL_FROM          sender address of the index's emails
+  CHEESESHOP_LOGIN_LIMIT, _SIGNUP_LIMIT, _PASSWORD_RESET_LIMIT, _EMAIL_VERIFY_LIMIT
+                                 rate limits, e.g. "10 per 5 minutes"
+  CHEESESHOP_RATELIMIT_STORAGE   memory:// (default) or redis://host:port/db
+  CHEESESHOP_2FA_USER_LIMIT, _2FA_IP_LIMIT
+                                 failed second-factor codes per account / per IP
+  CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)
+  CHEESESHOP_WEBAUTHN_ALLOW_INSECURE_ORIGIN  WebAuthn over plain HTTP (false; never public)
+  CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
+  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key (default: a key file in
+                                 DATA_DIR/tuf); see docs/tuf-admin.md for all TUF settings
   CHEESESHOP_MAX_FILE_SIZE       largest accepted distribution file, bytes (104857600)
   CHEESESHOP_MAX_PROJECT_SIZE    largest total size of one project, bytes (10737418240)
-  CHEESESHOP_UPLOAD_REQUIRES_2FA uploaders need two-factor authentication (true; enforced
-                                 once two-factor authentication is available)
+  CHEESESHOP_UPLOAD_REQUIRES_2FA uploaders need two-factor authentication (true)
   CHEESESHOP_TOKEN_PREFIX        API token prefix (pypi-)
+  CHEESESHOP_SECRET_SCANNING_KEYS  JSON file of GitHub's secret-scanning public keys; enables
+                                 POST /_/secrets/disclose-token (leaked tokens are revoked)
   CHEESESHOP_SIMPLE_MAX_AGE      seconds clients may cache index pages (60)
   CHEESESHOP_PROJECT_CREATE_USER_LIMIT / _IP_LIMIT
                                  new projects per user / per IP (20/hour, 40/hour)
@@ -169,34 +186,147 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     record_event(EventTag.ACCOUNT_CREATE, user=user, credential=CLI, additional={"by": "cli"})
     kind = "admin" if args.admin else "user"
     print(f"created {kind} {user.username} <{user.email}> (email verified)", file=sys.stderr)
+    if args.totp:
+        _enrol_totp(user)
     return 0
+
+
+def _enrol_totp(user) -> None:
+    """Give a new user an authenticator app; the otpauth URI and then the secret go to stdout."""
+    from cheeseshop.accounts.services import enrol_totp
+    from cheeseshop.audit.models import EventTag
+    from cheeseshop.audit.services import CLI, record_event
+
+    uri, secret = enrol_totp(user)
+    record_event(
+        EventTag.ACCOUNT_TWO_FACTOR_METHOD_ADDED,
+        user=user,
+        credential=CLI,
+        additional={"type": "totp", "by": "cli"},
+    )
+    print(uri)
+    print(secret)
+    print(
+        "two-factor: authenticator app enrolled (scan the URI, or type the secret); recovery "
+        "codes can be viewed after logging in, at /account/2fa/",
+        file=sys.stderr,
+    )
+
+
+def _token_user(username: str):
+    """The user named ``username``, or None after saying so on stderr."""
+    from cheeseshop.accounts.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        print(f"error: no user named {username!r}", file=sys.stderr)
+    return user
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     _setup_django()
-    from django.db import transaction
+    from datetime import timedelta
 
-    from cheeseshop.accounts.models import User
-    from cheeseshop.audit.models import EventTag
-    from cheeseshop.audit.services import CLI, record_event
-    from cheeseshop.tokens.services import create_token
+    from django.utils import timezone
+
+    from cheeseshop.audit.services import CLI
+    from cheeseshop.tokens.services import TokenError, issue_token
+
+    _migrate()
+    user = _token_user(args.username)
+    if user is None:
+        return 1
+    now = timezone.now()
+    expires_at = now + timedelta(days=args.expires) if args.expires is not None else None
+    # Microseconds: descriptions must differ between a user's tokens, even in a quick script.
+    description = args.description or f"created with the cheeseshop CLI at {now.isoformat()}"
+    try:
+        _token, raw = issue_token(
+            user,
+            description=description,
+            project_names=args.project,
+            expires_at=expires_at,
+            credential=CLI,
+        )
+    except TokenError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(raw)
+    return 0
+
+
+TOKEN_MAX_DAYS = 36500  # `token create --expires`: a bound keeps dates representable
+
+
+def _token_days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {TOKEN_MAX_DAYS} days")
+    return days
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _token_row(token) -> list[str]:
+    from cheeseshop.tokens.services import token_scope
+
+    scope = token_scope(token)
+    return [
+        str(token.id),
+        token.description,
+        "account"
+        if scope.project_names is None
+        else "projects: " + ", ".join(scope.project_names),
+        _when(token.created),
+        _when(scope.expires_at),
+        _when(token.last_used),
+        _when(token.revoked),
+    ]
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    user = _token_user(args.username)
+    if user is None:
+        return 1
+    header = ["id", "description", "scope", "created", "expires", "last used", "revoked"]
+    rows = [header, *(_token_row(token) for token in user.api_tokens.order_by("created"))]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    _setup_django()
+    import uuid
+
+    from cheeseshop.audit.services import CLI
+    from cheeseshop.tokens.models import APIToken
+    from cheeseshop.tokens.services import revoke_token
 
     _migrate()
     try:
-        user = User.objects.get(username=args.username)
-    except User.DoesNotExist:
-        print(f"error: no user named {args.username!r}", file=sys.stderr)
+        token_id = uuid.UUID(args.id)
+    except ValueError:
+        print(f"error: {args.id!r} is not a token id (a UUID)", file=sys.stderr)
         return 1
-    description = args.description or f"created with the cheeseshop CLI at {time.ctime()}"
-    with transaction.atomic():
-        token, raw = create_token(user, description=description)
-        record_event(
-            EventTag.ACCOUNT_API_TOKEN_ADDED,
-            user=user,
-            credential=CLI,
-            additional={"token_id": str(token.id), "description": token.description},
-        )
-    print(raw)
+    token = APIToken.objects.select_related("user").filter(pk=token_id).first()
+    if token is None:
+        print(f"error: no token with id {token_id}", file=sys.stderr)
+        return 1
+    if revoke_token(token, actor=None, credential=CLI):
+        print(f"revoked token {token.id} ({token.description}) of {token.user}", file=sys.stderr)
+    else:
+        print(f"token {token.id} was already revoked on {_when(token.revoked)}", file=sys.stderr)
     return 0
 
 
@@ -244,6 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read a password from standard input (default: no password; log-in disabled)",
     )
+    create.add_argument(
+        "--totp",
+        action="store_true",
+        help="enrol an authenticator app (TOTP): prints its otpauth:// URI, then its secret",
+    )
     create.set_defaults(func=cmd_user_create)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
@@ -254,7 +389,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tcreate.add_argument("username")
     tcreate.add_argument("--description", default="", help="what the token is for")
+    tcreate.add_argument(
+        "--project",
+        action="append",
+        default=[],
+        metavar="PROJECT",
+        help="limit the token to this project of the user's (repeat for several; "
+        "default: all of the user's projects)",
+    )
+    tcreate.add_argument(
+        "--expires",
+        type=_token_days,
+        metavar="DAYS",
+        help="the token expires after this many days (default: never)",
+    )
     tcreate.set_defaults(func=cmd_token_create)
+    tlist = token.add_parser("list", help="list a user's API tokens, revoked ones included")
+    tlist.add_argument("username")
+    tlist.set_defaults(func=cmd_token_list)
+    trevoke = token.add_parser("revoke", help="revoke an API token for good")
+    trevoke.add_argument("id", help="the token's id, as `token list` shows it")
+    trevoke.set_defaults(func=cmd_token_revoke)
+
+    add_tuf_commands(sub)
 
     manage = sub.add_parser(
         "manage", help="run a Django management command", add_help=False, prefix_chars="\0"

@@ -73,11 +73,28 @@ SITE_NAME = _env("SITE_NAME", "cheeseshop")
 CHEESESHOP_MAX_FILE_SIZE = _env_int("MAX_FILE_SIZE", 100 * 1024 * 1024)
 CHEESESHOP_MAX_PROJECT_SIZE = _env_int("MAX_PROJECT_SIZE", 10 * 1024 * 1024 * 1024)
 CHEESESHOP_UPLOAD_REQUIRES_2FA = _env_bool("UPLOAD_REQUIRES_2FA", True)
+# Management pages (/manage/) and token creation need a second factor too.
+CHEESESHOP_MANAGE_REQUIRES_2FA = _env_bool("MANAGE_REQUIRES_2FA", True)
 CHEESESHOP_TOKEN_PREFIX = _env("TOKEN_PREFIX", "pypi-")
 CHEESESHOP_TOKEN_LOCATION = _env("TOKEN_LOCATION", "cheeseshop")
 # Seconds installers may cache index pages (PyPI uses 10 minutes behind a purged CDN; a
 # self-hosted index without one wants changes seen sooner).
 CHEESESHOP_SIMPLE_MAX_AGE = _env_int("SIMPLE_MAX_AGE", 60)
+# TUF (PEP 458): bins of the online role (2**bits; 14 → 16,384 as PEP 458 says), the online
+# key (a securesystemslib signer URI; "" = a file key in DATA_DIR/tuf/online_key), where the
+# metadata lives ("" = DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
+# roles are re-signed, timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
+CHEESESHOP_TUF_BIT_LENGTH = _env_int("TUF_BIT_LENGTH", 14)
+CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "")
+CHEESESHOP_TUF_METADATA_DIR = _env("TUF_METADATA_DIR", "")
+CHEESESHOP_TUF_REFRESH_INTERVAL = _env_int("TUF_REFRESH_INTERVAL", 3600)
+CHEESESHOP_TUF_REFRESH_MARGIN = _env_int("TUF_REFRESH_MARGIN", 12 * 3600)
+CHEESESHOP_TUF_TIMESTAMP_MAX_AGE = _env_int("TUF_TIMESTAMP_MAX_AGE", 60)
+CHEESESHOP_TUF_PURGE_HOOK = _env("TUF_PURGE_HOOK", "")
+# GitHub secret scanning: a JSON file of the public keys that sign leak reports, in GitHub's
+# format ({"public_keys": [{"key_identifier", "key", "is_current"}]}); empty: the report
+# endpoint /_/secrets/disclose-token answers 404.
+CHEESESHOP_SECRET_SCANNING_KEYS = _env("SECRET_SCANNING_KEYS", "")
 # New projects per hour, per user and per IP address (PyPI: 20 and 40).
 CHEESESHOP_PROJECT_CREATE_USER_LIMIT = _env("PROJECT_CREATE_USER_LIMIT", "20/hour")
 CHEESESHOP_PROJECT_CREATE_IP_LIMIT = _env("PROJECT_CREATE_IP_LIMIT", "40/hour")
@@ -95,6 +112,7 @@ INSTALLED_APPS = [
     "csp",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
     "cheeseshop.flags",
@@ -104,6 +122,7 @@ INSTALLED_APPS = [
     "cheeseshop.packaging",
     "cheeseshop.upload",
     "cheeseshop.index",
+    "cheeseshop.tuf",
     "cheeseshop.web",
     "cheeseshop.manage",
 ]
@@ -300,6 +319,30 @@ CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
 CHEESESHOP_RATELIMIT_STORAGE = _env(
     "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "memory://"
 )
+
+# Two-factor authentication (allauth.mfa): TOTP, recovery codes, WebAuthn security keys, and
+# passkeys as a password-less login.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = SITE_NAME
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_RECOVERY_CODE_COUNT = 10
+# WebAuthn needs a secure origin; http://localhost counts as one for browsers, and this lets
+# the index's own tests and a local `cheeseshop serve` use it (never set for a public index).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = _env_bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", False)
+MFA_ADAPTER = "cheeseshop.accounts.mfa_adapter.MFAAdapter"
+# Our forms add rate limits and a database-backed TOTP replay check (allauth's own uses the
+# cache, which is per process by default).
+MFA_FORMS = {
+    "authenticate": "cheeseshop.accounts.mfa_forms.AuthenticateForm",
+    "reauthenticate": "cheeseshop.accounts.mfa_forms.ReauthenticateForm",
+    "authenticate_webauthn": "cheeseshop.accounts.mfa_forms.AuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "cheeseshop.accounts.mfa_forms.ReauthenticateWebAuthnForm",
+    "activate_totp": "cheeseshop.accounts.mfa_forms.ActivateTOTPForm",
+}
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# Failed second-factor codes, per account and per client address.
+CHEESESHOP_2FA_USER_LIMIT = _env("2FA_USER_LIMIT", "5 per 5 minutes")
+CHEESESHOP_2FA_IP_LIMIT = _env("2FA_IP_LIMIT", "10 per 5 minutes")
 
 # --- Email ---------------------------------------------------------------------------------
 

@@ -6,8 +6,12 @@ from cheeseshop.upload.views import legacy_redirect
 urlpatterns = [
     path("legacy", legacy_redirect),
     path("legacy/", include("cheeseshop.upload.urls")),
+    # Before the index: its hash-prefixed /packages/ route hands unknown paths back to the index.
+    path("", include("cheeseshop.tuf.urls")),
     path("", include("cheeseshop.index.urls")),
     path("", include("cheeseshop.web.urls")),
+    path("", include("cheeseshop.tokens.urls")),
+    path("manage/account/tokens/", include("cheeseshop.tokens.web_urls")),
     path("manage/", include("cheeseshop.manage.urls")),
     path("account/", include("cheeseshop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

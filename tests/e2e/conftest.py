@@ -95,6 +95,8 @@ def start_index(data_dir: Path, env_extra: dict | None = None) -> LiveIndex:
         {
             "CHEESESHOP_DATA_DIR": str(data_dir),
             "CHEESESHOP_WEB_WORKERS": "1",
+            "CHEESESHOP_UPLOAD_REQUIRES_2FA": "false",
+            "CHEESESHOP_MANAGE_REQUIRES_2FA": "false",
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )

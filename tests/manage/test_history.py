@@ -3,7 +3,7 @@
 import pytest
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import SESSION, Credential, record_event
 from tests.index.builders import make_project
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_history_lists_events_newest_first_with_actor_credential_and_details(
     record_event(
         EventTag.PROJECT_RELEASE_YANK,
         actor=owner,
-        credential=Credential("session"),
+        credential=SESSION,
         project=project,
         additional={"version": "1.0", "yanked_reason": "broken"},
     )

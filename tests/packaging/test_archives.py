@@ -57,6 +57,21 @@ def outcome(inspect, path) -> str | int:
     return "accepted"
 
 
+def write_damaged_copy(tmp_path, original, seed: int, filename: str):
+    """``original`` with 1 to 8 random bytes overwritten, and for every fourth seed cut short,
+    written as tmp_path/damaged/``filename``; the same seed always does the same damage."""
+    rng = random.Random(seed)
+    data = bytearray(original.read_bytes())
+    for _ in range(rng.randint(1, 8)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    if seed % 4 == 0:
+        data = data[: rng.randrange(len(data))]
+    path = tmp_path / "damaged" / filename
+    path.parent.mkdir()
+    path.write_bytes(bytes(data))
+    return path
+
+
 def wheel_members(**extra: bytes) -> dict[str, bytes]:
     members = {
         "example/__init__.py": b"",
@@ -355,15 +370,8 @@ def test_oversized_metadata_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize("seed", range(40))
 def test_corrupted_wheels_are_refused_cleanly(tmp_path, seed):
     """Random damage never escapes as anything but UploadRejected."""
-    rng = random.Random(seed)
-    data = bytearray(make_wheel(tmp_path, metadata={"Summary": "x" * 200}).read_bytes())
-    for _ in range(rng.randint(1, 8)):
-        data[rng.randrange(len(data))] = rng.randrange(256)
-    if seed % 4 == 0:
-        data = data[: rng.randrange(len(data))]
-    path = tmp_path / "damaged" / WHEEL_NAME
-    path.parent.mkdir()
-    path.write_bytes(bytes(data))
+    original = make_wheel(tmp_path, metadata={"Summary": "x" * 200})
+    path = write_damaged_copy(tmp_path, original, seed, WHEEL_NAME)
     assert outcome(inspect_wheel, path) in {"accepted", 400}
 
 
@@ -610,15 +618,8 @@ def test_zip_sdist_with_a_file_beside_the_top_level_directory_is_refused(tmp_pat
 
 @pytest.mark.parametrize("seed", range(40))
 def test_corrupted_sdists_are_refused_cleanly(tmp_path, seed):
-    rng = random.Random(seed)
-    data = bytearray(make_sdist(tmp_path, metadata={"Summary": "x" * 200}).read_bytes())
-    for _ in range(rng.randint(1, 8)):
-        data[rng.randrange(len(data))] = rng.randrange(256)
-    if seed % 4 == 0:
-        data = data[: rng.randrange(len(data))]
-    path = tmp_path / "damaged" / SDIST_NAME
-    path.parent.mkdir()
-    path.write_bytes(bytes(data))
+    original = make_sdist(tmp_path, metadata={"Summary": "x" * 200})
+    path = write_damaged_copy(tmp_path, original, seed, SDIST_NAME)
     assert outcome(inspect_sdist, path) in {"accepted", 400}
 
 

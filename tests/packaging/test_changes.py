@@ -10,7 +10,7 @@ from django.db import transaction
 
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.audit.services import Credential
+from cheeseshop.audit.services import ADMIN
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import changes
@@ -110,7 +110,7 @@ def test_yank_without_reason_is_plain_true_in_the_index(project, release, owner)
 
 
 def test_yank_records_the_credential_given(release, owner):
-    changes.yank_release(release, actor=owner, credential=Credential("admin"))
+    changes.yank_release(release, actor=owner, credential=ADMIN)
     assert Event.objects.get(tag=EventTag.PROJECT_RELEASE_YANK).credential == {"method": "admin"}
 
 
@@ -196,7 +196,7 @@ def test_delete_file_as_admin_also_records_the_admin_event(
     wheel, owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        changes.delete_file(wheel, actor=owner, credential=Credential("admin"), admin=True)
+        changes.delete_file(wheel, actor=owner, credential=ADMIN, admin=True)
     assert tags() == [EventTag.FILE_REMOVE, EventTag.ADMIN_FILE_REMOVE]
     assert {tuple(e.credential.items()) for e in Event.objects.all()} == {(("method", "admin"),)}
 
@@ -272,7 +272,7 @@ def test_delete_project_removes_everything_but_its_events_and_filenames(
 
 
 def test_delete_project_as_admin_also_records_the_admin_event(project, owner):
-    changes.delete_project(project, actor=owner, credential=Credential("admin"), admin=True)
+    changes.delete_project(project, actor=owner, credential=ADMIN, admin=True)
     assert tags() == [EventTag.PROJECT_REMOVE, EventTag.ADMIN_PROJECT_REMOVE]
 
 

@@ -287,7 +287,7 @@ def test_file_over_the_size_limit_is_refused_while_streaming(
     settings.CHEESESHOP_MAX_FILE_SIZE = 1024
     wheel = make_wheel(tmp_path, extra_members={"example/data.bin": bytes(range(256)) * 64})
     response = post_upload(wheel, "example", "1.0")
-    assert_refused(response, 400, "File too large.")
+    assert_refused(response, 400, "File too large. Limit for project 'example' is 0 MB.")
     assert_nothing_stored(packages_dir)
 
 
@@ -511,3 +511,15 @@ def test_wheel_missing_a_declared_license_file_is_refused(post_upload, tmp_path,
     response = post_upload(wheel, "example", "1.0")
     assert_refused(response, 400, "License-File LICENSE.txt does not exist in distribution file")
     assert_nothing_stored(packages_dir)
+
+
+def test_a_project_upload_limit_raises_its_file_size_limit(post_upload, tmp_path, settings):
+    settings.CHEESESHOP_MAX_FILE_SIZE = 1024 * 1024
+    assert post_upload(make_wheel(tmp_path, "roomy", "1.0"), "roomy", "1.0").status_code == 200
+    Project.objects.filter(name="roomy").update(upload_limit=3 * 1024 * 1024)
+    payload = {"roomy/data.bin": __import__("os").urandom(2 * 1024 * 1024)}
+    bigger = make_wheel(tmp_path / "..", "roomy", "1.1", extra_members=payload)
+    assert post_upload(bigger, "roomy", "1.1").status_code == 200
+    other = make_wheel(tmp_path / "..", "cramped", "1.0", extra_members=payload)
+    response = post_upload(other, "cramped", "1.0")
+    assert_refused(response, 400, "File too large. Limit for project 'cramped' is 1 MB.")

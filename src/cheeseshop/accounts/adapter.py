@@ -116,6 +116,13 @@ class AccountAdapter(DefaultAccountAdapter):
             _refuse_if_locked(request, "email_verify", [key], _(EMAIL_VERIFY_LOCKED))
         super().send_confirmation_mail(request, emailconfirmation, signup)
 
+    def send_notification_mail(self, template_prefix, user, context=None, email=None):
+        # Two-factor notices are sent by cheeseshop's receivers (two_factor_receivers), always;
+        # allauth's own copies would arrive twice once ACCOUNT_EMAIL_NOTIFICATIONS is on.
+        if template_prefix.startswith("mfa/"):
+            return
+        super().send_notification_mail(template_prefix, user, context=context, email=email)
+
     def send_password_reset_mail(self, user, email, context):
         record_event(
             EventTag.ACCOUNT_PASSWORD_RESET_REQUEST,

@@ -1,4 +1,5 @@
-"""The users admin: search, freeze and unfreeze accounts, verify their email addresses.
+"""The users admin: search, freeze and unfreeze accounts, verify their email addresses, reset
+two-factor authentication after an identity check.
 
 Every action is an audit event (``admin:*``), recorded with the acting admin and the user acted
 on. The freeze flag changes only through the actions, never through the form, so that it
@@ -8,22 +9,23 @@ cannot change unrecorded.
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from cheeseshop.accounts.models import User
+from cheeseshop.accounts.services import reset_two_factor
 from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import ADMIN, record_event
 from cheeseshop.packaging.models import Role
 from cheeseshop.tokens.models import APIToken
-
-ADMIN_CREDENTIAL = Credential("admin")
 
 
 def end_sessions(users) -> int:
@@ -50,7 +52,7 @@ def _record_admin_event(request, tag: EventTag, user: User, **additional) -> Non
         tag,
         request=request,
         actor=request.user,
-        credential=ADMIN_CREDENTIAL,
+        credential=ADMIN,
         user=user,
         additional=additional or None,
     )
@@ -153,7 +155,7 @@ class UserAdmin(DjangoUserAdmin):
         (gettext_lazy("Account state"), {"fields": ("is_frozen",)}),
     )
     inlines = (EmailAddressInline, RoleInline, APITokenInline)
-    actions = ("freeze", "unfreeze", "verify_emails")
+    actions = ("freeze", "unfreeze", "verify_emails", "reset_two_factor")
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -212,6 +214,62 @@ class UserAdmin(DjangoUserAdmin):
         addresses = EmailAddress.objects.filter(user__in=queryset).select_related("user")
         verified, refused = verify_addresses(request, addresses)
         _report_verification(self, request, verified, refused)
+
+    @admin.action(
+        description=gettext_lazy("Reset two-factor authentication"), permissions=["change"]
+    )
+    def reset_two_factor(self, request, queryset):
+        """Remove the selected users' two-factor methods and recovery codes, once the admin
+        confirms the identity check and says why (both recorded)."""
+        confirming = request.POST.get("confirm_reset") == "yes"
+        form = ResetTwoFactorForm(request.POST if confirming else None)
+        if confirming and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            users = list(queryset)
+            for user in users:
+                reset_two_factor(user, actor=request.user, reason=reason, request=request)
+            self.message_user(
+                request,
+                ngettext(
+                    "Reset two-factor authentication of %(count)d user.",
+                    "Reset two-factor authentication of %(count)d users.",
+                    len(users),
+                )
+                % {"count": len(users)},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/user/reset_two_factor.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reset two-factor authentication"),
+                "opts": self.opts,
+                "queryset": queryset,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action": "reset_two_factor",
+            },
+        )
+
+
+class ResetTwoFactorForm(forms.Form):
+    """What an admin confirms before removing someone's second factors."""
+
+    identity_checked = forms.BooleanField(
+        label=gettext_lazy(
+            "I checked that the person asking owns these accounts (for example: a message from "
+            "the account's verified email address, and details only its owner knows)."
+        ),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason, and how the identity was checked"),
+        help_text=gettext_lazy("Kept in the audit trail with the reset."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=1000,
+        strip=True,
+    )
 
 
 # allauth registers its own email address admin, whose "verify" action records no event.

@@ -12,6 +12,14 @@ class User(AbstractUser):
         default=False,
         help_text=_("A frozen user cannot log in and their API tokens stop working."),
     )
+    notify_non_critical = models.BooleanField(
+        _("email non-critical security notices"),
+        default=True,
+        help_text=_(
+            "Email me when a collaborator's role changes or an API token is added for a project "
+            "I own. Notices of deletions and of new collaborators are always sent."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")

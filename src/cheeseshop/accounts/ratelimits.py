@@ -1,8 +1,9 @@
 """Moving-window rate limits for the account flows, counted by the `limits` library.
 
-A limit has a name ("login", "signup", "password_reset", "email_verify") whose "N per window"
-is read from settings on every call, so an operator's setting (or a test's override) applies at
-once; the counters live in CHEESESHOP_RATELIMIT_STORAGE (memory:// per process, or redis://).
+A limit has a name ("login", "signup", "password_reset", "email_verify", "two_factor_user",
+"two_factor_ip") whose "N per window" is read from settings on every call, so an operator's
+setting (or a test's override) applies at once; the counters live in
+CHEESESHOP_RATELIMIT_STORAGE (memory:// per process, or redis://).
 A key says whose attempts are counted: "ip:<hash>", "user:<id>", "email:<address>" ...
 """
 
@@ -23,6 +24,14 @@ LIMIT_SETTINGS = {
     "signup": "CHEESESHOP_SIGNUP_LIMIT",
     "password_reset": "CHEESESHOP_PASSWORD_RESET_LIMIT",
     "email_verify": "CHEESESHOP_EMAIL_VERIFY_LIMIT",
+    # Failed second-factor codes (login and re-authentication), per account and per address.
+    "two_factor_user": "CHEESESHOP_2FA_USER_LIMIT",
+    "two_factor_ip": "CHEESESHOP_2FA_IP_LIMIT",
+}
+# Limits that apply even when settings do not name them (settings.py does, for operators).
+_DEFAULT_LIMITS = {
+    "two_factor_user": "5 per 5 minutes",
+    "two_factor_ip": "10 per 5 minutes",
 }
 _NAMESPACE = "cheeseshop.accounts"
 
@@ -43,7 +52,10 @@ def _parse(rule: str) -> RateLimitItem:
 
 def _item(name: str) -> RateLimitItem:
     # An unknown name is a programming error: KeyError, not a silent "no limit".
-    return _parse(getattr(settings, LIMIT_SETTINGS[name]))
+    setting = LIMIT_SETTINGS[name]
+    if name in _DEFAULT_LIMITS:
+        return _parse(getattr(settings, setting, _DEFAULT_LIMITS[name]))
+    return _parse(getattr(settings, setting))
 
 
 def hit(name: str, key: str) -> bool:

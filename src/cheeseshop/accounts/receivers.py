@@ -8,33 +8,49 @@ from allauth.account import signals as allauth_signals
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
+from cheeseshop.accounts import logins, notices
 from cheeseshop.accounts.identity import login_identifier, user_for_login
 from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import SESSION, Credential, record_event
 
 PASSWORD = Credential("password")  # typed the account's password
-SESSION = Credential("session")  # acted from a logged-in session
 EMAIL_LINK = Credential("email_link")  # followed a link only the address's owner received
 SIGNUP = Credential("signup")  # created the account; nothing to prove yet
 
 
-@receiver(allauth_signals.user_signed_up, dispatch_uid="cheeseshop.accounts.signed_up")
-def record_signup(sender, request, user, **kwargs):
+def _record_own_account_event(tag, request, user, credential, *, additional=None) -> None:
+    """Record an event the account's owner caused on their own account."""
     record_event(
-        EventTag.ACCOUNT_CREATE,
+        tag,
         request=request,
         actor=user,
-        credential=SIGNUP,
+        credential=credential,
         user=user,
-        additional={"email": user.email},
+        additional=additional,
+    )
+
+
+@receiver(allauth_signals.user_signed_up, dispatch_uid="cheeseshop.accounts.signed_up")
+def record_signup(sender, request, user, **kwargs):
+    _record_own_account_event(
+        EventTag.ACCOUNT_CREATE, request, user, SIGNUP, additional={"email": user.email}
     )
 
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="cheeseshop.accounts.logged_in")
 def record_login(sender, request, user, **kwargs):
-    record_event(
-        EventTag.ACCOUNT_LOGIN_SUCCESS, request=request, actor=user, credential=PASSWORD, user=user
-    )
+    # The credential says how: "password", "password+totp", "password+webauthn",
+    # "password+recovery_code" or "passkey".
+    if request is None:
+        _record_own_account_event(EventTag.ACCOUNT_LOGIN_SUCCESS, request, user, PASSWORD)
+        return
+    method = logins.login_method(request, user)
+    new_device = logins.is_new_device(request, user)
+    _record_own_account_event(EventTag.ACCOUNT_LOGIN_SUCCESS, request, user, Credential(method))
+    if new_device:
+        notices.send_notice(
+            notices.NEW_DEVICE_LOGIN, user, request=request, context={"method": method}
+        )
 
 
 @receiver(auth_signals.user_login_failed, dispatch_uid="cheeseshop.accounts.login_failed")
@@ -54,66 +70,49 @@ def record_login_failure(sender, credentials, request=None, **kwargs):
 def record_logout(sender, request, user, **kwargs):
     if user is None:  # logging out a session that was not logged in
         return
-    record_event(
-        EventTag.ACCOUNT_LOGOUT, request=request, actor=user, credential=SESSION, user=user
-    )
+    _record_own_account_event(EventTag.ACCOUNT_LOGOUT, request, user, SESSION)
 
 
 @receiver(allauth_signals.password_changed, dispatch_uid="cheeseshop.accounts.password_changed")
 @receiver(allauth_signals.password_set, dispatch_uid="cheeseshop.accounts.password_set")
 def record_password_change(sender, request, user, **kwargs):
-    record_event(
-        EventTag.ACCOUNT_PASSWORD_CHANGE,
-        request=request,
-        actor=user,
-        credential=SESSION,
-        user=user,
-    )
+    _record_own_account_event(EventTag.ACCOUNT_PASSWORD_CHANGE, request, user, SESSION)
 
 
 @receiver(allauth_signals.password_reset, dispatch_uid="cheeseshop.accounts.password_reset")
 def record_password_reset(sender, request, user, **kwargs):
-    record_event(
-        EventTag.ACCOUNT_PASSWORD_RESET,
-        request=request,
-        actor=user,
-        credential=EMAIL_LINK,
-        user=user,
-    )
+    _record_own_account_event(EventTag.ACCOUNT_PASSWORD_RESET, request, user, EMAIL_LINK)
 
 
 @receiver(allauth_signals.email_added, dispatch_uid="cheeseshop.accounts.email_added")
 def record_email_added(sender, request, user, email_address, **kwargs):
-    record_event(
+    _record_own_account_event(
         EventTag.ACCOUNT_EMAIL_ADD,
-        request=request,
-        actor=user,
-        credential=SESSION,
-        user=user,
+        request,
+        user,
+        SESSION,
         additional={"email": email_address.email},
     )
 
 
 @receiver(allauth_signals.email_removed, dispatch_uid="cheeseshop.accounts.email_removed")
 def record_email_removed(sender, request, user, email_address, **kwargs):
-    record_event(
+    _record_own_account_event(
         EventTag.ACCOUNT_EMAIL_REMOVE,
-        request=request,
-        actor=user,
-        credential=SESSION,
-        user=user,
+        request,
+        user,
+        SESSION,
         additional={"email": email_address.email},
     )
 
 
 @receiver(allauth_signals.email_confirmed, dispatch_uid="cheeseshop.accounts.email_confirmed")
 def record_email_verified(sender, request, email_address, **kwargs):
-    record_event(
+    _record_own_account_event(
         EventTag.ACCOUNT_EMAIL_VERIFIED,
-        request=request,
-        actor=email_address.user,
-        credential=EMAIL_LINK,
-        user=email_address.user,
+        request,
+        email_address.user,
+        EMAIL_LINK,
         additional={"email": email_address.email},
     )
 
@@ -122,12 +121,11 @@ def record_email_verified(sender, request, email_address, **kwargs):
 def record_primary_email_change(
     sender, request, user, from_email_address, to_email_address, **kwargs
 ):
-    record_event(
+    _record_own_account_event(
         EventTag.ACCOUNT_EMAIL_PRIMARY_CHANGE,
-        request=request,
-        actor=user,
-        credential=SESSION,
-        user=user,
+        request,
+        user,
+        SESSION,
         additional={
             "from": from_email_address.email if from_email_address else None,
             "to": to_email_address.email,

@@ -58,3 +58,51 @@ def two_factor_enforced() -> bool:
     from django.conf import settings
 
     return settings.CHEESESHOP_UPLOAD_REQUIRES_2FA and apps.is_installed("allauth.mfa")
+
+
+def enrol_totp(user: User) -> tuple[str, str]:
+    """Give ``user`` an authenticator app without the web pages (operators, scripts, tests).
+
+    Returns (otpauth URI, secret); the recovery codes come with it, as on the web.
+    """
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        raise AccountError(f"User '{user.username}' already has an authenticator app.")
+    secret = generate_totp_secret()
+    with transaction.atomic():
+        TOTP.activate(user, secret)
+        RecoveryCodes.activate(user)
+    return get_adapter().build_totp_url(user, secret), secret
+
+
+@transaction.atomic
+def reset_two_factor(user: User, *, actor: User, reason: str, request=None) -> list[dict]:
+    """Remove every two-factor method and recovery code of ``user``, after an administrator
+    checked who is asking; records admin:user:reset_two_factor with ``reason`` and tells the
+    user by email. Returns what was removed (type, and a security key's label)."""
+    from allauth.mfa.models import Authenticator
+
+    from cheeseshop.accounts import notices
+    from cheeseshop.accounts.two_factor import method_record
+    from cheeseshop.audit.models import EventTag
+    from cheeseshop.audit.services import ADMIN, record_event
+
+    authenticators = list(Authenticator.objects.select_for_update().filter(user=user))
+    removed = [method_record(authenticator) for authenticator in authenticators]
+    Authenticator.objects.filter(pk__in=[a.pk for a in authenticators]).delete()
+    record_event(
+        EventTag.ADMIN_USER_RESET_TWO_FACTOR,
+        request=request,
+        actor=actor,
+        credential=ADMIN,
+        user=user,
+        additional={"reason": reason, "removed": removed},
+    )
+    transaction.on_commit(
+        lambda: notices.send_notice(notices.TWO_FACTOR_RESET, user, request=request)
+    )
+    return removed

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,8 +36,32 @@ class EventTag(models.TextChoices):
     ACCOUNT_ROLE_INVITE = "account:role:invite", _("Invited to a project")
     ACCOUNT_ROLE_ADD = "account:role:add", _("Joined a project")
     ACCOUNT_ROLE_DECLINE_INVITE = "account:role:decline_invite", _("Declined an invitation")
+    ACCOUNT_ROLE_REVOKE_INVITE = "account:role:revoke_invite", _("Invitation to a project revoked")
+    ACCOUNT_ROLE_CHANGE = "account:role:change", _("Role in a project changed")
+    ACCOUNT_ROLE_REMOVE = "account:role:remove", _("Removed from a project")
     ACCOUNT_API_TOKEN_ADDED = "account:api_token:added", _("API token added")
     ACCOUNT_API_TOKEN_REMOVED = "account:api_token:removed", _("API token removed")
+    ACCOUNT_API_TOKEN_REMOVED_LEAK = (
+        "account:api_token:removed_leak",
+        _("API token revoked after it was found leaked"),
+    )
+    # two-factor
+    ACCOUNT_TWO_FACTOR_METHOD_ADDED = (
+        "account:two_factor:method_added",
+        _("Two-factor method added"),
+    )
+    ACCOUNT_TWO_FACTOR_METHOD_REMOVED = (
+        "account:two_factor:method_removed",
+        _("Two-factor method removed"),
+    )
+    ACCOUNT_RECOVERY_CODES_GENERATED = (
+        "account:recovery_codes:generated",
+        _("Recovery codes generated"),
+    )
+    ACCOUNT_RECOVERY_CODES_USED = "account:recovery_codes:used", _("Recovery code used")
+    ACCOUNT_REAUTHENTICATE = "account:reauthenticate", _("Confirmed identity again")
+    PROJECT_API_TOKEN_ADDED = "project:api_token:added", _("API token for the project added")
+    PROJECT_API_TOKEN_REMOVED = "project:api_token:removed", _("API token for the project removed")
     ADMIN_USER_FREEZE = "admin:user:freeze", _("Admin froze the account")
     ADMIN_USER_UNFREEZE = "admin:user:unfreeze", _("Admin unfroze the account")
     ADMIN_EMAIL_VERIFY = "admin:email:verify", _("Admin verified an email address")
@@ -46,19 +71,37 @@ class EventTag(models.TextChoices):
     ADMIN_PROHIBITED_NAME_ADD = "admin:prohibited_name:add", _("Admin prohibited a name")
     ADMIN_PROHIBITED_NAME_REMOVE = "admin:prohibited_name:remove", _("Admin allowed a name")
     ADMIN_FLAG_CHANGE = "admin:flag:change", _("Admin changed a flag")
+    ADMIN_USER_RESET_TWO_FACTOR = (
+        "admin:user:reset_two_factor",
+        _("Admin reset two-factor authentication"),
+    )
+    AUDIT_EXPIRE = "audit:expire", _("Events older than the retention period removed")
 
 
 class Event(models.Model):
-    """One security-relevant thing that happened, kept forever and never changed.
+    """One security-relevant thing that happened, never changed once recorded.
 
     Subjects are plain ids, not foreign keys with constraints: an event must outlive the user,
     project or file it is about, and deleting those must never rewrite history.
+
+    Events form a hash chain (``cheeseshop.audit.chain``): ``sequence`` numbers them without
+    gaps and ``chain_hash`` covers this event's content and the previous event's hash, so
+    changing or removing a row shows. Only the retention policy removes events (the oldest
+    ones, recording that it did); on PostgreSQL a trigger refuses every other UPDATE and DELETE.
     """
 
     # A closed set (EventTag), checked by the recorder; not model choices, so that adding a
     # tag needs no migration.
     tag = models.CharField(max_length=64, db_index=True)
-    time = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by the recorder while it holds the chain's lock, so times follow the sequence.
+    time = models.DateTimeField(default=timezone.now, db_index=True)
+    sequence = models.BigIntegerField(
+        unique=True, help_text=_("Position in the hash chain: 1, 2, 3... without gaps.")
+    )
+    chain_hash = models.CharField(
+        max_length=64,
+        help_text=_("SHA-256 of the previous event's chain hash and this event's content."),
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -93,7 +136,19 @@ class Event(models.Model):
         default=dict, help_text=_("How the actor authenticated: method, token id, description.")
     )
     ip_hash = models.CharField(max_length=64, blank=True)
+    ip_prefix = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "The network the IP address belongs to (/24 for IPv4, /48 for IPv6), kept only "
+            "when CHEESESHOP_AUDIT_STORE_IP_PREFIX is on."
+        ),
+    )
     user_agent = models.CharField(max_length=512, blank=True)
+    user_agent_info = models.JSONField(
+        default=dict,
+        help_text=_("What the User-Agent says: installer and Python, or browser and system."),
+    )
     additional = models.JSONField(default=dict)
 
     class Meta:

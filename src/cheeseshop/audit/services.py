@@ -2,13 +2,17 @@
 
 import hashlib
 import hmac
+import ipaddress
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
+from cheeseshop.audit import chain
 from cheeseshop.audit.models import Event, EventTag
+from cheeseshop.audit.useragents import parse_user_agent
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,9 @@ class Credential:
         return {"method": self.method, **self.details}
 
 
-CLI = Credential("cli")
+CLI = Credential("cli")  # ran the cheeseshop command on the server
+ADMIN = Credential("admin")  # acted in the admin site, as staff
+SESSION = Credential("session")  # acted from a logged-in web session
 
 
 def hash_ip(ip: str) -> str:
@@ -31,6 +37,36 @@ def hash_ip(ip: str) -> str:
         return ""
     key = hashlib.sha256(b"cheeseshop.audit.ip:" + settings.SECRET_KEY.encode()).digest()
     return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()
+
+
+IPV4_PREFIX_LENGTH = 24
+IPV6_PREFIX_LENGTH = 48
+
+
+def ip_prefix(ip: str) -> str:
+    """The network ``ip`` belongs to (/24 for IPv4, /48 for IPv6), or "" if it is no address.
+
+    Kept only where the operator chose to (CHEESESHOP_AUDIT_STORE_IP_PREFIX): it tells which
+    provider or site a request came from without naming the machine.
+    """
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    length = IPV4_PREFIX_LENGTH if address.version == 4 else IPV6_PREFIX_LENGTH
+    return str(ipaddress.ip_network(f"{address}/{length}", strict=False))
+
+
+def _stores_ip_prefix() -> bool:
+    return bool(getattr(settings, "CHEESESHOP_AUDIT_STORE_IP_PREFIX", False))
+
+
+def _as_stored(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` as the JSON field gives it back (tuples become lists...), so that the chain
+    hash computed at insert matches the one recomputed from the stored row."""
+    return json.loads(json.dumps(value))
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -54,17 +90,24 @@ def record_event(
     file=None,
     additional: dict[str, Any] | None = None,
 ) -> Event:
-    """Record that something happened; call inside the transaction that made it happen."""
+    """Record that something happened; call inside the transaction that made it happen.
+
+    The event becomes the next link of the hash chain; until the transaction ends, other
+    transactions wait to record theirs (``cheeseshop.audit.chain``).
+    """
     ip = client_ip(request) if request is not None else ""
-    user_agent = request.META.get("HTTP_USER_AGENT", "")[:512] if request is not None else ""
-    return Event.objects.create(
-        tag=EventTag(tag),  # a closed set: an unknown tag is a programming error
+    user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    event = Event(
+        tag=EventTag(tag).value,  # a closed set: an unknown tag is a programming error
         actor=actor,
-        credential=credential.as_json() if credential else {},
+        credential=_as_stored(credential.as_json() if credential else {}),
         user=user,
         project=project,
         file=file,
         ip_hash=hash_ip(ip),
-        user_agent=user_agent,
-        additional=additional or {},
+        ip_prefix=ip_prefix(ip) if ip and _stores_ip_prefix() else "",
+        user_agent=user_agent[:512],
+        user_agent_info=_as_stored(parse_user_agent(user_agent)),
+        additional=_as_stored(additional or {}),
     )
+    return chain.append(event)

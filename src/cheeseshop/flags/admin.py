@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import ADMIN, record_event
 from cheeseshop.flags.models import AdminFlag, FlagId
 from cheeseshop.flags.services import ensure_flag_rows
 
@@ -39,7 +39,7 @@ class AdminFlagAdmin(admin.ModelAdmin):
                 EventTag.ADMIN_FLAG_CHANGE,
                 request=request,
                 actor=request.user,
-                credential=Credential("admin"),
+                credential=ADMIN,
                 additional={
                     "flag": obj.id,
                     "enabled": obj.enabled,

@@ -1,9 +1,11 @@
 """Who may see and change what under /manage/: the checks every management view runs first.
 
 In order: signed in (else the login page), an account in good standing with a verified primary
-email, then for project pages: the name in its normalized form (else 301), a project of that name
-(else 404), a role on it (else 403, for every method), the method the view answers (else 405), the
-Owner role for Owner-only changes (else 403), and no change while the site is read-only.
+email and, when CHEESESHOP_MANAGE_REQUIRES_2FA is on, a second factor (else a page saying how to
+set one up), then for project pages: the name in its normalized form (else 301), a project of
+that name (else 404), a role on it (else 403, for every method), the method the view answers
+(else 405), the Owner role for Owner-only changes (else 403), and no change while the site is
+read-only.
 """
 
 from dataclasses import dataclass
@@ -13,10 +15,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_name
 
 from cheeseshop.accounts.services import has_verified_primary_email
+from cheeseshop.accounts.two_factor import manage_requires_two_factor
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
 from cheeseshop.packaging.models import Project, Role, RoleName
@@ -49,6 +53,10 @@ def _account_check(request: HttpRequest) -> HttpResponse | None:
         return refused(request, _("Your account is frozen: an administrator must unfreeze it."))
     if not has_verified_primary_email(user):
         return render(request, "manage/verify_email.html", status=403)
+    if manage_requires_two_factor(user):
+        # Sent to a page saying why, with the way to set it up (/account/2fa/).
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('two_factor_required')}?{query}")
     return None
 
 

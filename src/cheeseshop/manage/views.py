@@ -10,9 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from packaging.utils import canonicalize_version
 
+from cheeseshop.audit.forms import KindFilterForm
+from cheeseshop.audit.history import PROJECT_KINDS, history_row
 from cheeseshop.audit.models import Event
 from cheeseshop.index.services import version_sort_key
 from cheeseshop.manage.access import ProjectAccess, account_page, project_page, refused
@@ -24,6 +25,7 @@ from cheeseshop.manage.forms import (
 )
 from cheeseshop.packaging import changes
 from cheeseshop.packaging.models import File, Release, Role, RoleInvitation, RoleName
+from cheeseshop.tokens.views import visible_project_tokens
 
 POST = ("POST",)
 HISTORY_PAGE_SIZE = 25
@@ -137,6 +139,7 @@ def _render_settings(request, access: ProjectAccess, *, delete_form=None, status
         "total_size": totals["size"] or 0,
         "collaborator_count": project.roles.count(),
         "delete_form": delete_form or _delete_project_form(access),
+        "project_tokens": visible_project_tokens(project, request.user, is_owner=access.is_owner),
     }
     return render(request, "manage/project_settings.html", context, status=status)
 
@@ -222,7 +225,7 @@ def collaboration_invite(request: HttpRequest, access: ProjectAccess) -> HttpRes
     return redirect(_collaboration_url(access))
 
 
-def _refuse_change(request, access: ProjectAccess, refusal: changes.ChangeRefused):
+def _refuse_collaboration_change(request, access: ProjectAccess, refusal: changes.ChangeRefused):
     messages.error(request, refusal.message)
     return _render_collaboration(request, access, status=400)
 
@@ -241,7 +244,7 @@ def role_change(request: HttpRequest, access: ProjectAccess, role_id: int) -> Ht
             role, role_name=form.cleaned_data["role_name"], actor=request.user, request=request
         )
     except changes.ChangeRefused as refusal:
-        return _refuse_change(request, access, refusal)
+        return _refuse_collaboration_change(request, access, refusal)
     messages.success(
         request,
         _("User '%(user)s' is now %(role)s.")
@@ -262,7 +265,7 @@ def role_remove(request: HttpRequest, access: ProjectAccess, role_id: int) -> Ht
     try:
         changes.remove_role(role, actor=request.user, request=request)
     except changes.ChangeRefused as refusal:
-        return _refuse_change(request, access, refusal)
+        return _refuse_collaboration_change(request, access, refusal)
     names = {"user": role.user.username, "project": access.project.name}
     if leaving:
         messages.success(request, _("You left project '%(project)s'.") % names)
@@ -281,7 +284,7 @@ def invitation_revoke(
     try:
         changes.revoke_invitation(invitation, actor=request.user, request=request)
     except changes.ChangeRefused as refusal:
-        return _refuse_change(request, access, refusal)
+        return _refuse_collaboration_change(request, access, refusal)
     messages.success(
         request,
         _("The invitation of user '%(user)s' was revoked.") % {"user": invitation.user.username},
@@ -383,6 +386,13 @@ def _render_release(
     return render(request, "manage/release.html", context, status=status)
 
 
+def _refuse_release_change(
+    request, access: ProjectAccess, release: Release, refusal: changes.ChangeRefused
+):
+    messages.error(request, refusal.message)
+    return _render_release(request, access, release, status=400)
+
+
 @project_page()
 def release_detail(request: HttpRequest, access: ProjectAccess, version: str) -> HttpResponse:
     return _render_release(request, access, _find_release(access, version))
@@ -399,8 +409,7 @@ def release_yank(request: HttpRequest, access: ProjectAccess, version: str) -> H
             release, actor=request.user, reason=form.cleaned_data["reason"], request=request
         )
     except changes.ChangeRefused as refusal:
-        messages.error(request, refusal.message)
-        return _render_release(request, access, release, status=400)
+        return _refuse_release_change(request, access, release, refusal)
     messages.success(request, _("Release %(version)s was yanked.") % {"version": release.version})
     return redirect(_release_url(access, release))
 
@@ -411,8 +420,7 @@ def release_unyank(request: HttpRequest, access: ProjectAccess, version: str) ->
     try:
         changes.unyank_release(release, actor=request.user, request=request)
     except changes.ChangeRefused as refusal:
-        messages.error(request, refusal.message)
-        return _render_release(request, access, release, status=400)
+        return _refuse_release_change(request, access, release, refusal)
     messages.success(
         request, _("Release %(version)s is no longer yanked.") % {"version": release.version}
     )
@@ -428,8 +436,7 @@ def release_delete(request: HttpRequest, access: ProjectAccess, version: str) ->
     try:
         changes.delete_release(release, actor=request.user, request=request)
     except changes.ChangeRefused as refusal:
-        messages.error(request, refusal.message)
-        return _render_release(request, access, release, status=400)
+        return _refuse_release_change(request, access, release, refusal)
     messages.success(request, _("Release %(version)s was deleted.") % {"version": release.version})
     return redirect("manage:releases", name=access.project.normalized_name)
 
@@ -446,8 +453,7 @@ def file_delete(
     try:
         changes.delete_file(file, actor=request.user, request=request)
     except changes.ChangeRefused as refusal:
-        messages.error(request, refusal.message)
-        return _render_release(request, access, release, status=400)
+        return _refuse_release_change(request, access, release, refusal)
     messages.success(
         request,
         _("File %(filename)s was deleted; its filename can never be uploaded again.")
@@ -458,52 +464,23 @@ def file_delete(
 
 # --- History ------------------------------------------------------------------------------
 
-DETAIL_LABELS = {
-    "name": gettext_lazy("Project"),
-    "version": gettext_lazy("Version"),
-    "filename": gettext_lazy("File"),
-    "target_user": gettext_lazy("User"),
-    "role_name": gettext_lazy("Role"),
-    "previous_role_name": gettext_lazy("Previous role"),
-    "yanked_reason": gettext_lazy("Reason"),
-}
-
-
-def describe_credential(credential: dict) -> str:
-    method = credential.get("method", "")
-    if method == "token":
-        return _("API token “%(description)s”") % {
-            "description": credential.get("description", "")
-        }
-    labels = {
-        "session": _("Signed in on the web"),
-        "admin": _("Admin area"),
-        "cli": _("Command line"),
-    }
-    return labels.get(method, method or _("Unknown"))
-
-
-def describe_details(additional: dict) -> list[tuple[str, str]]:
-    return [
-        (str(label), str(additional[key]))
-        for key, label in DETAIL_LABELS.items()
-        if additional.get(key) not in (None, "")
-    ]
-
 
 @project_page()
 def history(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    events = (
-        Event.objects.filter(project_id=access.project.pk).select_related("actor").order_by("-id")
+    """The project's security history: its events and its files' events, newest first, each
+    with who acted, how they authenticated (which API token uploaded a file) and from where."""
+    form = KindFilterForm(request.GET or None, kinds=PROJECT_KINDS)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    events = form.filter(
+        Event.objects.filter(project_id=access.project.pk)
+        .prefetch_related("actor")
+        .order_by("-id")
     )
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [
-        {
-            "event": event,
-            "credential": describe_credential(event.credential),
-            "details": describe_details(event.additional),
-        }
-        for event in page
-    ]
-    context = {**_project_context(access, "history"), "page": page, "rows": rows}
-    return render(request, "manage/history.html", context)
+    context = {
+        **_project_context(access, "history"),
+        "form": form,
+        "page": page,
+        "rows": [history_row(event) for event in page],
+    }
+    return render(request, "manage/history.html", context, status=status)

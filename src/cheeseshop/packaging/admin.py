@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import ADMIN, record_event
 from cheeseshop.packaging import changes
 from cheeseshop.packaging.models import (
     File,
@@ -29,7 +29,6 @@ from cheeseshop.packaging.models import (
 )
 from cheeseshop.packaging.names import PROJECT_NAME_RE, normalize_name
 
-ADMIN_CREDENTIAL = Credential("admin")
 CONFIRM_REMOVAL_TEMPLATE = "admin/packaging/confirm_removal.html"
 
 
@@ -65,10 +64,11 @@ class _ViewOnlyInline(admin.TabularInline):
         return False
 
 
-def remove_after_confirmation(modeladmin, request, queryset, *, action, remove, describe):
-    """Show what removing ``queryset`` takes away; once confirmed, ``remove`` each object.
+def remove_after_confirmation(modeladmin, request, queryset, *, action, delete, describe):
+    """Show what removing ``queryset`` takes away; once confirmed, ``delete`` each object.
 
-    ``remove(obj)`` calls the ``changes`` service; a refusal is reported and the others go on.
+    ``delete`` is the ``changes`` service's delete function for the objects' model, called as
+    this admin; a refusal is reported and the others go on.
     """
     if request.POST.get("post") != "yes":
         context = {
@@ -86,7 +86,7 @@ def remove_after_confirmation(modeladmin, request, queryset, *, action, remove, 
     removed = 0
     for obj in list(queryset):
         try:
-            remove(obj)
+            delete(obj, actor=request.user, request=request, credential=ADMIN, admin=True)
         except changes.ChangeRefused as refusal:
             modeladmin.message_user(
                 request,
@@ -160,13 +160,7 @@ class ProjectAdmin(_ViewOnlyAdmin):
             queryset,
             action="remove_projects",
             describe=describe,
-            remove=lambda project: changes.delete_project(
-                project,
-                actor=request.user,
-                request=request,
-                credential=ADMIN_CREDENTIAL,
-                admin=True,
-            ),
+            delete=changes.delete_project,
         )
 
 
@@ -194,13 +188,7 @@ class ReleaseAdmin(_ViewOnlyAdmin):
                 _("%(release)s: %(files)s")
                 % {"release": release, "files": _count_files(release.files.count())}
             ),
-            remove=lambda release: changes.delete_release(
-                release,
-                actor=request.user,
-                request=request,
-                credential=ADMIN_CREDENTIAL,
-                admin=True,
-            ),
+            delete=changes.delete_release,
         )
 
 
@@ -226,13 +214,7 @@ class FileAdmin(_ViewOnlyAdmin):
             queryset.select_related("release__project"),
             action="remove_files",
             describe=lambda file: file.filename,
-            remove=lambda file: changes.delete_file(
-                file,
-                actor=request.user,
-                request=request,
-                credential=ADMIN_CREDENTIAL,
-                admin=True,
-            ),
+            delete=changes.delete_file,
         )
 
 
@@ -323,6 +305,6 @@ class ProhibitedProjectNameAdmin(admin.ModelAdmin):
             tag,
             request=request,
             actor=request.user,
-            credential=ADMIN_CREDENTIAL,
+            credential=ADMIN,
             additional={"name": obj.name, "comment": obj.comment},
         )

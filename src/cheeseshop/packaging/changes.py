@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import SESSION, record_event
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import storage
 from cheeseshop.packaging.models import (
@@ -27,8 +27,7 @@ from cheeseshop.packaging.models import (
     RoleInvitation,
     RoleName,
 )
-
-SESSION = Credential("session")
+from cheeseshop.tuf import services as tuf_services
 
 
 class ChangeRefused(Exception):
@@ -56,11 +55,19 @@ def _reload(instance, message: str) -> None:
         raise ChangeRefused(message) from None
 
 
+def _lock_release(release: Release) -> Project:
+    """Lock the release's project, then re-read the release; returns the locked project."""
+    project = _lock_project(release.project_id)
+    _reload(release, _("This release no longer exists."))
+    return project
+
+
 def _publish(project: Project, event: Event) -> None:
     """What the index shows changed: bump the serial to the event's id and re-render."""
     project.last_serial = event.id
     project.save(update_fields=["last_serial"])
     refresh_project_pages(project)
+    tuf_services.project_changed(project)
 
 
 def _stored_paths(files) -> list[str]:
@@ -86,14 +93,22 @@ def _release_details(release: Release) -> dict:
     return {"version": release.version, "canonical_version": release.canonical_version}
 
 
+def _record_removal(tag: EventTag, admin_tag: EventTag, *, admin: bool, **fields) -> Event:
+    """Record a removal, and when an admin removed it, the admin's removal too (same fields);
+    returns the last event recorded."""
+    event = record_event(tag, **fields)
+    if admin:
+        event = record_event(admin_tag, **fields)
+    return event
+
+
 # --- Releases and files ---------------------------------------------------------------------
 
 
 def yank_release(release, *, actor, reason="", request=None, credential=None) -> Release:
     """Mark a release yanked (PEP 592): installers skip it unless pinned to it exactly."""
     with transaction.atomic():
-        project = _lock_project(release.project_id)
-        _reload(release, _("This release no longer exists."))
+        project = _lock_release(release)
         if release.yanked:
             raise ChangeRefused(
                 _("Release %(version)s is already yanked.") % {"version": release.version}
@@ -115,8 +130,7 @@ def yank_release(release, *, actor, reason="", request=None, credential=None) ->
 
 def unyank_release(release, *, actor, request=None, credential=None) -> Release:
     with transaction.atomic():
-        project = _lock_project(release.project_id)
-        _reload(release, _("This release no longer exists."))
+        project = _lock_release(release)
         if not release.yanked:
             raise ChangeRefused(
                 _("Release %(version)s is not yanked.") % {"version": release.version}
@@ -154,17 +168,17 @@ def delete_file(file, *, actor, request=None, credential=None, admin=False) -> N
             "sha256": file.sha256_digest,
             "blake2_256": file.blake2_256_digest,
         }
-        common = {
-            "request": request,
-            "actor": actor,
-            "credential": credential or SESSION,
-            "project": project,
-            "file": file,
-            "additional": details,
-        }
-        event = record_event(EventTag.FILE_REMOVE, **common)
-        if admin:
-            event = record_event(EventTag.ADMIN_FILE_REMOVE, **common)
+        event = _record_removal(
+            EventTag.FILE_REMOVE,
+            EventTag.ADMIN_FILE_REMOVE,
+            admin=admin,
+            request=request,
+            actor=actor,
+            credential=credential or SESSION,
+            project=project,
+            file=file,
+            additional=details,
+        )
         paths = _stored_paths([file])
         file.delete()
         _publish(project, event)
@@ -174,22 +188,21 @@ def delete_file(file, *, actor, request=None, credential=None, admin=False) -> N
 def delete_release(release, *, actor, request=None, credential=None, admin=False) -> None:
     """Delete a release and all its files; their filenames stay used forever."""
     with transaction.atomic():
-        project = _lock_project(release.project_id)
-        _reload(release, _("This release no longer exists."))
+        project = _lock_release(release)
         files = list(release.files.all())
-        common = {
-            "request": request,
-            "actor": actor,
-            "credential": credential or SESSION,
-            "project": project,
-            "additional": {
+        event = _record_removal(
+            EventTag.PROJECT_RELEASE_REMOVE,
+            EventTag.ADMIN_RELEASE_REMOVE,
+            admin=admin,
+            request=request,
+            actor=actor,
+            credential=credential or SESSION,
+            project=project,
+            additional={
                 **_release_details(release),
                 "filenames": [file.filename for file in files],
             },
-        }
-        event = record_event(EventTag.PROJECT_RELEASE_REMOVE, **common)
-        if admin:
-            event = record_event(EventTag.ADMIN_RELEASE_REMOVE, **common)
+        )
         paths = _stored_paths(files)
         release.delete()
         _publish(project, event)
@@ -204,23 +217,25 @@ def delete_project(project, *, actor, request=None, credential=None, admin=False
     with transaction.atomic():
         locked = _lock_project(project.pk)
         files = list(File.objects.filter(release__project=locked))
-        common = {
-            "request": request,
-            "actor": actor,
-            "credential": credential or SESSION,
-            "project": locked,
-            "additional": {
+        _record_removal(
+            EventTag.PROJECT_REMOVE,
+            EventTag.ADMIN_PROJECT_REMOVE,
+            admin=admin,
+            request=request,
+            actor=actor,
+            credential=credential or SESSION,
+            project=locked,
+            additional={
                 "name": locked.name,
                 "normalized_name": locked.normalized_name,
                 "releases": locked.releases.count(),
                 "files": len(files),
             },
-        }
-        record_event(EventTag.PROJECT_REMOVE, **common)
-        if admin:
-            record_event(EventTag.ADMIN_PROJECT_REMOVE, **common)
+        )
         paths = _stored_paths(files)
+        project_id = locked.pk
         locked.delete()  # cascades to releases, files, roles, invitations and the simple pages
+        tuf_services.project_deleted(project_id)
         _delete_stored_after_commit(paths)
 
 
@@ -229,6 +244,44 @@ def delete_project(project, *, actor, request=None, credential=None, admin=False
 
 def _role_details(user, role_name: str) -> dict:
     return {"target_user": user.username, "role_name": role_name}
+
+
+def _record_invitee_events(
+    project_tag: EventTag,
+    account_tag: EventTag,
+    *,
+    request,
+    actor,
+    project: Project,
+    invitee,
+    role_name: str,
+    project_details: dict,
+) -> Event:
+    """Record a step of an invitation twice: in the project's history and in the invitee's
+    account history; returns the project's event."""
+    event = record_event(
+        project_tag,
+        request=request,
+        actor=actor,
+        credential=SESSION,
+        project=project,
+        additional=project_details,
+    )
+    _record_account_role_event(
+        account_tag,
+        request=request,
+        actor=actor,
+        user=invitee,
+        additional={"project": project.name, "role_name": role_name},
+    )
+    return event
+
+
+def _record_account_role_event(tag: EventTag, *, request, actor, user, additional) -> None:
+    """Record a change to ``user``'s roles in their account history too."""
+    record_event(
+        tag, request=request, actor=actor, credential=SESSION, user=user, additional=additional
+    )
 
 
 def _check_role_name(role_name: str) -> None:
@@ -272,21 +325,15 @@ def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> 
         invitation = RoleInvitation.objects.create(
             user=invitee, project=project, role_name=role_name, invited_by=actor
         )
-        record_event(
+        _record_invitee_events(
             EventTag.PROJECT_ROLE_INVITE,
-            request=request,
-            actor=actor,
-            credential=SESSION,
-            project=project,
-            additional=_role_details(invitee, role_name),
-        )
-        record_event(
             EventTag.ACCOUNT_ROLE_INVITE,
             request=request,
             actor=actor,
-            credential=SESSION,
-            user=invitee,
-            additional={"project": project.name, "role_name": role_name},
+            project=project,
+            invitee=invitee,
+            role_name=role_name,
+            project_details=_role_details(invitee, role_name),
         )
     return invitation
 
@@ -314,21 +361,15 @@ def accept_invitation(invitation, *, request=None) -> Role:
         details = _role_details(invitee, role.role_name)
         if invitation.invited_by_id is not None:
             details["invited_by"] = invitation.invited_by.username
-        event = record_event(
+        event = _record_invitee_events(
             EventTag.PROJECT_ROLE_ADD,
-            request=request,
-            actor=invitee,
-            credential=SESSION,
-            project=project,
-            additional=details,
-        )
-        record_event(
             EventTag.ACCOUNT_ROLE_ADD,
             request=request,
             actor=invitee,
-            credential=SESSION,
-            user=invitee,
-            additional={"project": project.name, "role_name": role.role_name},
+            project=project,
+            invitee=invitee,
+            role_name=role.role_name,
+            project_details=details,
         )
         # The JSON API lists the project's roles.
         _publish(project, event)
@@ -340,21 +381,15 @@ def decline_invitation(invitation, *, request=None) -> None:
         project, invitation = _take_invitation(invitation)
         invitee = invitation.user
         invitation.delete()
-        record_event(
+        _record_invitee_events(
             EventTag.PROJECT_ROLE_DECLINE_INVITE,
-            request=request,
-            actor=invitee,
-            credential=SESSION,
-            project=project,
-            additional=_role_details(invitee, invitation.role_name),
-        )
-        record_event(
             EventTag.ACCOUNT_ROLE_DECLINE_INVITE,
             request=request,
             actor=invitee,
-            credential=SESSION,
-            user=invitee,
-            additional={"project": project.name, "role_name": invitation.role_name},
+            project=project,
+            invitee=invitee,
+            role_name=invitation.role_name,
+            project_details=_role_details(invitee, invitation.role_name),
         )
 
 
@@ -362,13 +397,15 @@ def revoke_invitation(invitation, *, actor, request=None) -> None:
     with transaction.atomic():
         project, invitation = _take_invitation(invitation)
         invitation.delete()
-        record_event(
+        _record_invitee_events(
             EventTag.PROJECT_ROLE_REVOKE_INVITE,
+            EventTag.ACCOUNT_ROLE_REVOKE_INVITE,
             request=request,
             actor=actor,
-            credential=SESSION,
             project=project,
-            additional=_role_details(invitation.user, invitation.role_name),
+            invitee=invitation.user,
+            role_name=invitation.role_name,
+            project_details=_role_details(invitation.user, invitation.role_name),
         )
 
 
@@ -407,6 +444,17 @@ def change_role(role, *, role_name, actor, request=None) -> Role:
             project=project,
             additional={**_role_details(current.user, role_name), "previous_role_name": previous},
         )
+        _record_account_role_event(
+            EventTag.ACCOUNT_ROLE_CHANGE,
+            request=request,
+            actor=actor,
+            user=current.user,
+            additional={
+                "project": project.name,
+                "role_name": role_name,
+                "previous_role_name": previous,
+            },
+        )
         _publish(project, event)
     role.role_name = role_name
     return current
@@ -433,5 +481,12 @@ def remove_role(role, *, actor, request=None) -> None:
             credential=SESSION,
             project=project,
             additional=_role_details(current.user, current.role_name),
+        )
+        _record_account_role_event(
+            EventTag.ACCOUNT_ROLE_REMOVE,
+            request=request,
+            actor=actor,
+            user=current.user,
+            additional={"project": project.name, "role_name": current.role_name},
         )
         _publish(project, event)

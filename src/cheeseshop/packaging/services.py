@@ -32,6 +32,7 @@ from cheeseshop.packaging.models import (
     RoleName,
 )
 from cheeseshop.packaging.names import check_new_project_name, normalize_name, ultranormalize_name
+from cheeseshop.tuf import services as tuf_services
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,12 @@ def _create_project(name: str, uploader: Uploader) -> Project:
         project=project,
         additional={"target_user": uploader.user.username, "role_name": RoleName.OWNER},
     )
+    _record(
+        uploader,
+        EventTag.ACCOUNT_ROLE_ADD,
+        user=uploader.user,
+        additional={"project": project.name, "role_name": RoleName.OWNER},
+    )
     return project
 
 
@@ -172,18 +179,25 @@ def _record(uploader: Uploader, tag: EventTag, **kwargs) -> Event:
     )
 
 
-def _effective_size_limits(project: Project) -> tuple[int, int]:
-    file_limit = max(settings.CHEESESHOP_MAX_FILE_SIZE, project.upload_limit or 0)
-    return file_limit, settings.CHEESESHOP_MAX_PROJECT_SIZE
+def file_size_limit(project: Project | None) -> int:
+    """The largest file ``project`` (or a new project) accepts: the setting, or the project's
+    own higher limit."""
+    own = project.upload_limit if project is not None else None
+    return max(settings.CHEESESHOP_MAX_FILE_SIZE, own or 0)
+
+
+def file_too_large(project_name: str, limit: int) -> UploadRejected:
+    return UploadRejected(
+        _("File too large. Limit for project '%(project)s' is %(limit)d MB.")
+        % {"project": project_name, "limit": limit // (1024 * 1024)}
+    )
 
 
 def _check_sizes(project: Project, dist: Distribution) -> None:
-    file_limit, project_limit = _effective_size_limits(project)
+    file_limit = file_size_limit(project)
     if dist.size > file_limit:
-        raise UploadRejected(
-            _("File too large. Limit for project '%(project)s' is %(limit)d MB.")
-            % {"project": project.name, "limit": file_limit // (1024 * 1024)}
-        )
+        raise file_too_large(project.name, file_limit)
+    project_limit = settings.CHEESESHOP_MAX_PROJECT_SIZE
     used = File.objects.filter(release__project=project).aggregate(total=Sum("size"))["total"] or 0
     if used + dist.size > project_limit:
         raise UploadRejected(
@@ -316,6 +330,7 @@ def _add_rows_and_store(
     project.last_serial = event.id
     project.save(update_fields=["name", "last_serial"])
     refresh_project_pages(project)
+    tuf_services.project_changed(project)
 
     stored.append(path)
     storage.save_distribution(path, dist.local_path)

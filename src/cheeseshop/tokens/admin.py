@@ -4,8 +4,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy, ngettext
 
-from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import ADMIN
 from cheeseshop.tokens.models import APIToken
 from cheeseshop.tokens.services import revoke_token
 
@@ -36,20 +35,13 @@ class APITokenAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset) -> None:
         with transaction.atomic():
-            tokens = list(queryset.filter(revoked__isnull=True).select_related("user"))
-            for token in tokens:
-                revoke_token(token)
-                record_event(
-                    EventTag.ACCOUNT_API_TOKEN_REMOVED,
-                    request=request,
-                    actor=request.user,
-                    credential=Credential("admin"),
-                    user=token.user,
-                    additional={"token_id": str(token.id), "description": token.description},
-                )
+            count = sum(
+                revoke_token(token, actor=request.user, credential=ADMIN, request=request)
+                for token in queryset.filter(revoked__isnull=True).select_related("user")
+            )
         self.message_user(
             request,
-            ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", len(tokens))
-            % {"count": len(tokens)},
+            ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", count)
+            % {"count": count},
             messages.SUCCESS,
         )

@@ -7,6 +7,9 @@ first-party caveats are those in ``caveats.py``. Holders may add caveats (attenu
 Checking is in two steps, because the project is known only once the upload form is read:
 ``authenticate_token`` proves the token genuine and usable, and ``check_upload_permission``
 evaluates every caveat against the project. Both must pass before a token may upload.
+
+``issue_token`` and ``revoke_token`` are how every part of cheeseshop (pages, CLI, JSON API, leak
+reports, admin) creates and ends tokens: they check the request and record the audit events.
 """
 
 from __future__ import annotations
@@ -16,21 +19,27 @@ import binascii
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from packaging.utils import canonicalize_name
 from pymacaroons import MACAROON_V2, Macaroon, Verifier
 
 from cheeseshop.accounts.models import User
-from cheeseshop.audit.services import Credential
-from cheeseshop.packaging.models import Project
+from cheeseshop.audit.models import EventTag
+from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.packaging.models import Project, Role
 from cheeseshop.tokens.caveats import (
     Caveat,
+    Expiration,
     Failure,
     MalformedCaveatError,
+    ProjectID,
+    ProjectName,
     RequestUser,
     VerificationContext,
     deserialize_caveat,
@@ -100,11 +109,269 @@ def create_token(
     return token, settings.CHEESESHOP_TOKEN_PREFIX + macaroon.serialize()
 
 
-def revoke_token(token: APIToken) -> None:
-    """Revoke a token for good. The row stays, so that what it did can still be traced."""
+# -- the service contract: issuing with a scope and an expiry, revoking, reading the scope
+
+MAX_DESCRIPTION_LENGTH = APIToken._meta.get_field("description").max_length
+ACCOUNT_SCOPE = "account"  # how an account-wide scope is recorded in audit events
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """What a token's server caveats allow.
+
+    ``project_names`` are normalized project names; None means the whole account.
+    ``expires_at`` is None for a token that does not expire.
+    """
+
+    project_names: tuple[str, ...] | None
+    expires_at: datetime | None
+
+    @property
+    def is_account_wide(self) -> bool:
+        return self.project_names is None
+
+    def as_event_details(self) -> dict:
+        return {
+            "scope": ACCOUNT_SCOPE if self.project_names is None else list(self.project_names),
+            "expires": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+
+def _check_user_may_hold_tokens(user: User) -> None:
+    if not user.is_active:
+        raise TokenError(
+            _("User '%(user)s' is deactivated and cannot be given tokens.")
+            % {"user": user.username}
+        )
+    if user.is_frozen:
+        raise TokenError(
+            _("User '%(user)s' is frozen and cannot be given tokens.") % {"user": user.username}
+        )
+
+
+def _checked_description(user: User, description: str) -> str:
+    description = description.strip()
+    if not description:
+        raise TokenError(_("The token needs a description: say what it is for."))
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise TokenError(
+            _("The description is too long: at most %(max)d characters.")
+            % {"max": MAX_DESCRIPTION_LENGTH}
+        )
+    if APIToken.objects.filter(user=user, description=description, revoked__isnull=True).exists():
+        raise TokenError(
+            _(
+                "User '%(user)s' already has a token described '%(description)s'; "
+                "choose another description."
+            )
+            % {"user": user.username, "description": description}
+        )
+    return description
+
+
+def _projects_for_scope(user: User, project_names: Iterable[str]) -> list[Project]:
+    projects: list[Project] = []
+    for name in project_names:
+        project = Project.objects.filter(normalized_name=canonicalize_name(name)).first()
+        if project is None:
+            raise TokenError(_("There is no project named '%(project)s'.") % {"project": name})
+        if not Role.objects.filter(user=user, project=project).exists():
+            raise TokenError(
+                _(
+                    "User '%(user)s' is not a collaborator on project '%(project)s': a token "
+                    "can only be scoped to the user's own projects."
+                )
+                % {"user": user.username, "project": project.name}
+            )
+        if project not in projects:
+            projects.append(project)
+    return projects
+
+
+def _expiration(expires_at: datetime, now: datetime) -> Expiration:
+    if timezone.is_naive(expires_at):
+        raise ValueError("expires_at must be an aware datetime")
+    if expires_at <= now:
+        raise TokenError(_("The expiry date must be in the future."))
+    return Expiration(expires_at=int(expires_at.timestamp()), not_before=int(now.timestamp()))
+
+
+def issue_token(
+    user: User,
+    *,
+    description: str,
+    project_names: Iterable[str] = (),
+    expires_at: datetime | None = None,
+    credential: Credential,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+) -> tuple[APIToken, str]:
+    """Issue a token to ``user`` and record it; returns the row and the raw token (shown once).
+
+    Without ``project_names`` the token may upload to any of the user's projects; with them,
+    only to those (each must be one of the user's projects). ``expires_at`` (aware) makes it
+    usable from now until then. Raises TokenError saying what is refused.
+    """
     now = timezone.now()
-    if APIToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=now):
+    with transaction.atomic():
+        # One issuance per user at a time: the description check below then holds.
+        user = User.objects.select_for_update().get(pk=user.pk)
+        _check_user_may_hold_tokens(user)
+        description = _checked_description(user, description)
+        projects = _projects_for_scope(user, project_names)
+        caveats: list[Caveat] = []
+        if projects:
+            caveats.append(ProjectName(tuple(project.normalized_name for project in projects)))
+            caveats.append(ProjectID(tuple(str(project.pk) for project in projects)))
+        if expires_at is not None:
+            caveats.append(_expiration(expires_at, now))
+        token, raw = create_token(user, description=description, caveats=caveats)
+        details = {"token_id": str(token.id), "description": token.description}
+        record_event(
+            EventTag.ACCOUNT_API_TOKEN_ADDED,
+            request=request,
+            actor=actor,
+            credential=credential,
+            user=user,
+            additional={**details, **token_scope(token).as_event_details()},
+        )
+        for project in projects:
+            record_event(
+                EventTag.PROJECT_API_TOKEN_ADDED,
+                request=request,
+                actor=actor,
+                credential=credential,
+                project=project,
+                additional={**details, "user": user.username},
+            )
+    return token, raw
+
+
+def revoke_token(
+    token: APIToken,
+    *,
+    actor: User | None,
+    credential: Credential,
+    request: HttpRequest | None = None,
+    leaked: bool = False,
+) -> bool:
+    """Revoke a token for good and record it; True if this call revoked it (idempotent).
+
+    The row stays, so that what the token did can still be traced. ``leaked`` records the
+    revocation as the answer to a leak (``account:api_token:removed_leak``).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if not APIToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=now):
+            return False
         token.revoked = now
+        details = {"token_id": str(token.id), "description": token.description}
+        record_event(
+            EventTag.ACCOUNT_API_TOKEN_REMOVED_LEAK
+            if leaked
+            else EventTag.ACCOUNT_API_TOKEN_REMOVED,
+            request=request,
+            actor=actor,
+            credential=credential,
+            user=token.user,
+            additional=details,
+        )
+        for project in _projects_in_scope(token):
+            record_event(
+                EventTag.PROJECT_API_TOKEN_REMOVED,
+                request=request,
+                actor=actor,
+                credential=credential,
+                project=project,
+                additional={**details, "user": token.user.username},
+            )
+    return True
+
+
+def _server_caveats(token: APIToken) -> list[Caveat] | None:
+    """The token's server caveats, or None if one cannot be read (the token then fails every
+    verification)."""
+    try:
+        return [parse_caveat(value, legacy_user_id=token.user_id) for value in token.caveats]
+    except MalformedCaveatError:
+        return None
+
+
+def _project_restrictions(caveats: Iterable[Caveat]) -> tuple[set[str] | None, set[str] | None]:
+    """The normalized names and the ids every project caveat allows (None: no such caveat)."""
+    names: set[str] | None = None
+    ids: set[str] | None = None
+    for caveat in caveats:
+        if isinstance(caveat, ProjectName):
+            allowed = {canonicalize_name(name) for name in caveat.normalized_names}
+            names = allowed if names is None else names & allowed
+        elif isinstance(caveat, ProjectID):
+            ids = set(caveat.project_ids) if ids is None else ids & set(caveat.project_ids)
+    return names, ids
+
+
+def _projects_in_scope(token: APIToken) -> list[Project]:
+    names, ids = _project_restrictions(_readable_server_caveats(token))
+    if names is None and ids is None:
+        return []
+    projects = Project.objects.all()
+    if names is not None:
+        projects = projects.filter(normalized_name__in=names)
+    if ids is not None:
+        projects = projects.filter(pk__in=[int(pk) for pk in ids if pk.isdigit()])
+    return list(projects)
+
+
+def token_scope(token: APIToken) -> TokenScope:
+    """The projects and the expiry the server set on ``token`` (not caveats added offline).
+
+    Unreadable server caveats are left out: such a token fails every verification anyway.
+    """
+    caveats = _readable_server_caveats(token)
+    names, ids = _project_restrictions(caveats)
+    if names is None and ids is not None:
+        # A token restricted by id only: name the projects those ids are now.
+        names = set(
+            Project.objects.filter(pk__in=[int(pk) for pk in ids if pk.isdigit()]).values_list(
+                "normalized_name", flat=True
+            )
+        )
+    expirations = [caveat.expires_at for caveat in caveats if isinstance(caveat, Expiration)]
+    return TokenScope(
+        project_names=None if names is None else tuple(sorted(names)),
+        expires_at=datetime.fromtimestamp(min(expirations), tz=UTC) if expirations else None,
+    )
+
+
+def tokens_for_project(project: Project, *, now: datetime | None = None) -> list[APIToken]:
+    """Unrevoked, unexpired tokens of ``project``'s current collaborators whose server caveats
+    let them upload to it: those scoped to it and the account-wide ones, newest first.
+
+    A token of a user without a role on the project cannot upload to it, whatever its scope.
+    """
+    now = now or timezone.now()
+    candidates = APIToken.objects.filter(
+        user__roles__project=project, revoked__isnull=True
+    ).select_related("user")
+    return [token for token in candidates if _may_upload_to(token, project, now)]
+
+
+def _may_upload_to(token: APIToken, project: Project, now: datetime) -> bool:
+    caveats = _server_caveats(token)
+    if caveats is None:
+        return False
+    context = VerificationContext(user=token.user, project=project, now=now)
+    return all(caveat.verify(context) for caveat in caveats)
+
+
+def _readable_server_caveats(token: APIToken) -> list[Caveat]:
+    caveats = []
+    for value in token.caveats:
+        try:
+            caveats.append(parse_caveat(value, legacy_user_id=token.user_id))
+        except MalformedCaveatError:
+            continue
+    return caveats
 
 
 # -- reading the Authorization header
@@ -257,16 +524,29 @@ def authenticate_token(raw: str) -> AuthenticatedToken:
     caveat is understood, and that the token is not revoked nor its user deactivated or frozen.
     The caveats themselves are evaluated by ``check_upload_permission``.
     """
+    token, macaroon = _genuine_token(raw)
+    # Signature first: the account state below is told only to holders of a genuine token.
+    caveats = _read_caveats(_caveat_texts(macaroon), token.user_id)
+    _check_usable(token)
+    return AuthenticatedToken(token=token, user=token.user, macaroon=macaroon, caveats=caveats)
+
+
+def _genuine_token(raw: str) -> tuple[APIToken, Macaroon]:
+    """The row of a token issued here, and its macaroon with the server caveats re-applied,
+    once its signature is proved. Raises TokenError."""
     macaroon = _decode_macaroon(raw)
     token = _find_token(macaroon)
     _caveat_texts(macaroon)  # refuse what the signature check cannot handle, before it
     for text in _server_caveat_texts(token):
         macaroon.add_first_party_caveat(text)
     _verify_signature(macaroon, bytes(token.key))
-    # Signature first: the account state below is told only to holders of a genuine token.
-    caveats = _read_caveats(_caveat_texts(macaroon), token.user_id)
-    _check_usable(token)
-    return AuthenticatedToken(token=token, user=token.user, macaroon=macaroon, caveats=caveats)
+    return token, macaroon
+
+
+def identify_token(raw: str) -> APIToken:
+    """The row of ``raw`` if it is a genuine token issued here, usable or not (revoked,
+    expired, its user frozen...): what a leak report needs to know. Raises TokenError."""
+    return _genuine_token(raw)[0]
 
 
 def check_upload_permission(
@@ -309,11 +589,16 @@ def token_credential(token: APIToken) -> Credential:
 __all__ = [
     "AuthenticatedToken",
     "TokenError",
+    "TokenScope",
     "authenticate_token",
     "check_upload_permission",
     "create_token",
+    "identify_token",
+    "issue_token",
     "record_token_use",
     "revoke_token",
     "token_credential",
     "token_from_authorization",
+    "token_scope",
+    "tokens_for_project",
 ]

@@ -22,6 +22,7 @@ from cheeseshop.accounts.services import (
     has_verified_primary_email,
     two_factor_enforced,
 )
+from cheeseshop.accounts.two_factor import upload_refusal_message
 from cheeseshop.flags.services import ensure_uploads_allowed
 from cheeseshop.packaging import filenames, metadata, services
 from cheeseshop.packaging.archives import check_license_files, inspect_distribution
@@ -122,7 +123,7 @@ def _read_form(request: HttpRequest) -> tuple[HashingUploadHandler, UploadForm, 
     return handler, parse_upload_form(data), files
 
 
-def _ensure_user_may_upload(user) -> None:
+def _ensure_user_may_upload(user, request: HttpRequest) -> None:
     if not has_verified_primary_email(user):
         raise UploadRejected(
             _(
@@ -133,17 +134,10 @@ def _ensure_user_may_upload(user) -> None:
             status=403,
         )
     if two_factor_enforced() and not has_two_factor(user):
-        raise UploadRejected(
-            _(
-                "User '%(user)s', associated with the API token used, does not have two-factor "
-                "authentication enabled. Enable it in your account settings and try again."
-            )
-            % {"user": user.username},
-            status=403,
-        )
+        raise UploadRejected(upload_refusal_message(user, request), status=403)
 
 
-def _check_permission(auth: AuthenticatedToken, form: UploadForm):
+def _check_permission(auth: AuthenticatedToken, form: UploadForm, request: HttpRequest):
     """Refuse early, before the file is inspected, what the credential may not do."""
     project = services.find_project(form.name)
     try:
@@ -152,21 +146,14 @@ def _check_permission(auth: AuthenticatedToken, form: UploadForm):
         raise UploadRejected(exc.message, status=403) from None
     if project is not None:
         services.ensure_can_upload(auth.user, project)
-    _ensure_user_may_upload(auth.user)
+    _ensure_user_may_upload(auth.user, request)
     return project
 
 
-def _received_file(files, handler: HashingUploadHandler, project) -> ReceivedFile:
+def _received_file(files, handler: HashingUploadHandler, form: UploadForm, project):
     if handler.too_large:
-        limit = (
-            services.max_upload_size()
-            if project is None
-            else max(services.max_upload_size(), project.upload_limit or 0)
-        )
-        raise UploadRejected(
-            _("File too large. Limit for project '%(project)s' is %(limit)d MB.")
-            % {"project": project.name if project else "", "limit": limit // (1024 * 1024)}
-        )
+        name = project.name if project is not None else form.name
+        raise services.file_too_large(name, services.file_size_limit(project))
     content = files.get("content")
     if content is None:
         raise UploadRejected(_("Upload payload does not have a file."))
@@ -192,8 +179,8 @@ def _upload(request: HttpRequest) -> HttpResponse:
     ensure_uploads_allowed()
     auth = _authenticate(request)
     handler, form, files = _read_form(request)
-    project = _check_permission(auth, form)
-    content = _received_file(files, handler, project)
+    project = _check_permission(auth, form, request)
+    content = _received_file(files, handler, form, project)
 
     filename = content.raw_name
     filenames.validate_filename_characters(filename)

@@ -1,0 +1,51 @@
+"""Security notices mailed to an account's owner: two-factor changes and logins from a new
+device. Each is a pair of templates, accounts/email/<notice>_subject.txt and _message.txt."""
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.sites.requests import RequestSite
+from django.core.mail import send_mail
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from cheeseshop.audit.services import client_ip
+
+METHOD_ADDED = "two_factor_method_added"
+METHOD_REMOVED = "two_factor_method_removed"
+RECOVERY_CODES_GENERATED = "recovery_codes_generated"
+RECOVERY_CODE_USED = "recovery_code_used"
+TWO_FACTOR_RESET = "two_factor_reset"
+NEW_DEVICE_LOGIN = "new_device_login"
+
+
+def _recipient(user) -> str:
+    return EmailAddress.objects.get_primary_email(user) or user.email
+
+
+def send_notice(
+    notice: str, user, *, request: HttpRequest | None = None, context: dict | None = None
+) -> None:
+    """Mail ``notice`` to ``user``'s primary address (nothing when they have none)."""
+    email = _recipient(user)
+    if not email:
+        return
+    ctx = {
+        "user": user,
+        "site_name": settings.SITE_NAME,
+        "when": timezone.now(),
+        "ip": client_ip(request) if request is not None else "",
+        "user_agent": request.META.get("HTTP_USER_AGENT", "") if request is not None else "",
+        "current_site": RequestSite(request) if request is not None else None,
+        "two_factor_url": (
+            request.build_absolute_uri(reverse("mfa_index"))
+            if request is not None
+            else reverse("mfa_index")
+        ),
+        **(context or {}),
+    }
+    subject = render_to_string(f"accounts/email/{notice}_subject.txt", ctx, request)
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    body = render_to_string(f"accounts/email/{notice}_message.txt", ctx, request).strip()
+    send_mail(subject, body, None, [email])

@@ -1,0 +1,311 @@
+"""``POST /api/tokens/``: mint an API token with JSON, as a signed-in user or with a token.
+
+Body: ``{"description": str, "projects": [names], "expires_in_days": int | null}``. Answers 201
+``{"token", "id", "projects", "expires"}`` (``projects`` empty: the whole account), or 400, 401,
+403 or 405 with ``{"error": message}``.
+
+A token minted here is never wider than the credential that asks for it. A signed-in user (with
+a verified email and a recent re-authentication, as on the tokens page) may mint any token the
+page could. A token may mint a token only within its own projects (if it is scoped) and its own
+expiry: asked for a later expiry, or none, the new token expires with the one that asked.
+
+CSRF: a request carrying an ``Authorization`` header is authenticated by that header alone, which
+a browser never adds on another site's behalf, so it needs no CSRF token; a session request does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
+from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from packaging.utils import canonicalize_name
+
+from cheeseshop.accounts.models import User
+from cheeseshop.accounts.services import has_verified_primary_email
+from cheeseshop.audit.services import SESSION, Credential
+from cheeseshop.flags.models import FlagId
+from cheeseshop.flags.services import is_enabled
+from cheeseshop.packaging.models import Project
+from cheeseshop.tokens.caveats import (
+    Expiration,
+    Failure,
+    ProjectID,
+    ProjectName,
+    VerificationContext,
+)
+from cheeseshop.tokens.services import (
+    AuthenticatedToken,
+    TokenError,
+    authenticate_token,
+    issue_token,
+    record_token_use,
+    token_credential,
+    token_from_authorization,
+    token_scope,
+)
+
+MAX_BODY_SIZE = 64 * 1024
+MAX_EXPIRY_DAYS = 36500  # a bound keeps the date representable
+FIELDS = ("description", "projects", "expires_in_days")
+
+
+class MintRefused(Exception):
+    """A mint request that is refused; ``message`` says why, ``status`` is the answer's."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class MintRequest:
+    description: str
+    project_names: tuple[str, ...]
+    expires_in_days: int | None
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks for a token, and with what: a session (``token`` None) or a token."""
+
+    user: User
+    credential: Credential
+    token: AuthenticatedToken | None
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+# -- the request body
+
+
+def _read_json(request: HttpRequest):
+    body = request.read(MAX_BODY_SIZE + 1)
+    if len(body) > MAX_BODY_SIZE:
+        raise MintRefused(
+            _("The request body is too large: at most %(size)d bytes.") % {"size": MAX_BODY_SIZE},
+            400,
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise MintRefused(_("The request body is not valid JSON."), 400) from None
+
+
+def _read_mint_request(request: HttpRequest) -> MintRequest:
+    data = _read_json(request)
+    if not isinstance(data, dict):
+        raise MintRefused(_("The request body must be a JSON object."), 400)
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise MintRefused(
+            _("Unknown field(s): %(fields)s; the fields are %(known)s.")
+            % {"fields": ", ".join(unknown), "known": ", ".join(FIELDS)},
+            400,
+        )
+    description = data.get("description")
+    if not isinstance(description, str):
+        raise MintRefused(_("'description' must be a string: what the token is for."), 400)
+    projects = data.get("projects", [])
+    if not isinstance(projects, list) or not all(isinstance(name, str) for name in projects):
+        raise MintRefused(_("'projects' must be a list of project names."), 400)
+    days = data.get("expires_in_days")
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXPIRY_DAYS
+    ):
+        raise MintRefused(
+            _("'expires_in_days' must be null or a whole number of days from 1 to %(max)d.")
+            % {"max": MAX_EXPIRY_DAYS},
+            400,
+        )
+    return MintRequest(description, tuple(projects), days)
+
+
+# -- who asks
+
+
+def _passes_csrf_check(request: HttpRequest) -> bool:
+    """The check CsrfViewMiddleware skipped for this (exempt) view, run for session requests."""
+
+    def protected_view(request):  # stands for this view, without its csrf_exempt mark
+        return None
+
+    middleware = CsrfViewMiddleware(protected_view)
+    return middleware.process_view(request, protected_view, (), {}) is None
+
+
+@reauthentication_required
+def _recently_reauthenticated(request: HttpRequest) -> bool:
+    return True
+
+
+def _session_asker(request: HttpRequest) -> Asker:
+    if not request.user.is_authenticated:
+        raise MintRefused(
+            _(
+                "Authentication required: sign in, or send an API token in the Authorization "
+                "header (Bearer, or Basic with the username __token__)."
+            ),
+            401,
+        )
+    if not _passes_csrf_check(request):
+        raise MintRefused(
+            _("CSRF verification failed: a signed-in request must carry the CSRF token."), 403
+        )
+    try:
+        _recently_reauthenticated(request)
+    except ReauthenticationRequired:
+        raise MintRefused(
+            _(
+                "Creating a token needs a recent re-authentication: confirm your password on "
+                "the site, then try again."
+            ),
+            403,
+        ) from None
+    return Asker(user=request.user, credential=SESSION, token=None)
+
+
+def _token_asker(header: str) -> Asker:
+    try:
+        auth = authenticate_token(token_from_authorization(header))
+    except TokenError as exc:
+        raise MintRefused(exc.message, 401) from None
+    return Asker(user=auth.user, credential=token_credential(auth.token), token=auth)
+
+
+def _asker(request: HttpRequest) -> Asker:
+    header = request.headers.get("Authorization", "")
+    asker = _token_asker(header) if header.strip() else _session_asker(request)
+    if asker.user.is_frozen:
+        raise MintRefused(_("Your account is frozen: an administrator must unfreeze it."), 403)
+    if not has_verified_primary_email(asker.user):
+        raise MintRefused(
+            _(
+                "User '%(user)s' does not have a verified primary email address. Verify it in "
+                "your account settings and try again."
+            )
+            % {"user": asker.user.username},
+            403,
+        )
+    return asker
+
+
+# -- never wider than the token that asks
+
+
+def _check_token_holds_now(auth: AuthenticatedToken, now: datetime) -> None:
+    """Every caveat not about projects (expiry, user) must hold for the token to act at all."""
+    context = VerificationContext(user=auth.user, project=None, now=now)
+    for caveat in auth.caveats:
+        if isinstance(caveat, ProjectName | ProjectID):
+            continue
+        result = caveat.verify(context)
+        if isinstance(result, Failure):
+            raise MintRefused(_("Invalid API Token: %(reason)s") % {"reason": result.reason}, 401)
+
+
+def _check_projects_within(auth: AuthenticatedToken, project_names, now: datetime) -> None:
+    project_caveats = [c for c in auth.caveats if isinstance(c, ProjectName | ProjectID)]
+    if not project_caveats:
+        return
+    if not project_names:
+        raise MintRefused(
+            _(
+                "The token you authenticated with is limited to some projects: the new token "
+                "must name some of them in 'projects'; it cannot cover the whole account."
+            ),
+            403,
+        )
+    for name in project_names:
+        project = Project.objects.filter(normalized_name=canonicalize_name(name)).first()
+        if project is None:
+            continue  # issue_token refuses an unknown project, with its own message
+        context = VerificationContext(user=auth.user, project=project, now=now)
+        if not all(caveat.verify(context) for caveat in project_caveats):
+            raise MintRefused(
+                _(
+                    "The token you authenticated with is not valid for project "
+                    "'%(project)s', so the new token cannot be either."
+                )
+                % {"project": project.name},
+                403,
+            )
+
+
+def _capped_expiry(
+    auth: AuthenticatedToken | None, expires_at: datetime | None
+) -> datetime | None:
+    if auth is None:
+        return expires_at
+    limits = [caveat.expires_at for caveat in auth.caveats if isinstance(caveat, Expiration)]
+    if not limits:
+        return expires_at
+    limit = datetime.fromtimestamp(min(limits), tz=UTC)
+    return limit if expires_at is None else min(expires_at, limit)
+
+
+# -- the view
+
+
+def _mint(request: HttpRequest) -> JsonResponse:
+    asker = _asker(request)
+    if is_enabled(FlagId.READ_ONLY):
+        raise MintRefused(
+            _("Read-only mode: changes are temporarily disabled. Nothing was changed."), 403
+        )
+    wanted = _read_mint_request(request)
+    now = timezone.now()
+    expires_at = now + timedelta(days=wanted.expires_in_days) if wanted.expires_in_days else None
+    if asker.token is not None:
+        _check_token_holds_now(asker.token, now)
+        _check_projects_within(asker.token, wanted.project_names, now)
+        expires_at = _capped_expiry(asker.token, expires_at)
+    try:
+        token, raw = issue_token(
+            asker.user,
+            description=wanted.description,
+            project_names=wanted.project_names,
+            expires_at=expires_at,
+            credential=asker.credential,
+            request=request,
+            actor=asker.user,
+        )
+    except TokenError as exc:
+        raise MintRefused(exc.message, 400) from None
+    if asker.token is not None:
+        record_token_use(asker.token.token)
+    scope = token_scope(token)
+    return JsonResponse(
+        {
+            "token": raw,
+            "id": str(token.id),
+            "projects": list(scope.project_names or ()),
+            "expires": scope.expires_at.isoformat() if scope.expires_at else None,
+        },
+        status=201,
+    )
+
+
+@csrf_exempt  # only requests with an Authorization header skip the check: see _session_asker
+def mint_token(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = _error(_("Use POST to create a token."), 405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        return _mint(request)
+    except MintRefused as exc:
+        return _error(exc.message, exc.status)

@@ -1,0 +1,119 @@
+"""Keys: offline keys as PEM files in an operator's keys directory, the online key by URI.
+
+Offline keys (root, targets, bins) live in ``--keys-dir``, never in the data directory, as
+``<role>-<keyid>.pem`` (unencrypted PKCS#8, mode 0600: keep the directory on encrypted,
+removable media). The online key (bin-n, snapshot, timestamp) is whatever
+``Signer.from_priv_key_uri`` reads from CHEESESHOP_TUF_ONLINE_KEY_URI; by default a file in the
+data directory.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from django.conf import settings
+from django.utils.translation import gettext as _
+from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
+
+from cheeseshop.tuf import conf
+
+OFFLINE_ROLES = ("root", "targets", "bins")
+
+
+class KeysError(Exception):
+    """A keys directory or key file the command cannot use."""
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def check_keys_dir(keys_dir: Path) -> Path:
+    """Refuse a keys directory inside the data directory: offline keys must stay offline."""
+    resolved = keys_dir.expanduser().resolve()
+    data_dir = Path(settings.DATA_DIR).resolve()
+    if resolved == data_dir or resolved.is_relative_to(data_dir):
+        raise KeysError(
+            _(
+                "The keys directory %(dir)s is inside the data directory %(data)s; offline "
+                "keys must be kept apart from the server (rule: offline keys stay offline)."
+            )
+            % {"dir": resolved, "data": data_dir}
+        )
+    return resolved
+
+
+def generate_offline_key(keys_dir: Path, role: str) -> CryptoSigner:
+    """A new Ed25519 key for ``role``, written as ``<role>-<keyid>.pem`` plus its ``.pub``."""
+    signer = CryptoSigner.generate_ed25519()
+    keyid = signer.public_key.keyid
+    _write_private(keys_dir / f"{role}-{keyid}.pem", signer.private_bytes)
+    public = {"keyid": keyid, **signer.public_key.to_dict()}
+    (keys_dir / f"{role}-{keyid}.pub").write_text(json.dumps(public, indent=2) + "\n")
+    return signer
+
+
+def load_offline_signers(keys_dir: Path, role: str) -> list[CryptoSigner]:
+    """Every private key for ``role`` found in the keys directory (possibly none)."""
+    signers = []
+    for pem in sorted(keys_dir.glob(f"{role}-*.pem")):
+        private_key = load_pem_private_key(pem.read_bytes(), password=None)
+        signers.append(CryptoSigner(private_key))  # type: ignore[arg-type]
+    return signers
+
+
+def retire_offline_key(keys_dir: Path, keyid: str, role: str) -> None:
+    """Move a replaced key out of the way (kept: it may be needed to audit old metadata)."""
+    retired = keys_dir / "retired"
+    retired.mkdir(exist_ok=True)
+    for suffix in (".pem", ".pub"):
+        path = keys_dir / f"{role}-{keyid}{suffix}"
+        if path.exists():
+            path.rename(retired / path.name)
+
+
+def public_key_from_dict(data: dict) -> SSlibKey:
+    data = dict(data)
+    keyid = data.pop("keyid")
+    return SSlibKey.from_dict(keyid, data)
+
+
+def public_key_to_dict(key: SSlibKey) -> dict:
+    return {"keyid": key.keyid, **key.to_dict()}
+
+
+def generate_online_key() -> CryptoSigner:
+    return CryptoSigner.generate_ed25519()
+
+
+def online_key_file() -> Path | None:
+    """The online key's file when CHEESESHOP_TUF_ONLINE_KEY_URI is a ``file2:`` URI."""
+    uri = conf.online_key_uri()
+    if not uri.startswith(f"{CryptoSigner.SCHEME}:"):
+        return None
+    return Path(uri.split(":", 1)[1])
+
+
+def store_online_key_file(signer: CryptoSigner) -> None:
+    """Write the online key to its file (mode 0600), moving any previous one aside."""
+    path = online_key_file()
+    if path.exists():
+        path.rename(path.with_name(f"{path.name}.replaced-{signer.public_key.keyid[:12]}"))
+    _write_private(path, signer.private_bytes)
+
+
+def read_file_online_key() -> SSlibKey | None:
+    """The public key of the configured online key when it is a file2: key that exists."""
+    path = online_key_file()
+    if path is None or not path.exists():
+        return None
+    return CryptoSigner(load_pem_private_key(path.read_bytes(), password=None)).public_key  # type: ignore[arg-type]
+
+
+def online_signer(public_key: dict) -> Signer:
+    """The signer for bin-n, snapshot and timestamp, from CHEESESHOP_TUF_ONLINE_KEY_URI."""
+    return Signer.from_priv_key_uri(conf.online_key_uri(), public_key_from_dict(public_key))

@@ -1,0 +1,80 @@
+"""record_event: what each event stores about the request, and what it refuses."""
+
+import pytest
+from django.test import RequestFactory
+
+from cheeseshop.audit.chain import verify_chain
+from cheeseshop.audit.models import Event, EventTag
+from cheeseshop.audit.services import SESSION, hash_ip, ip_prefix, record_event
+
+pytestmark = pytest.mark.django_db
+
+TWINE = "twine/7.0.0 CPython/3.11.7"
+
+
+def request_from(ip: str, user_agent: str = TWINE, **meta):
+    return RequestFactory().post("/legacy/", REMOTE_ADDR=ip, HTTP_USER_AGENT=user_agent, **meta)
+
+
+def test_an_event_stores_the_hashed_ip_raw_and_parsed_user_agent():
+    event = record_event(EventTag.FILE_ADD, request=request_from("203.0.113.9"))
+    stored = Event.objects.get(pk=event.pk)
+    assert stored.ip_hash == hash_ip("203.0.113.9")
+    assert "203.0.113" not in stored.ip_hash
+    assert stored.user_agent == TWINE
+    assert stored.user_agent_info["installer"] == {"name": "twine", "version": "7.0.0"}
+
+
+def test_no_ip_prefix_is_stored_by_default():
+    event = record_event(EventTag.FILE_ADD, request=request_from("203.0.113.9"))
+    assert Event.objects.get(pk=event.pk).ip_prefix == ""
+
+
+@pytest.mark.parametrize(
+    ("ip", "prefix"),
+    [
+        ("203.0.113.9", "203.0.113.0/24"),
+        ("2001:db8:abcd:12::1", "2001:db8:abcd::/48"),
+        ("::ffff:198.51.100.7", "198.51.100.0/24"),
+    ],
+)
+def test_the_ip_prefix_is_stored_when_the_operator_turns_it_on(settings, ip, prefix):
+    settings.CHEESESHOP_AUDIT_STORE_IP_PREFIX = True
+    event = record_event(EventTag.FILE_ADD, request=request_from(ip))
+    assert Event.objects.get(pk=event.pk).ip_prefix == prefix
+    assert verify_chain().intact
+
+
+@pytest.mark.parametrize("value", ["", "not an ip", "203.0.113", "unix:/tmp/socket"])
+def test_no_prefix_for_something_that_is_no_ip_address(value):
+    assert ip_prefix(value) == ""
+
+
+def test_behind_a_proxy_the_forwarded_client_address_is_recorded(settings):
+    settings.CHEESESHOP_AUDIT_STORE_IP_PREFIX = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    request = request_from("10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1")
+    event = record_event(EventTag.FILE_ADD, request=request)
+    assert (event.ip_hash, event.ip_prefix) == (hash_ip("198.51.100.7"), "198.51.100.0/24")
+
+
+def test_a_long_user_agent_is_stored_cut_but_parsed_whole():
+    long_agent = 'pip/24.0 {"python": "3.12.1", "pad": "' + "x" * 600 + '"}'
+    event = record_event(EventTag.FILE_ADD, request=request_from("203.0.113.9", long_agent))
+    stored = Event.objects.get(pk=event.pk)
+    assert len(stored.user_agent) == 512
+    assert stored.user_agent_info["python"] == "3.12.1"
+    assert verify_chain().intact
+
+
+def test_an_event_without_a_request_has_no_ip_or_user_agent():
+    event = record_event(EventTag.ACCOUNT_CREATE, credential=SESSION)
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.ip_hash, stored.ip_prefix, stored.user_agent) == ("", "", "")
+    assert stored.user_agent_info == {}
+
+
+def test_an_unknown_tag_is_refused_and_nothing_is_recorded():
+    with pytest.raises(ValueError, match="project:explode"):
+        record_event("project:explode")
+    assert not Event.objects.exists()

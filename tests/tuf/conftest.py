@@ -1,0 +1,68 @@
+"""TUF fixtures: an initialised repository on a small bin count, and ngclient wired to Django's
+test client (or, for end-to-end tests, to a real ``cheeseshop serve``)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from tuf.api.exceptions import DownloadHTTPError
+from tuf.ngclient import Updater
+from tuf.ngclient.fetcher import FetcherInterface
+
+from cheeseshop.tuf import operations
+
+BASE = "http://testserver"
+SMALL_BIT_LENGTH = 4
+
+
+class DjangoClientFetcher(FetcherInterface):
+    """ngclient's downloads, answered by Django's test client; logs every request."""
+
+    def __init__(self) -> None:
+        self.client = Client()
+        self.requests: list[tuple[int, str]] = []
+
+    def _fetch(self, url: str) -> Iterator[bytes]:
+        path = urlsplit(url).path
+        response = self.client.get(path)
+        self.requests.append((response.status_code, path))
+        if response.status_code != 200:
+            raise DownloadHTTPError(f"{path}: {response.status_code}", response.status_code)
+        if response.streaming:
+            return iter([b"".join(response.streaming_content)])
+        return iter([response.content])
+
+
+@pytest.fixture(autouse=True)
+def tuf_dirs(settings, tmp_path):
+    """Each test gets its own metadata directory and online key file."""
+    settings.CHEESESHOP_TUF_METADATA_DIR = str(tmp_path / "metadata")
+    settings.CHEESESHOP_TUF_ONLINE_KEY_URI = f"file2:{tmp_path / 'online_key'}"
+    settings.CHEESESHOP_TUF_BIT_LENGTH = SMALL_BIT_LENGTH
+    settings.CHEESESHOP_TUF_PURGE_HOOK = ""
+
+
+@pytest.fixture
+def keys_dir(tmp_path) -> Path:
+    return tmp_path / "offline-keys"
+
+
+@pytest.fixture
+def initialised(db, keys_dir):
+    return operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, root_keys=2, root_threshold=2)
+
+
+def make_updater(workdir: Path, trusted_root: bytes, fetcher=None) -> Updater:
+    """An ngclient bootstrapped with ``trusted_root`` (read from disk, never from the server)."""
+    (workdir / "metadata").mkdir(parents=True, exist_ok=True)
+    (workdir / "targets").mkdir(parents=True, exist_ok=True)
+    return Updater(
+        str(workdir / "metadata"),
+        f"{BASE}/tuf/",
+        str(workdir / "targets"),
+        f"{BASE}/",
+        fetcher=fetcher or DjangoClientFetcher(),
+        bootstrap=trusted_root,
+    )
