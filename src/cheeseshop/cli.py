@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.tuf.cli import add_tuf_commands
 
 SETTINGS_HELP = """\
@@ -36,6 +37,9 @@ settings (environment variables, all optional):
                                  failed second-factor codes per account / per IP
   CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)
   CHEESESHOP_WEBAUTHN_ALLOW_INSECURE_ORIGIN  WebAuthn over plain HTTP (false; never public)
+  CHEESESHOP_AUDIT_RETENTION_DAYS  days audit events are kept (0 = forever); `cheeseshop
+                                 audit expire` applies it, `audit verify` checks the chain
+  CHEESESHOP_AUDIT_STORE_IP_PREFIX keep the /24 or /48 network of IPs beside the hash (false)
   CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
   CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key (default: a key file in
                                  DATA_DIR/tuf); see docs/tuf-admin.md for all TUF settings
@@ -412,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke.set_defaults(func=cmd_token_revoke)
 
     add_tuf_commands(sub)
+    add_audit_commands(sub)
 
     manage = sub.add_parser(
         "manage", help="run a Django management command", add_help=False, prefix_chars="\0"

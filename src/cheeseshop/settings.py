@@ -91,6 +91,11 @@ CHEESESHOP_TUF_REFRESH_INTERVAL = _env_int("TUF_REFRESH_INTERVAL", 3600)
 CHEESESHOP_TUF_REFRESH_MARGIN = _env_int("TUF_REFRESH_MARGIN", 12 * 3600)
 CHEESESHOP_TUF_TIMESTAMP_MAX_AGE = _env_int("TUF_TIMESTAMP_MAX_AGE", 60)
 CHEESESHOP_TUF_PURGE_HOOK = _env("TUF_PURGE_HOOK", "")
+# Audit trail: days events are kept (0 = forever; expiry is itself a recorded, verifiable
+# step), and whether to keep the /24 (IPv4) or /48 (IPv6) network of client IPs beside the
+# keyed hash.
+CHEESESHOP_AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 0)
+CHEESESHOP_AUDIT_STORE_IP_PREFIX = _env_bool("AUDIT_STORE_IP_PREFIX", False)
 # GitHub secret scanning: a JSON file of the public keys that sign leak reports, in GitHub's
 # format ({"public_keys": [{"key_identifier", "key", "is_current"}]}); empty: the report
 # endpoint /_/secrets/disclose-token answers 404.

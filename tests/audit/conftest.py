@@ -25,12 +25,6 @@ from tests.manage.conftest import (  # noqa: F401
 from tests.upload.conftest import packages_dir  # noqa: F401 - autouse: per-test file storage
 
 
-@pytest.fixture(autouse=True)
-def audit_urls(settings):
-    # The account pages are reached through their URLs, as a browser would.
-    settings.ROOT_URLCONF = "tests.audit.urls"
-
-
 @pytest.fixture
 def other_project(stranger):  # noqa: F811 - the imported fixture
     other = make_project("Other_Thing")

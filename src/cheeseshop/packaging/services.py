@@ -143,7 +143,12 @@ def _check_project_creation_rate(uploader: Uploader) -> None:
             raise UploadRejected(_("Too many new projects created"), status=429)
 
 
-def _create_project(name: str, uploader: Uploader) -> Project:
+# (tag, record_event keyword arguments): events are recorded at the end of the transaction, so
+# the audit chain's lock (held until commit) is not held while the file is being stored.
+PendingEvents = list[tuple[EventTag, dict[str, Any]]]
+
+
+def _create_project(name: str, uploader: Uploader, events: PendingEvents) -> Project:
     ensure_project_creation_allowed()
     check_new_project_name(name)
     _check_project_creation_rate(uploader)
@@ -153,18 +158,24 @@ def _create_project(name: str, uploader: Uploader) -> Project:
         ultranormalized_name=ultranormalize_name(name),
     )
     Role.objects.create(user=uploader.user, project=project, role_name=RoleName.OWNER)
-    _record(uploader, EventTag.PROJECT_CREATE, project=project)
-    _record(
-        uploader,
-        EventTag.PROJECT_ROLE_ADD,
-        project=project,
-        additional={"target_user": uploader.user.username, "role_name": RoleName.OWNER},
+    events.append((EventTag.PROJECT_CREATE, {"project": project}))
+    events.append(
+        (
+            EventTag.PROJECT_ROLE_ADD,
+            {
+                "project": project,
+                "additional": {"target_user": uploader.user.username, "role_name": RoleName.OWNER},
+            },
+        )
     )
-    _record(
-        uploader,
-        EventTag.ACCOUNT_ROLE_ADD,
-        user=uploader.user,
-        additional={"project": project.name, "role_name": RoleName.OWNER},
+    events.append(
+        (
+            EventTag.ACCOUNT_ROLE_ADD,
+            {
+                "user": uploader.user,
+                "additional": {"project": project.name, "role_name": RoleName.OWNER},
+            },
+        )
     )
     return project
 
@@ -209,7 +220,9 @@ def _check_sizes(project: Project, dist: Distribution) -> None:
         )
 
 
-def _get_or_create_release(project: Project, dist: Distribution, uploader: Uploader) -> Release:
+def _get_or_create_release(
+    project: Project, dist: Distribution, uploader: Uploader, events: PendingEvents
+) -> Release:
     fields = dist.release_fields
     release = Release.objects.filter(
         project=project, canonical_version=fields["canonical_version"]
@@ -222,11 +235,17 @@ def _get_or_create_release(project: Project, dist: Distribution, uploader: Uploa
         uploaded_via=uploader.user_agent[:256],
         **fields,
     )
-    _record(
-        uploader,
-        EventTag.PROJECT_RELEASE_ADD,
-        project=project,
-        additional={"version": release.version, "canonical_version": release.canonical_version},
+    events.append(
+        (
+            EventTag.PROJECT_RELEASE_ADD,
+            {
+                "project": project,
+                "additional": {
+                    "version": release.version,
+                    "canonical_version": release.canonical_version,
+                },
+            },
+        )
     )
     return release
 
@@ -273,8 +292,9 @@ def _add_rows_and_store(
         .filter(normalized_name=normalize_name(dist.project_name))
         .first()
     )
+    events: PendingEvents = []
     if project is None:
-        project = _create_project(dist.project_name, uploader)
+        project = _create_project(dist.project_name, uploader, events)
     else:
         ensure_can_upload(uploader.user, project)
 
@@ -283,7 +303,7 @@ def _add_rows_and_store(
         return existing, False
 
     _check_sizes(project, dist)
-    release = _get_or_create_release(project, dist, uploader)
+    release = _get_or_create_release(project, dist, uploader, events)
     if (
         dist.packagetype == PackageType.SDIST
         and release.files.filter(packagetype=PackageType.SDIST).exists()
@@ -313,30 +333,35 @@ def _add_rows_and_store(
         token=uploader.token,
     )
     FilenameRegistry.objects.create(filename=dist.filename)
-    event = _record(
-        uploader,
-        EventTag.FILE_ADD,
-        project=project,
-        file=file,
-        additional={
-            "filename": file.filename,
-            "version": release.version,
-            "canonical_version": release.canonical_version,
-            "sha256": file.sha256_digest,
-            "blake2_256": file.blake2_256_digest,
-            "uploaded_via": uploader.user_agent[:256],
-        },
-    )
-    project.last_serial = event.id
-    project.save(update_fields=["name", "last_serial"])
-    refresh_project_pages(project)
-    tuf_services.project_changed(project)
 
     stored.append(path)
     storage.save_distribution(path, dist.local_path)
     if dist.metadata_bytes is not None:
         stored.append(file.metadata_path)
         storage.save_bytes(file.metadata_path, dist.metadata_bytes)
+
+    events.append(
+        (
+            EventTag.FILE_ADD,
+            {
+                "project": project,
+                "file": file,
+                "additional": {
+                    "filename": file.filename,
+                    "version": release.version,
+                    "canonical_version": release.canonical_version,
+                    "sha256": file.sha256_digest,
+                    "blake2_256": file.blake2_256_digest,
+                    "uploaded_via": uploader.user_agent[:256],
+                },
+            },
+        )
+    )
+    recorded = [_record(uploader, tag, **kwargs) for tag, kwargs in events]
+    project.last_serial = recorded[-1].id
+    project.save(update_fields=["name", "last_serial"])
+    refresh_project_pages(project)
+    tuf_services.project_changed(project)
 
     transaction.on_commit(lambda: enqueue_after_upload(file.pk))
     return file, True
