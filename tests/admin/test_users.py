@@ -184,3 +184,38 @@ def test_users_cannot_be_deleted_through_the_admin(staff_client, user):
     assert staff_client.get(f"{USERS}{user.pk}/delete/").status_code == 403
     run_action(staff_client, USERS, "delete_selected", [user.pk], confirm=True)
     assert type(user).objects.filter(pk=user.pk).exists()
+
+
+def test_editing_a_user_in_the_admin_form_is_an_audit_event(staff_client, user):
+    from cheeseshop.audit.models import Event
+
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"is_staff": "on", "first_name": "Alice", "date_joined_0": "2026-01-01"})
+    data["date_joined_1"] = "00:00:00"
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    for prefix in ("emailaddress_set", "roles", "api_tokens"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = Event.objects.filter(tag="admin:user:change", user_id=user.pk).get()
+    assert "is_staff" in event.additional["fields"]
+    assert event.credential["method"] == "admin"
+
+
+def test_setting_a_password_in_the_admin_is_an_audit_event(staff_client, user):
+    from cheeseshop.audit.models import Event
+
+    url = f"/admin/accounts/user/{user.pk}/password/"
+    password = "an-admin-chosen-passphrase-77"
+    response = staff_client.post(
+        url, {"password1": password, "password2": password, "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    event = Event.objects.get(tag="admin:user:password:change", user_id=user.pk)
+    assert event.credential["method"] == "admin"
+    assert password not in str(event.additional)

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.chain import CONTENT_FIELDS, GENESIS_HASH, link_hash, verify_chain
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.audit.services import CLI, SESSION, Credential, record_event
+from cheeseshop.audit.services import CLI, SESSION, Credential, record_event, record_events
 from tests.audit.tampering import (  # noqa: F401 - a fixture
     execute_refused,
     flushable_audit_table,
@@ -273,3 +273,42 @@ def test_concurrent_recorders_keep_one_linear_chain_on_postgresql():
     result = verify_chain()
     assert result.intact, result.broken
     assert result.count == total
+
+
+def test_events_recorded_together_link_as_if_recorded_one_by_one(alice):
+    record_some(alice, 2)
+    together = record_events(
+        [
+            (EventTag.ACCOUNT_LOGOUT, {"actor": alice, "credential": SESSION}),
+            (EventTag.ACCOUNT_LOGIN_SUCCESS, {"user": alice, "additional": {"n": 1}}),
+            (EventTag.ACCOUNT_LOGOUT, {"actor": alice, "additional": {"n": 2}}),
+        ]
+    )
+
+    assert [event.sequence for event in together] == [3, 4, 5]
+    assert [event.tag for event in together] == [
+        "account:logout",
+        "account:login:success",
+        "account:logout",
+    ]
+    assert [event.time for event in together] == sorted(event.time for event in together)
+    verification = verify_chain()
+    assert verification.intact
+    assert verification.count == 5
+    assert verification.head == together[-1].chain_hash
+
+
+def test_events_recorded_together_and_rolled_back_leave_no_gap(alice):
+    record_some(alice, 1)
+
+    def failing_change():
+        with transaction.atomic():
+            record_events([(EventTag.ACCOUNT_LOGOUT, {"actor": alice})] * 2)
+            raise RuntimeError("abandoned")
+
+    with pytest.raises(RuntimeError, match="abandoned"):
+        failing_change()
+
+    assert Event.objects.count() == 1
+    assert record_events([(EventTag.ACCOUNT_LOGOUT, {"actor": alice})])[0].sequence == 2
+    assert verify_chain().intact

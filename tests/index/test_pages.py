@@ -258,3 +258,17 @@ def test_checker_rejects_documents_that_break_the_rules():
         "not in versions",
     ):
         assert any(fragment in problem for problem in problems), fragment
+
+
+def test_refresh_overwrites_the_one_stored_page_in_place(project):
+    first = rendered(project)
+    type(project).objects.filter(pk=project.pk).update(last_serial=99)
+
+    second = refresh_project_pages(project)
+
+    assert second.pk == first.pk
+    assert SimpleDetailPage.objects.filter(project=project).count() == 1
+    second.refresh_from_db()
+    assert second.serial == 99
+    assert detail_json(second)["meta"]["_last-serial"] == 99
+    assert second.json_etag == hashlib.sha256(bytes(second.json)).hexdigest()

@@ -160,6 +160,44 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
 
+    def save_model(self, request, obj, form, change) -> None:
+        """Edits through the admin's own forms are audit events too (inside the form's
+        transaction): which fields changed, never their secret values."""
+        super().save_model(request, obj, form, change)
+        if change:
+            fields = sorted(set(form.changed_data) - {"password"})
+            if fields:
+                record_event(
+                    EventTag.ADMIN_USER_CHANGE,
+                    request=request,
+                    actor=request.user,
+                    credential=ADMIN,
+                    user=obj,
+                    additional={"fields": fields},
+                )
+        else:
+            record_event(
+                EventTag.ACCOUNT_CREATE,
+                request=request,
+                actor=request.user,
+                credential=ADMIN,
+                user=obj,
+                additional={"by": "admin"},
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                record_event(
+                    EventTag.ADMIN_USER_PASSWORD_CHANGE,
+                    request=request,
+                    actor=request.user,
+                    credential=ADMIN,
+                    user=User.objects.get(pk=id),
+                )
+        return response
+
     def has_delete_permission(self, request, obj=None) -> bool:
         # Deleting an account would orphan its projects and erase who did what; freeze it.
         return False

@@ -98,15 +98,26 @@ def chain_head(using: str | None = None) -> tuple[int, str]:
 
 def append(event: Event) -> Event:
     """Insert ``event`` (unsaved, content set except sequence and time) as the chain's link."""
+    return append_all([event])[0]
+
+
+def append_all(events: list[Event]) -> list[Event]:
+    """Insert ``events`` (as for ``append``), in order, as consecutive links of the chain.
+
+    The head is read once: the lock is held from before that read until the transaction ends,
+    so no other transaction can append in between, and each link follows the one just saved.
+    """
     using = router.db_for_write(Event)
     with transaction.atomic(using=using):
         lock_chain(using)
         sequence, previous_hash = chain_head(using)
-        event.sequence = sequence + 1
-        event.time = timezone.now()  # under the lock: times never go back along the chain
-        event.chain_hash = link_hash(previous_hash, content_of(event))
-        event.save(force_insert=True, using=using)
-    return event
+        for event in events:
+            event.sequence = sequence + 1
+            event.time = timezone.now()  # under the lock: times never go back along the chain
+            event.chain_hash = link_hash(previous_hash, content_of(event))
+            event.save(force_insert=True, using=using)
+            sequence, previous_hash = event.sequence, event.chain_hash
+    return events
 
 
 # --- Verification -------------------------------------------------------------------------------

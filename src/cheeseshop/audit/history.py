@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cheeseshop.audit.models import Event, EventTag
+from cheeseshop.packaging.models import RoleName
 
 # How much of the IP hash a page shows: enough to tell addresses apart, short enough to read.
 SHORT_IP_HASH = 12
@@ -117,9 +118,20 @@ DETAIL_LABELS = {
 }
 
 
+def role_label(role_name: Any) -> str:
+    """A stored role name ("Owner") in the reader's language."""
+    try:
+        return str(RoleName(role_name).label)
+    except ValueError:
+        return str(role_name)
+
+
+_TRANSLATED_VALUES = {"role_name": role_label, "previous_role_name": role_label}
+
+
 def describe_details(additional: dict) -> list[tuple[str, str]]:
     return [
-        (str(label), str(additional[key]))
+        (str(label), _TRANSLATED_VALUES.get(key, str)(additional[key]))
         for key, label in DETAIL_LABELS.items()
         if additional.get(key) not in (None, "", [], {})
     ]

@@ -63,6 +63,8 @@ class EventTag(models.TextChoices):
     PROJECT_API_TOKEN_ADDED = "project:api_token:added", _("API token for the project added")
     PROJECT_API_TOKEN_REMOVED = "project:api_token:removed", _("API token for the project removed")
     ADMIN_USER_FREEZE = "admin:user:freeze", _("Admin froze the account")
+    ADMIN_USER_CHANGE = "admin:user:change", _("Admin changed the account")
+    ADMIN_USER_PASSWORD_CHANGE = "admin:user:password:change", _("Admin set the password")
     ADMIN_USER_UNFREEZE = "admin:user:unfreeze", _("Admin unfroze the account")
     ADMIN_EMAIL_VERIFY = "admin:email:verify", _("Admin verified an email address")
     ADMIN_FILE_REMOVE = "admin:file:remove", _("Admin deleted a file")

@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from cheeseshop.audit.history import describe_credential
+from cheeseshop.audit.history import describe_credential, role_label
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.packaging.models import RoleName
 
@@ -139,8 +139,8 @@ def _facts(event: Event) -> dict[str, str]:
     return {
         "project": project.name if project is not None else additional.get("name", ""),
         "target": str(additional.get("target_user", "")),
-        "role": str(additional.get("role_name", "")),
-        "previous_role": str(additional.get("previous_role_name", "")),
+        "role": role_label(additional.get("role_name", "")),
+        "previous_role": role_label(additional.get("previous_role_name", "")),
         "token": str(additional.get("description", "")),
         "token_user": str(additional.get("user", "")),
         "version": str(additional.get("version", "")),

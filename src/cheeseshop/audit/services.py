@@ -79,6 +79,34 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def _unsaved_event(
+    tag: EventTag,
+    *,
+    request: HttpRequest | None = None,
+    actor=None,
+    credential: Credential | None = None,
+    user=None,
+    project=None,
+    file=None,
+    additional: dict[str, Any] | None = None,
+) -> Event:
+    ip = client_ip(request) if request is not None else ""
+    user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    return Event(
+        tag=EventTag(tag).value,  # a closed set: an unknown tag is a programming error
+        actor=actor,
+        credential=_as_stored(credential.as_json() if credential else {}),
+        user=user,
+        project=project,
+        file=file,
+        ip_hash=hash_ip(ip),
+        ip_prefix=ip_prefix(ip) if ip and _stores_ip_prefix() else "",
+        user_agent=user_agent[:512],
+        user_agent_info=_as_stored(parse_user_agent(user_agent)),
+        additional=_as_stored(additional or {}),
+    )
+
+
 def record_event(
     tag: EventTag,
     *,
@@ -95,19 +123,20 @@ def record_event(
     The event becomes the next link of the hash chain; until the transaction ends, other
     transactions wait to record theirs (``cheeseshop.audit.chain``).
     """
-    ip = client_ip(request) if request is not None else ""
-    user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
-    event = Event(
-        tag=EventTag(tag).value,  # a closed set: an unknown tag is a programming error
+    event = _unsaved_event(
+        tag,
+        request=request,
         actor=actor,
-        credential=_as_stored(credential.as_json() if credential else {}),
+        credential=credential,
         user=user,
         project=project,
         file=file,
-        ip_hash=hash_ip(ip),
-        ip_prefix=ip_prefix(ip) if ip and _stores_ip_prefix() else "",
-        user_agent=user_agent[:512],
-        user_agent_info=_as_stored(parse_user_agent(user_agent)),
-        additional=_as_stored(additional or {}),
+        additional=additional,
     )
     return chain.append(event)
+
+
+def record_events(events: list[tuple[EventTag, dict[str, Any]]]) -> list[Event]:
+    """Record several events, in order, as ``record_event`` would one by one (each pair is a
+    tag and that call's keyword arguments), reading the chain's head once for all of them."""
+    return chain.append_all([_unsaved_event(tag, **fields) for tag, fields in events])

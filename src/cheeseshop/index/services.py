@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from packaging.version import InvalidVersion, Version
 
@@ -245,17 +245,30 @@ def refresh_project_pages(project: Project) -> SimpleDetailPage | None:
         return None
     html = render_detail_html(page)
     json_body = render_detail_json(page)
-    stored, _created = SimpleDetailPage.objects.update_or_create(
-        project_id=project.pk,
-        defaults={
-            "serial": page.serial,
-            "html": html,
-            "json": json_body,
-            "html_etag": content_etag(html),
-            "json_etag": content_etag(json_body),
-        },
+    rendered = {
+        "serial": page.serial,
+        "html": html,
+        "json": json_body,
+        "html_etag": content_etag(html),
+        "json_etag": content_etag(json_body),
+    }
+    # Write over the stored row without reading its old bytes back; the first render creates
+    # it, and a concurrent first render is resolved as update_or_create resolves it.
+    page_id = (
+        SimpleDetailPage.objects.filter(project_id=project.pk).values_list("pk", flat=True).first()
     )
-    return stored
+    if page_id is not None:
+        stored = SimpleDetailPage(pk=page_id, project_id=project.pk, **rendered)
+        stored.save(force_update=True)
+        return stored
+    try:
+        with transaction.atomic():
+            return SimpleDetailPage.objects.create(project_id=project.pk, **rendered)
+    except IntegrityError:
+        stored, _created = SimpleDetailPage.objects.update_or_create(
+            project_id=project.pk, defaults=rendered
+        )
+        return stored
 
 
 class SimpleResponse(NamedTuple):

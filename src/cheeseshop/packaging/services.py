@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.audit.services import Credential, client_ip, hash_ip, record_event
+from cheeseshop.audit.services import Credential, client_ip, hash_ip, record_events
 from cheeseshop.flags.services import ensure_project_creation_allowed
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import storage
@@ -180,14 +180,14 @@ def _create_project(name: str, uploader: Uploader, events: PendingEvents) -> Pro
     return project
 
 
-def _record(uploader: Uploader, tag: EventTag, **kwargs) -> Event:
-    return record_event(
-        tag,
-        request=uploader.request,
-        actor=uploader.user,
-        credential=uploader.credential,
-        **kwargs,
-    )
+def _record_all(uploader: Uploader, events: PendingEvents) -> list[Event]:
+    """Record ``events`` in order, each by ``uploader`` with their credential and request."""
+    by_uploader = {
+        "request": uploader.request,
+        "actor": uploader.user,
+        "credential": uploader.credential,
+    }
+    return record_events([(tag, {**by_uploader, **kwargs}) for tag, kwargs in events])
 
 
 def file_size_limit(project: Project | None) -> int:
@@ -357,7 +357,7 @@ def _add_rows_and_store(
             },
         )
     )
-    recorded = [_record(uploader, tag, **kwargs) for tag, kwargs in events]
+    recorded = _record_all(uploader, events)
     project.last_serial = recorded[-1].id
     project.save(update_fields=["name", "last_serial"])
     refresh_project_pages(project)
