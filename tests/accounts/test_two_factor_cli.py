@@ -40,12 +40,15 @@ def test_cli_user_create_with_totp_prints_the_uri_then_the_secret(tmp_path):
     assert (parsed.scheme, parsed.netloc) == ("otpauth", "totp")
     assert parse_qs(parsed.query)["secret"] == [secret]
     assert parse_qs(parsed.query)["issuer"] == ["cheeseshop"]
-    code = pyotp.TOTP(secret).now()
+    # The code is computed in the checking process itself: a process start can take seconds
+    # under load, long enough to cross a 30-second TOTP step.
     check = subprocess.run(
         [CHEESESHOP, "manage", "shell", "--verbosity", "0", "-c",
-         "from allauth.mfa.models import Authenticator; from cheeseshop.accounts import totp; "
+         "import pyotp; from allauth.mfa.models import Authenticator; "
+         "from cheeseshop.accounts import totp; "
          "a = Authenticator.objects.get(user__username='carol', type='totp'); "
-         f"print(totp.code_step(a, '{code}') is not None, "
+         f"code = pyotp.TOTP('{secret}').now(); "
+         "print(totp.code_step(a, code) is not None, "
          "Authenticator.objects.filter(user__username='carol').count())"],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
