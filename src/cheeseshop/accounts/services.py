@@ -35,15 +35,7 @@ def has_verified_primary_email(user: User) -> bool:
 
 
 def has_two_factor(user: User) -> bool:
-    """Whether the user has a second factor enrolled.
-
-    Two-factor authentication arrives with allauth's ``mfa`` app; until it is installed no user
-    can have it, and the upload policy (``CHEESESHOP_UPLOAD_REQUIRES_2FA``) is not enforced.
-    """
-    from django.apps import apps
-
-    if not apps.is_installed("allauth.mfa"):
-        return False
+    """Whether the user has a second factor enrolled (recovery codes alone do not count)."""
     from allauth.mfa.models import Authenticator
 
     return (
@@ -54,10 +46,10 @@ def has_two_factor(user: User) -> bool:
 
 
 def two_factor_enforced() -> bool:
-    from django.apps import apps
+    """Whether uploads need the token owner to have a second factor."""
     from django.conf import settings
 
-    return settings.CHEESESHOP_UPLOAD_REQUIRES_2FA and apps.is_installed("allauth.mfa")
+    return settings.CHEESESHOP_UPLOAD_REQUIRES_2FA
 
 
 def enrol_totp(user: User) -> tuple[str, str]:

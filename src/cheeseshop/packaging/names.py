@@ -16,15 +16,17 @@ from cheeseshop.packaging.models import ProhibitedProjectName, Project
 # ASCII letters and digits, with '.', '_' and '-' allowed inside (PEP 508 names).
 PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
 
-_SEPARATOR_RUNS_RE = re.compile(r"[-_.]+")
 _SEPARATORS_RE = re.compile(r"[-_.]")
 # Characters that look alike in many fonts are folded together.
 _LOOKALIKES = str.maketrans({"l": "1", "i": "1", "o": "0"})
 
 
 def normalize_name(name: str) -> str:
-    """PEP 503: lowercase, runs of '-', '_' and '.' collapsed to one '-'."""
-    return _SEPARATOR_RUNS_RE.sub("-", name).lower()
+    """PEP 503: lowercase, runs of '-', '_' and '.' collapsed to one '-'.
+
+    The same function the views use (packaging's), so stored and looked-up names always agree.
+    """
+    return canonicalize_name(name)
 
 
 def ultranormalize_name(name: str) -> str:
