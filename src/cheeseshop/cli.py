@@ -161,7 +161,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         )
         return 2
     _migrate()
-    call_command("db_worker", queue_name="*", interval=0.5, verbosity=0)
+    call_command("db_worker", queue_name="*", interval=0.1, verbosity=0)
     return 0
 
 

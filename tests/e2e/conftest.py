@@ -2,6 +2,7 @@
 with its own data directory (and its own PostgreSQL database when the suite runs on PostgreSQL).
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,17 +127,25 @@ def start_index(data_dir: Path, env_extra: dict | None = None) -> LiveIndex:
     return LiveIndex(url=url, data_dir=data_dir, env=env, process=process, log=log)
 
 
-@pytest.fixture
-def live_index(tmp_path):
+@contextlib.contextmanager
+def running_index(data_dir: Path, env_extra: dict | None = None) -> Iterator[LiveIndex]:
+    """``cheeseshop serve`` on the suite's database (a fresh PostgreSQL database when the
+    suite runs on PostgreSQL, else SQLite in ``data_dir``), stopped and dropped afterwards."""
     cleanups: list = []
     db_env = _database_env(cleanups)
-    index = start_index(tmp_path / "data", db_env)
+    index = start_index(data_dir, {**db_env, **(env_extra or {})})
     try:
         yield index
     finally:
         index.stop()
         for cleanup in reversed(cleanups):
             cleanup()
+
+
+@pytest.fixture
+def live_index(tmp_path):
+    with running_index(tmp_path / "data") as index:
+        yield index
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,12 @@ def keys_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def initialised(db, keys_dir):
-    return operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, root_keys=2, root_threshold=2)
+    return operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 2))
+
+
+def root_keys(count: int, threshold: int) -> dict:
+    """``init``'s key specs for ``count`` generated root keys (targets and bins: defaults)."""
+    return {"root": operations.OfflineKeySpec(generate=count, threshold=threshold)}
 
 
 def make_updater(workdir: Path, trusted_root: bytes, fetcher=None) -> Updater:

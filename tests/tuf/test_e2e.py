@@ -1,29 +1,28 @@
 """A real ``cheeseshop serve``: init TUF, upload with twine, then ngclient — trusting only the
 root.json that init wrote to the keys directory — verifies the wheel and the simple page."""
 
+import hashlib
 import json
 import subprocess
-import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
+from tuf.api.metadata import Metadata
 from tuf.ngclient import Updater
 
-from tests.e2e.conftest import BIN, start_index
+from tests.e2e.conftest import BIN, running_index, start_index
 from tests.e2e.projects import build, make_project
+from tests.packaging.dists import make_wheel
 
 pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tuf_command() -> list[str]:
-    from cheeseshop.cli import build_parser
-
-    commands = build_parser()._subparsers._group_actions[0].choices
-    if "tuf" in commands:
-        return [str(BIN / "cheeseshop"), "tuf"]
-    return [sys.executable, "-m", "tests.tuf.cli_shim", "tuf"]
+    return [str(BIN / "cheeseshop"), "tuf"]
 
 
 def _env(data_dir: Path) -> dict:
@@ -44,6 +43,17 @@ def _server_env() -> dict:
     }
 
 
+def _tuf(data_dir: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*_tuf_command(), *arguments],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def _updater(workdir: Path, base: str, trusted_root: bytes) -> Updater:
     (workdir / "metadata").mkdir(parents=True, exist_ok=True)
     (workdir / "targets").mkdir(parents=True, exist_ok=True)
@@ -59,26 +69,20 @@ def _updater(workdir: Path, base: str, trusted_root: bytes) -> Updater:
 def test_twine_upload_is_verifiable_through_ngclient(tmp_path):
     data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
     data_dir.mkdir()
-    init = subprocess.run(
-        [
-            *_tuf_command(),
-            "init",
-            "--keys-dir",
-            str(keys_dir),
-            "--bit-length",
-            "4",
-            "--root-keys",
-            "2",
-            "--root-threshold",
-            "2",
-        ],
-        env=_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    init = _tuf(
+        data_dir,
+        "init",
+        "--keys-dir",
+        str(keys_dir),
+        "--bit-length",
+        "4",
+        "--root-keys",
+        "2",
+        "--root-threshold",
+        "2",
     )
     assert init.returncode == 0, init.stderr
+    assert f"trust anchor for clients: {keys_dir / '1.root.json'}" in init.stdout
     trusted_root = (keys_dir / "1.root.json").read_bytes()
 
     index = start_index(data_dir, _server_env())
@@ -127,5 +131,87 @@ def test_twine_upload_is_verifiable_through_ngclient(tmp_path):
         downloaded = Path(updater.download_target(info))
         assert downloaded.read_bytes() == wheel.read_bytes()
         assert info.hashes["sha256"] == listed["hashes"]["sha256"]
+
+        # The operator's own check: ngclient against the live index, pinned to init's root.
+        verify = _tuf(
+            data_dir, "verify", "--url", index.url, "--root", str(keys_dir / "1.root.json")
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        assert f"verified {wheel_path}" in verify.stdout
+        assert "0 failed" in verify.stdout
+        status = _tuf(data_dir, "status")
+        assert status.returncode == 0, status.stderr
+        assert "bins: 16 (bit length 4)" in status.stdout
     finally:
         index.stop()
+
+
+def test_50_concurrent_uploads_leave_a_consistent_verifiable_repository(tmp_path):
+    keys_dir, dists = tmp_path / "keys", tmp_path / "dists"
+    dists.mkdir()
+    wheels = [make_wheel(dists, f"concurrent-{number}", "1.0") for number in range(50)]
+    # One user creates 50 projects here: above the default project-creation rate limits.
+    limits = {
+        "CHEESESHOP_PROJECT_CREATE_USER_LIMIT": "100/hour",
+        "CHEESESHOP_PROJECT_CREATE_IP_LIMIT": "100/hour",
+    }
+    with running_index(tmp_path / "data", limits) as index:
+        index.cli("tuf", "init", "--keys-dir", str(keys_dir), "--bit-length", "4")
+        token = index.create_user_with_token("many")
+
+        def upload(wheel: Path) -> int:
+            data = wheel.read_bytes()
+            name = wheel.name.split("-")[0]
+            response = requests.post(
+                index.upload_url,
+                auth=("__token__", token),
+                data={
+                    ":action": "file_upload",
+                    "protocol_version": "1",
+                    "metadata_version": "2.4",
+                    "name": name,
+                    "version": "1.0",
+                    "filetype": "bdist_wheel",
+                    "pyversion": "py3",
+                    "sha256_digest": hashlib.sha256(data).hexdigest(),
+                },
+                files={"content": (wheel.name, data, "application/octet-stream")},
+                timeout=120,
+            )
+            return response.status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            assert list(pool.map(upload, wheels)) == [200] * 50
+
+        trusted_root = (keys_dir / "1.root.json").read_bytes()
+        pages = [f"simple/concurrent-{number}/vnd.pypi.simple.v1.json" for number in range(50)]
+        deadline = time.monotonic() + 90
+        attempt = 0
+        while True:
+            attempt += 1
+            updater = _updater(tmp_path / f"client-{attempt}", index.url, trusted_root)
+            updater.refresh()
+            if all(updater.get_targetinfo(page) is not None for page in pages):
+                break
+            assert time.monotonic() < deadline, index.log.read_text()[-3000:]
+            time.sleep(0.3)
+        # Every page and every wheel it lists downloads and verifies.
+        for page, wheel in zip(pages, wheels, strict=True):
+            listing = json.loads(
+                Path(updater.download_target(updater.get_targetinfo(page))).read_bytes()
+            )
+            (listed,) = listing["files"]
+            path = "packages/" + listed["url"].split("/packages/", 1)[1]
+            downloaded = updater.download_target(updater.get_targetinfo(path))
+            assert Path(downloaded).read_bytes() == wheel.read_bytes()
+
+    # Snapshots were numbered without gaps or repeats, and no role ever went back.
+    metadata = tmp_path / "data" / "tuf" / "metadata"
+    written = sorted(int(p.name.split(".")[0]) for p in metadata.glob("*.snapshot.json"))
+    assert written == list(range(1, len(written) + 1))
+    previous: dict = {}
+    for version in written:
+        snapshot = Metadata.from_file(str(metadata / f"{version}.snapshot.json")).signed
+        for role, info in snapshot.meta.items():
+            assert info.version >= previous.get(role, 0), (version, role)
+            previous[role] = info.version

@@ -22,7 +22,7 @@ from cheeseshop.tuf.keys import KeysError
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 from cheeseshop.tuf.repository import TufError
 from tests.index.builders import make_file, make_project, make_release
-from tests.tuf.conftest import SMALL_BIT_LENGTH, DjangoClientFetcher, make_updater
+from tests.tuf.conftest import SMALL_BIT_LENGTH, DjangoClientFetcher, make_updater, root_keys
 
 
 def _upload(name="Sample_Project", version="1.0", content=None):
@@ -64,6 +64,14 @@ def test_init_publishes_every_role_and_the_trust_anchor(initialised, keys_dir):
     assert root.consistent_snapshot is True
     assert root.roles["root"].threshold == 2
     assert len(root.roles["root"].keyids) == 2
+    # PEP 458: targets and bins are (2, 2), each signed by both of its keys.
+    assert (root.roles["targets"].threshold, len(root.roles["targets"].keyids)) == (2, 2)
+    targets = Metadata.from_file(str(metadata / "1.targets.json"))
+    bins_role = targets.signed.delegations.roles["bins"]
+    assert (bins_role.threshold, len(bins_role.keyids)) == (2, 2)
+    assert set(targets.signatures) == set(root.roles["targets"].keyids)
+    bins = Metadata.from_file(str(metadata / "1.bins.json"))
+    assert set(bins.signatures) == set(bins_role.keyids)
     # Offline keys are in the keys directory, never beside the server's data.
     assert len(list(keys_dir.glob("root-*.pem"))) == 2
     assert not list(conf.tuf_dir().glob("**/*.pem"))
@@ -84,7 +92,7 @@ def test_init_refuses_to_run_twice(initialised, tmp_path):
 
 def test_init_refuses_a_threshold_above_the_number_of_root_keys(db, keys_dir):
     with pytest.raises(TufError, match="threshold"):
-        operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, root_keys=2, root_threshold=3)
+        operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 3))
 
 
 def test_hook_does_nothing_before_init(db):
@@ -94,7 +102,7 @@ def test_hook_does_nothing_before_init(db):
 
 def test_init_signs_projects_that_existed_before(db, keys_dir, tmp_path):
     _project, file = _upload()
-    operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, root_keys=1, root_threshold=1)
+    operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(1, 1))
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
     updater.refresh()
     assert updater.get_targetinfo(f"packages/{file.path}") is not None
@@ -244,7 +252,8 @@ def test_an_old_client_follows_root_and_online_key_rotation(initialised, keys_di
 
     version, published = operations.rotate_root(keys_dir)
     assert (version, published) == (2, True)
-    assert operations.rotate_online_key(keys_dir) == 3
+    rotation = operations.rotate_online_key(keys_dir)
+    assert (rotation.published, rotation.root_version) == (True, 3)
     assert TufRepository.objects.get().online_key["keyid"] != old_online
     assert len(list((keys_dir / "retired").glob("root-*.pem"))) == 2
 
@@ -269,7 +278,7 @@ def test_root_rotation_waits_for_a_threshold_from_other_key_holders(
     assert (conf.pending_dir() / "root.json").exists()
     assert TufRole.objects.get(name="root").version == 1
     assert not (conf.metadata_dir() / "2.root.json").exists()
-    assert operations.sign(holder_b, "root") is True
+    assert operations.sign(holder_b, "root").published is True
     assert TufRole.objects.get(name="root").version == 2
     assert not (conf.pending_dir() / "root.json").exists()
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
@@ -302,6 +311,34 @@ def test_refresh_re_signs_online_roles_near_expiry_only(initialised, settings):
     assert after["timestamp"] == before["timestamp"] + 1
     assert after["snapshot"] == before["snapshot"] + 1
     assert after["root"] == before["root"]
+
+
+def test_refresh_re_signs_bins_in_chunks_then_one_snapshot(
+    initialised, keys_dir, settings, monkeypatch, tmp_path
+):
+    _project, file = _upload()
+    repository.publish()
+    before = dict(TufRole.objects.values_list("name", "version"))
+    monkeypatch.setattr(repository, "REFRESH_CHUNK", 5)
+    transactions = []
+    publish_bins = repository._publish_bins
+    monkeypatch.setattr(
+        repository,
+        "_publish_bins",
+        lambda repo, to_sign, *a, **k: (
+            transactions.append(len(to_sign)) or publish_bins(repo, to_sign, *a, **k)
+        ),
+    )
+    settings.CHEESESHOP_TUF_REFRESH_MARGIN = 2 * 24 * 3600
+    report = repository.publish(refresh=True)
+    assert transactions == [5, 5, 5, 1]  # 16 bins, each chunk committed on its own
+    assert report.bins == 2**SMALL_BIT_LENGTH
+    after = dict(TufRole.objects.values_list("name", "version"))
+    assert after["snapshot"] == before["snapshot"] + 1
+    assert all(after[name] == before[name] + 1 for name in after if name.startswith("bin-"))
+    updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
+    updater.refresh()
+    updater.download_target(updater.get_targetinfo(f"packages/{file.path}"))
 
 
 def test_metadata_is_served_with_cache_headers_and_404_for_unknown_names(initialised):
@@ -431,3 +468,145 @@ def test_verify_reports_every_checked_target(initialised, keys_dir):
     )
     assert report.checked == [f"packages/{file.path}"]
     assert report.failures == ["packages/not/there.whl: not a signed target"]
+
+
+def _bins_delegator() -> Metadata:
+    return Metadata.from_file(str(conf.metadata_dir() / "1.bins.json"))
+
+
+def test_every_published_bin_verifies_and_empty_bins_share_their_bytes(initialised):
+    _upload()
+    repository.publish()
+    delegator = _bins_delegator().signed
+    empty = set()
+    for state in TufRole.objects.filter(name__startswith="bin-"):
+        path = conf.metadata_dir() / repository.metadata_filename(state.name, state.version)
+        data = path.read_bytes()
+        md = Metadata.from_bytes(data)
+        delegator.verify_delegate(state.name, md.signed_bytes, md.signatures)
+        assert md.signed.version == state.version
+        if not md.signed.targets:
+            empty.add(data)
+    # Empty bins of one version have identical signed bytes: one signature serves them all.
+    assert len(empty) == 1
+
+
+AWKWARD_TARGETS = [
+    "simple/café/vnd.pypi.simple.v1.json",
+    "simple/日本語/vnd.pypi.simple.v1.html",
+    'packages/ab/cd/with"quote"-1.0.tar.gz',
+    "packages/ab/cd/back\\slash-1.0.tar.gz",
+    "packages/ab/cd/new\nline-1.0.tar.gz",
+]
+
+
+def test_targets_with_awkward_paths_verify_through_ngclient(initialised, keys_dir, tmp_path):
+    for n, path in enumerate(AWKWARD_TARGETS):
+        TufTarget.objects.create(
+            path=path,
+            bin_index=repository.bin_index_for(path, SMALL_BIT_LENGTH),
+            project_pk=1000 + n,
+            length=10 + n,
+            hashes={"blake2b-256": f"{n:064x}", "sha256": f"{n + 1:064x}"},
+        )
+    indices = {repository.bin_index_for(path, SMALL_BIT_LENGTH) for path in AWKWARD_TARGETS}
+    services.mark_bins_dirty(indices, SMALL_BIT_LENGTH)
+    assert repository.publish().bins == len(indices)
+    updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
+    updater.refresh()
+    for n, path in enumerate(AWKWARD_TARGETS):
+        info = updater.get_targetinfo(path)
+        assert info is not None, path
+        assert (info.length, info.hashes["sha256"]) == (10 + n, f"{n + 1:064x}")
+
+
+def test_timestamp_describes_the_snapshot_file_as_written(initialised):
+    _upload()
+    report = repository.publish()
+    timestamp = Metadata.from_file(str(conf.metadata_dir() / "timestamp.json")).signed
+    meta = timestamp.snapshot_meta
+    assert meta.version == report.snapshot_version
+    data = (
+        conf.metadata_dir() / repository.metadata_filename("snapshot", meta.version)
+    ).read_bytes()
+    assert meta.length == len(data)
+    assert meta.hashes == {"sha256": hashlib.sha256(data).hexdigest()}
+    # A refresh that re-signs only the timestamp reads the published snapshot back.
+    TufRole.objects.filter(name="timestamp").update(expires=repository.utcnow())
+    again = repository.publish(refresh=True)
+    assert (again.snapshot_version, again.timestamp_version) == (
+        None,
+        report.timestamp_version + 1,
+    )
+    refreshed = Metadata.from_file(str(conf.metadata_dir() / "timestamp.json")).signed
+    assert refreshed.snapshot_meta == meta
+
+
+def test_snapshot_lists_every_role_version(initialised):
+    _upload()
+    report = repository.publish()
+    path = conf.metadata_dir() / repository.metadata_filename("snapshot", report.snapshot_version)
+    snapshot = Metadata.from_file(str(path)).signed
+    expected = {
+        f"{name}.json": version
+        for name, version in TufRole.objects.exclude(
+            name__in=("root", "snapshot", "timestamp")
+        ).values_list("name", "version")
+    }
+    assert {name: meta.version for name, meta in snapshot.meta.items()} == expected
+    assert all(meta.length is None and meta.hashes is None for meta in snapshot.meta.values())
+
+
+def test_write_atomically_leaves_a_readable_file_and_no_temporary(tmp_path):
+    old = os.umask(0o077)
+    try:
+        path = repository.write_atomically("x.json", b"one", directory=tmp_path / "new")
+        repository.write_atomically(
+            "x.json", b"two" * 100_000, durable=False, directory=path.parent
+        )
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b"two" * 100_000
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in path.parent.iterdir()] == ["x.json"]
+
+
+def test_write_atomically_removes_its_temporary_when_writing_fails(tmp_path, monkeypatch):
+    def full_disk(fd, data):
+        raise OSError(28, "No space left on device")
+
+    repository.write_atomically("x.json", b"old", directory=tmp_path)
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        repository.write_atomically("x.json", b"new", directory=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+    assert (tmp_path / "x.json").read_bytes() == b"old"
+
+
+def test_empty_bins_are_links_to_one_file_replacing_leftovers(initialised):
+    states = list(TufRole.objects.filter(name__startswith="bin-").order_by("name"))
+    # A publisher that crashed left a different file under one of the next names.
+    leftover = conf.metadata_dir() / repository.metadata_filename(states[3].name, 2)
+    leftover.write_bytes(b"partial")
+    report = repository.publish_locked(TufRepository.objects.get(), all_bins=True)
+    assert report.bins == len(states)
+    files = [conf.metadata_dir() / repository.metadata_filename(state.name, 2) for state in states]
+    assert len({path.stat().st_ino for path in files}) == 1
+    assert leftover.read_bytes() == files[0].read_bytes()
+    assert not list(conf.metadata_dir().glob(".*.tmp"))
+
+
+def test_bins_are_copied_where_links_are_refused(initialised, keys_dir, tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise OSError(31, "Too many links")
+
+    monkeypatch.setattr(os, "link", no_links)
+    _upload()
+    report = repository.publish_locked(TufRepository.objects.get(), all_bins=True)
+    assert report.bins == 2**SMALL_BIT_LENGTH
+    states = TufRole.objects.filter(name__startswith="bin-")
+    files = [conf.metadata_dir() / repository.metadata_filename(s.name, s.version) for s in states]
+    assert len({path.stat().st_ino for path in files}) == len(files)
+    updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
+    updater.refresh()
+    assert updater.get_targetinfo("simple/sample-project/vnd.pypi.simple.v1.json") is not None

@@ -1,7 +1,8 @@
 """``cheeseshop audit ...``: check the audit trail's hash chain, apply the retention policy."""
 
 import argparse
-import sys
+
+from cheeseshop.console import complain, say
 
 
 def _setup() -> None:
@@ -9,11 +10,6 @@ def _setup() -> None:
 
     _setup_django()
     _migrate()
-
-
-def _say(stream, message: str) -> None:
-    stream.write(message + "\n")
-    stream.flush()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -25,23 +21,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     result = verify_chain()
     if result.broken is not None:
         broken = result.broken
-        _say(
-            sys.stderr,
+        complain(
             _("chain broken at event %(id)d (sequence %(sequence)d): %(reason)s")
             % {"id": broken.event_id, "sequence": broken.sequence, "reason": broken.reason},
         )
-        _say(sys.stderr, _("%(count)d events before it are intact") % {"count": result.count})
+        complain(_("%(count)d events before it are intact") % {"count": result.count})
         return 1
     if result.count == 0:
-        _say(sys.stdout, _("chain intact: 0 events"))
+        say(_("chain intact: 0 events"))
         return 0
-    _say(
-        sys.stdout,
+    say(
         _("chain intact: %(count)d events (sequence %(first)d to %(last)d)")
         % {"count": result.count, "first": result.first_sequence, "last": result.last_sequence},
     )
     # Writing the head down elsewhere lets a later check prove that no recent event was removed.
-    _say(sys.stdout, _("head: %(hash)s") % {"hash": result.head})
+    say(_("head: %(hash)s") % {"hash": result.head})
     return 0
 
 
@@ -54,17 +48,15 @@ def cmd_expire(args: argparse.Namespace) -> int:
 
     days = args.days if args.days is not None else retention_days()
     if days < 1:
-        _say(
-            sys.stdout,
+        say(
             _("CHEESESHOP_AUDIT_RETENTION_DAYS is 0 (keep forever): no event removed"),
         )
         return 0
     expiry = expire_events(days, credential=CLI)
     if expiry is None:
-        _say(sys.stdout, _("no event is older than %(days)d days: none removed") % {"days": days})
+        say(_("no event is older than %(days)d days: none removed") % {"days": days})
         return 0
-    _say(
-        sys.stdout,
+    say(
         _(
             "removed %(removed)d events older than %(days)d days (sequence %(first)d to "
             "%(through)d); recorded as event %(id)d"

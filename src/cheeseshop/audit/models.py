@@ -78,6 +78,13 @@ class EventTag(models.TextChoices):
         _("Admin reset two-factor authentication"),
     )
     AUDIT_EXPIRE = "audit:expire", _("Events older than the retention period removed")
+    TUF_INIT = "tuf:init", _("TUF signing set up")
+    TUF_SIGN = "tuf:sign", _("Offline TUF metadata signed")
+    TUF_RENEW = "tuf:renew", _("Offline TUF metadata renewed")
+    TUF_ABANDON = "tuf:abandon", _("Unsigned TUF metadata abandoned")
+    TUF_ONLINE_KEY_ROTATE = "tuf:online_key:rotate", _("TUF online key rotation")
+    TUF_ROOT_ROTATE = "tuf:root:rotate", _("TUF root key rotation")
+    TUF_GC = "tuf:gc", _("Superseded TUF metadata removed")
 
 
 class Event(models.Model):

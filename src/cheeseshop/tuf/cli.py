@@ -1,7 +1,15 @@
-"""``cheeseshop tuf ...``: the operator's TUF commands (docs/tuf-admin.md)."""
+"""``cheeseshop tuf ...``: the operator's TUF commands (docs/tuf-admin.md).
+
+Results go to standard output, refusals (with the rule that failed) and warnings to standard
+error; a refused command exits with status 1.
+"""
 
 import argparse
 from pathlib import Path
+
+from cheeseshop.console import complain, say
+
+OFFLINE_ROLE_CHOICES = ["root", "targets", "bins"]
 
 
 def _setup() -> None:
@@ -11,124 +19,284 @@ def _setup() -> None:
     _migrate()
 
 
-def _run(function) -> int:
-    """Run a command, turning the repository's refusals into a message and exit code 1."""
+def _setup_offline() -> None:
+    """Django for translations only: a key holder's machine has no index, data directory or
+    database."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            USE_I18N=True, LOCALE_PATHS=[str(Path(__file__).resolve().parent.parent / "locale")]
+        )
+        django.setup()
+
+
+def _run(function, args: argparse.Namespace, *, offline: bool = False) -> int:
+    """Set up Django, run a command, and turn the repository's refusals into a message on
+    standard error and exit code 1."""
+    if offline:
+        _setup_offline()
+    else:
+        _setup()
+    from cheeseshop.tuf.errors import TufError
     from cheeseshop.tuf.keys import KeysError
-    from cheeseshop.tuf.repository import TufError
 
     try:
-        return function()
-    except (TufError, KeysError):
+        return function(args)
+    except (TufError, KeysError) as exc:
+        from django.utils.translation import gettext as _
+
+        complain(_("error: %(reason)s") % {"reason": exc})
         return 1
 
 
-def cmd_init(args: argparse.Namespace) -> int:
-    _setup()
+def _say_pending(pending: dict[str, str]) -> None:
+    from django.utils.translation import gettext as _
+
+    for role, progress in pending.items():
+        say(
+            _("%(role)s waits for signatures (%(progress)s): cheeseshop tuf sign --role %(role)s")
+            % {"role": role, "progress": progress}
+        )
+
+
+def _init(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
     from cheeseshop.tuf import operations
 
-    def run() -> int:
-        operations.init(
-            Path(args.keys_dir),
-            bit_length=args.bit_length,
-            root_keys=args.root_keys,
-            root_threshold=args.root_threshold,
-            online_public_key=Path(args.online_public_key) if args.online_public_key else None,
+    specs = {
+        role: operations.OfflineKeySpec(
+            generate=getattr(args, f"{role}_keys"),
+            threshold=getattr(args, f"{role}_threshold"),
+            public_keys=tuple(Path(path) for path in getattr(args, f"{role}_public_key")),
         )
+        for role in OFFLINE_ROLE_CHOICES
+    }
+    report = operations.init(
+        Path(args.keys_dir),
+        bit_length=args.bit_length,
+        key_specs=specs,
+        online_public_key=Path(args.online_public_key) if args.online_public_key else None,
+    )
+    for path in report.generated:
+        say(_("offline key written: %(path)s") % {"path": path})
+    if report.pending:
+        _say_pending(report.pending)
+        say(_("Nothing is published until every role above has a threshold of signatures."))
         return 0
+    say(
+        _("published version 1: %(bins)d bins, %(targets)d targets in %(seconds).2f s")
+        % {"bins": report.bins, "targets": report.targets, "seconds": report.seconds}
+    )
+    say(
+        _("trust anchor for clients: %(path)s (hand it to them out of band)")
+        % {"path": report.trust_anchor}
+    )
+    return 0
 
-    return _run(run)
 
+def _status(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
 
-def cmd_status(args: argparse.Namespace) -> int:
-    _setup()
     from cheeseshop.tuf import operations
 
     result = operations.status()
-    for _line in result.lines:
-        pass
-    for _warning in result.warnings:
-        pass
-    return 1 if not result.lines else 0
+    for line in result.lines:
+        say(line)
+    for warning in result.warnings:
+        complain(_("warning: %(message)s") % {"message": warning})
+    return 0 if result.lines else 1
 
 
-def cmd_refresh(args: argparse.Namespace) -> int:
-    _setup()
+def _refresh(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
     from cheeseshop.tuf import repository
 
     report = repository.publish(refresh=True)
     if report is None:
-        return 1
+        raise repository.TufError(_("TUF is not initialised: run “cheeseshop tuf init” first."))
+    if report.timestamp_version is None:
+        say(_("nothing to re-sign: every online role has time left"))
+    else:
+        say(
+            _("re-signed %(bins)d bins; snapshot %(snapshot)s, timestamp %(timestamp)s")
+            % {
+                "bins": report.bins,
+                "snapshot": report.snapshot_version or "-",
+                "timestamp": report.timestamp_version,
+            }
+        )
     return 0
 
 
-def cmd_renew(args: argparse.Namespace) -> int:
-    _setup()
+def _renew(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
     from cheeseshop.tuf import operations
 
-    def run() -> int:
-        roles = tuple(args.role) if args.role else ("root", "targets", "bins")
-        for _role, _published in operations.renew(Path(args.keys_dir), roles).items():
-            pass
-        return 0
+    roles = tuple(args.role) if args.role else tuple(OFFLINE_ROLE_CHOICES)
+    results = operations.renew(Path(args.keys_dir), roles)
+    for role, published in results.items():
+        if published:
+            say(_("%(role)s renewed for a year") % {"role": role})
+    _say_pending(operations.pending_progress())
+    return 0
 
-    return _run(run)
 
+def _rotate_online_key(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
 
-def cmd_rotate_online_key(args: argparse.Namespace) -> int:
-    _setup()
     from cheeseshop.tuf import operations
 
-    def run() -> int:
-        public = Path(args.online_public_key) if args.online_public_key else None
-        operations.rotate_online_key(Path(args.keys_dir), public)
-        return 0
-
-    return _run(run)
-
-
-def cmd_rotate_root(args: argparse.Namespace) -> int:
-    _setup()
-    from cheeseshop.tuf import operations
-
-    def run() -> int:
-        _version, _published = operations.rotate_root(
-            Path(args.keys_dir), root_keys=args.root_keys, threshold=args.root_threshold
+    public = Path(args.online_public_key) if args.online_public_key else None
+    report = operations.rotate_online_key(Path(args.keys_dir), public)
+    if report.published:
+        say(
+            _("online key is now %(keyid)s (root version %(version)d); every bin re-signed")
+            % {"keyid": report.new_keyid, "version": report.root_version}
         )
-        return 0
+    else:
+        _say_pending(report.pending)
+        say(_("The index signs with the current online key until root and bins are complete."))
+    return 0
 
-    return _run(run)
 
+def _rotate_root(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
 
-def cmd_sign(args: argparse.Namespace) -> int:
-    _setup()
     from cheeseshop.tuf import operations
 
-    def run() -> int:
-        operations.sign(Path(args.keys_dir), args.role)
-        return 0
+    version, published = operations.rotate_root(
+        Path(args.keys_dir), root_keys=args.root_keys, threshold=args.root_threshold
+    )
+    if published:
+        say(_("root version %(version)d published with the new root keys") % {"version": version})
+    else:
+        _say_pending(operations.pending_progress())
+    return 0
 
-    return _run(run)
 
+def _sign(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    _setup()
     from cheeseshop.tuf import operations
 
+    if args.signed_file:
+        report = operations.import_signatures(args.role, Path(args.signed_file))
+    else:
+        report = operations.sign(Path(args.keys_dir), args.role)
+    say(
+        _("added %(count)d signature(s) to %(role)s")
+        % {"count": report.added, "role": report.role}
+    )
+    if report.published:
+        say(_("%(role)s published") % {"role": report.role})
+    if report.trust_anchor is not None:
+        say(
+            _("published version 1; trust anchor for clients: %(path)s")
+            % {"path": report.trust_anchor}
+        )
+    _say_pending(report.pending)
+    return 0
+
+
+def _sign_offline(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from cheeseshop.tuf import offline
+
+    result = offline.sign_offline(Path(args.file), Path(args.keys_dir))
+    say(
+        _("signed %(type)s version %(version)d (expires %(expires)s) with %(keyids)s")
+        % {
+            "type": result.role_type,
+            "version": result.version,
+            "expires": result.expires,
+            "keyids": ", ".join(result.signed_by),
+        }
+    )
+    for line in result.summary:
+        say(f"  {line}")
+    say(
+        _("Return %(file)s to the operator: cheeseshop tuf sign --role ROLE --signed-file FILE")
+        % {"file": args.file}
+    )
+    return 0
+
+
+def _abandon(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from cheeseshop.tuf import operations
+
+    roles = operations.abandon()
+    say(_("abandoned: %(roles)s") % {"roles": ", ".join(roles) or "-"})
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from cheeseshop.tuf import operations
+
+    try:
+        trusted_root = Path(args.root).read_bytes()
+    except OSError as exc:
+        raise operations.TufError(
+            _("Cannot read the trusted root %(path)s: %(reason)s")
+            % {"path": args.root, "reason": exc.strerror}
+        ) from exc
     paths = list(args.target) or operations.sample_target_paths(args.sample)
-    report = operations.verify(args.url, Path(args.root).read_bytes(), paths)
-    for _path in report.checked:
-        pass
-    for _failure in report.failures:
-        pass
+    report = operations.verify(args.url, trusted_root, paths)
+    for path in report.checked:
+        say(_("verified %(path)s") % {"path": path})
+    for failure in report.failures:
+        complain(_("FAILED %(failure)s") % {"failure": failure})
+    say(
+        _("%(ok)d verified, %(failed)d failed")
+        % {"ok": len(report.checked), "failed": len(report.failures)}
+    )
     return 1 if report.failures else 0
 
 
-def cmd_gc(args: argparse.Namespace) -> int:
-    _setup()
+def _gc(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
     from cheeseshop.tuf import operations
 
-    operations.gc(args.min_age)
+    removed = operations.gc(args.min_age)
+    say(_("removed %(count)d superseded metadata files") % {"count": len(removed)})
     return 0
+
+
+def _command(function, *, offline: bool = False):
+    return lambda args: _run(function, args, offline=offline)
+
+
+def _add_offline_key_options(parser: argparse.ArgumentParser) -> None:
+    for role, keys, threshold in (("root", 3, 2), ("targets", 2, 2), ("bins", 2, 2)):
+        parser.add_argument(
+            f"--{role}-keys",
+            type=int,
+            default=None,
+            help=f"{role} keys to generate ({keys}; 0 when --{role}-public-key is given)",
+        )
+        parser.add_argument(
+            f"--{role}-threshold",
+            type=int,
+            default=None,
+            help=f"signatures {role} needs ({threshold}, at most the number of keys)",
+        )
+        parser.add_argument(
+            f"--{role}-public-key",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help=f"public key (PEM or JSON) of a {role} key held elsewhere; repeatable",
+        )
 
 
 def add_tuf_commands(subparsers) -> None:
@@ -136,56 +304,81 @@ def add_tuf_commands(subparsers) -> None:
     tuf = subparsers.add_parser("tuf", help="TUF (PEP 458) signing: keys, metadata, checks")
     actions = tuf.add_subparsers(dest="tuf_command", required=True, metavar="ACTION")
 
-    init = actions.add_parser("init", help="generate offline keys, sign and publish version 1")
-    init.add_argument("--keys-dir", required=True, help="new directory for the offline keys")
+    init = actions.add_parser(
+        "init", help="generate offline keys, sign and publish version 1 (or wait for signatures)"
+    )
+    init.add_argument(
+        "--keys-dir", required=True, help="new directory for the offline keys (not the data dir)"
+    )
     init.add_argument(
         "--bit-length",
         type=int,
         default=None,
         help="2**N bins (default CHEESESHOP_TUF_BIT_LENGTH, 14)",
     )
-    init.add_argument("--root-keys", type=int, default=3, help="root keys to generate (3)")
-    init.add_argument("--root-threshold", type=int, default=2, help="root threshold (2)")
+    _add_offline_key_options(init)
     init.add_argument(
-        "--online-public-key", default="", help="public key JSON of a KMS/HSM/Vault online key"
+        "--online-public-key", default="", help="public key of a KMS/HSM/Vault online key"
     )
-    init.set_defaults(func=cmd_init)
+    init.set_defaults(func=_command(_init))
 
-    actions.add_parser("status", help="versions, expiries, pending work").set_defaults(
-        func=cmd_status
-    )
+    actions.add_parser(
+        "status", help="versions, expiries, pending work and signatures"
+    ).set_defaults(func=_command(_status))
     actions.add_parser(
         "refresh", help="re-sign online roles near expiry (run from cron if needed)"
-    ).set_defaults(func=cmd_refresh)
+    ).set_defaults(func=_command(_refresh))
 
     renew = actions.add_parser("renew", help="re-sign offline roles for another year")
     renew.add_argument("--keys-dir", required=True)
-    renew.add_argument("--role", action="append", choices=["root", "targets", "bins"])
-    renew.set_defaults(func=cmd_renew)
+    renew.add_argument("--role", action="append", choices=OFFLINE_ROLE_CHOICES)
+    renew.set_defaults(func=_command(_renew))
 
-    rotate_online = actions.add_parser("rotate-online-key", help="replace the online key")
+    rotate_online = actions.add_parser(
+        "rotate-online-key", help="replace the online key (needs root and bins signatures)"
+    )
     rotate_online.add_argument("--keys-dir", required=True)
-    rotate_online.add_argument("--online-public-key", default="")
-    rotate_online.set_defaults(func=cmd_rotate_online_key)
+    rotate_online.add_argument(
+        "--online-public-key", default="", help="public key of the new KMS/HSM/Vault key"
+    )
+    rotate_online.set_defaults(func=_command(_rotate_online_key))
 
     rotate_root = actions.add_parser("rotate-root", help="replace the root keys")
     rotate_root.add_argument("--keys-dir", required=True)
     rotate_root.add_argument("--root-keys", type=int, default=None)
     rotate_root.add_argument("--root-threshold", type=int, default=None)
-    rotate_root.set_defaults(func=cmd_rotate_root)
+    rotate_root.set_defaults(func=_command(_rotate_root))
 
-    sign = actions.add_parser("sign", help="add signatures to pending offline metadata")
-    sign.add_argument("--keys-dir", required=True)
-    sign.add_argument("--role", required=True, choices=["root", "targets", "bins"])
-    sign.set_defaults(func=cmd_sign)
+    sign = actions.add_parser("sign", help="add signatures to metadata waiting for them")
+    sign.add_argument("--role", required=True, choices=OFFLINE_ROLE_CHOICES)
+    source = sign.add_mutually_exclusive_group(required=True)
+    source.add_argument("--keys-dir", help="directory holding your key (*.pem)")
+    source.add_argument(
+        "--signed-file", help="a copy of the pending metadata a holder signed with sign-offline"
+    )
+    sign.set_defaults(func=_command(_sign))
+
+    sign_offline = actions.add_parser(
+        "sign-offline",
+        help="on a key holder's machine (no index needed): sign a copy of pending metadata",
+    )
+    sign_offline.add_argument(
+        "file", help="copy of METADATA_DIR/pending/ROLE.json; signed in place"
+    )
+    sign_offline.add_argument("--keys-dir", required=True, help="directory holding your key")
+    sign_offline.set_defaults(func=_command(_sign_offline, offline=True))
+
+    actions.add_parser(
+        "abandon", help="drop metadata waiting for signatures (and a staged online key)"
+    ).set_defaults(func=_command(_abandon))
 
     verify = actions.add_parser("verify", help="verify the live index with python-tuf ngclient")
     verify.add_argument("--url", required=True, help="index base URL, e.g. https://pypi.example")
     verify.add_argument("--root", required=True, help="pinned root.json (e.g. KEYS/1.root.json)")
     verify.add_argument("--target", action="append", default=[], help="target path to check")
     verify.add_argument("--sample", type=int, default=20, help="random targets to check (20)")
-    verify.set_defaults(func=cmd_verify)
+    verify.set_defaults(func=_command(_verify))
 
     gc = actions.add_parser("gc", help="delete superseded metadata (never roots)")
     gc.add_argument("--min-age", type=int, default=3600, help="seconds (3600)")
-    gc.set_defaults(func=cmd_gc)
+    gc.set_defaults(func=_command(_gc))

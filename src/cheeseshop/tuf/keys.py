@@ -7,13 +7,16 @@ removable media). The online key (bin-n, snapshot, timestamp) is whatever
 data directory.
 """
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from django.conf import settings
 from django.utils.translation import gettext as _
+from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
 
 from cheeseshop.tuf import conf
@@ -57,13 +60,49 @@ def generate_offline_key(keys_dir: Path, role: str) -> CryptoSigner:
     return signer
 
 
-def load_offline_signers(keys_dir: Path, role: str) -> list[CryptoSigner]:
-    """Every private key for ``role`` found in the keys directory (possibly none)."""
+def load_offline_signers(keys_dir: Path) -> list[CryptoSigner]:
+    """Every private key in the keys directory (possibly none), whatever its file name.
+
+    Which of them may sign a role is decided by the metadata (``authorised_keyids``), not by
+    the file names, so a key holder can bring a key file named as they like.
+    """
     signers = []
-    for pem in sorted(keys_dir.glob(f"{role}-*.pem")):
-        private_key = load_pem_private_key(pem.read_bytes(), password=None)
+    for pem in sorted(keys_dir.glob("*.pem")):
+        if pem.read_bytes().lstrip().startswith(b"-----BEGIN PUBLIC KEY-----"):
+            continue  # a holder's exported public key, kept beside the private one
+        try:
+            private_key = load_pem_private_key(pem.read_bytes(), password=None)
+        except (ValueError, TypeError) as exc:
+            raise KeysError(
+                _("%(file)s is not an unencrypted PEM private key: %(reason)s")
+                % {"file": pem, "reason": exc}
+            ) from exc
         signers.append(CryptoSigner(private_key))  # type: ignore[arg-type]
     return signers
+
+
+def load_public_key_file(path: Path) -> SSlibKey:
+    """A public key given to ``tuf init`` by a key holder: a PEM ``PUBLIC KEY`` (what HSMs,
+    KMSs and ``openssl pkey -pubout`` export) or the JSON ``.pub`` file this module writes."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KeysError(
+            _("Cannot read the public key %(file)s: %(reason)s")
+            % {"file": path, "reason": exc.strerror}
+        ) from exc
+    try:
+        if data.lstrip().startswith(b"-----BEGIN PUBLIC KEY-----"):
+            return SSlibKey.from_crypto(load_pem_public_key(data))
+        return public_key_from_dict(json.loads(data))
+    except (ValueError, KeyError, TypeError, UnsupportedAlgorithm) as exc:
+        raise KeysError(
+            _(
+                "%(file)s is not a public key: give a PEM “PUBLIC KEY” file or a key JSON "
+                "file with keyid, keytype, scheme and keyval."
+            )
+            % {"file": path}
+        ) from exc
 
 
 def retire_offline_key(keys_dir: Path, keyid: str, role: str) -> None:
@@ -77,9 +116,19 @@ def retire_offline_key(keys_dir: Path, keyid: str, role: str) -> None:
 
 
 def public_key_from_dict(data: dict) -> SSlibKey:
+    """A key from its JSON form; the keyid is TUF's (sha256 of the canonical key) if absent."""
     data = dict(data)
-    keyid = data.pop("keyid")
-    return SSlibKey.from_dict(keyid, data)
+    keyid = data.pop("keyid", None)
+    key = SSlibKey.from_dict(keyid or "", dict(data))
+    if keyid is None:
+        return SSlibKey(
+            _default_keyid(data), key.keytype, key.scheme, key.keyval, key.unrecognized_fields
+        )
+    return key
+
+
+def _default_keyid(data: dict) -> str:
+    return hashlib.sha256(encode_canonical(data).encode()).hexdigest()
 
 
 def public_key_to_dict(key: SSlibKey) -> dict:
@@ -101,9 +150,32 @@ def online_key_file() -> Path | None:
 def store_online_key_file(signer: CryptoSigner) -> None:
     """Write the online key to its file (mode 0600), moving any previous one aside."""
     path = online_key_file()
-    if path.exists():
-        path.rename(path.with_name(f"{path.name}.replaced-{signer.public_key.keyid[:12]}"))
+    _move_aside(path, signer.public_key.keyid)
     _write_private(path, signer.private_bytes)
+
+
+def staged_online_key_file() -> Path:
+    """Where a new online key waits while its rotation waits for offline signatures."""
+    path = online_key_file()
+    return path.with_name(f"{path.name}.next")
+
+
+def stage_online_key(signer: CryptoSigner) -> None:
+    staged = staged_online_key_file()
+    staged.unlink(missing_ok=True)
+    _write_private(staged, signer.private_bytes)
+
+
+def install_staged_online_key(keyid: str) -> None:
+    """Make the staged key the online key (the rotation's metadata is being published)."""
+    path = online_key_file()
+    _move_aside(path, keyid)
+    staged_online_key_file().rename(path)
+
+
+def _move_aside(path: Path, new_keyid: str) -> None:
+    if path.exists():
+        path.rename(path.with_name(f"{path.name}.replaced-{new_keyid[:12]}"))
 
 
 def read_file_online_key() -> SSlibKey | None:

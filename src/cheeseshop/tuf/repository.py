@@ -11,9 +11,9 @@ previous consistent set served. Publishers hold a row lock on the ``TufRepositor
 """
 
 import hashlib
+import itertools
 import logging
 import os
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,39 +22,46 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from securesystemslib.signer import Key, Signer
 
-from cheeseshop.tuf import conf, keys
+from cheeseshop.tuf import conf, keys, offline, serialization
+from cheeseshop.tuf.errors import TufError
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 from tuf.api.metadata import (
+    SPECIFICATION_VERSION,
     DelegatedRole,
     Delegations,
     Metadata,
     MetaFile,
     Root,
+    RootVerificationResult,
     Snapshot,
     SuccinctRoles,
     TargetFile,
     Targets,
     Timestamp,
+    VerificationResult,
 )
-from tuf.api.serialization.json import JSONSerializer
 
 logger = logging.getLogger(__name__)
 
-SERIALIZER = JSONSerializer(compact=True)
+# Metadata files: python-tuf's compact JSON, except ``signed`` is written in its canonical form.
+SERIALIZER = serialization.FILE_SERIALIZER
 TOP_LEVEL_ROLES = ("root", "targets", "bins", "snapshot", "timestamp")
 OFFLINE_EXPIRY = timedelta(days=conf.ONE_YEAR_DAYS)
 ONLINE_EXPIRY = timedelta(hours=conf.ONE_DAY_HOURS)
+# What python-tuf writes in every role's "spec_version" and "expires".
+SPEC_VERSION = ".".join(SPECIFICATION_VERSION)
+EXPIRES_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# While initialisation waits for signatures, this file in the pending directory records it.
+PENDING_INIT = "init.json"
+# Bins re-signed per transaction by the periodic refresh (see _refresh_expiring_bins).
+REFRESH_CHUNK = 1024
 # Chunk size for "IN (...)" queries: far below SQLite's and PostgreSQL's parameter limits.
 CHUNK = 900
-
-
-class TufError(Exception):
-    """A repository operation that cannot proceed; the message says which rule failed."""
 
 
 def utcnow() -> datetime:
@@ -86,21 +93,38 @@ def ordered_hashes(hashes: dict) -> dict:
     return {name: hashes[name] for name in conf.HASH_ALGORITHMS if name in hashes}
 
 
-def write_atomically(name: str, data: bytes, *, durable: bool = True) -> Path:
+# Temporary names: unique per process, O_EXCL guards against anyone else's.
+_temporary_names = itertools.count()
+
+
+def write_atomically(
+    name: str, data: bytes, *, durable: bool = True, directory: Path | None = None
+) -> Path:
     """Write ``name`` in the metadata directory so readers see the old or the new file whole."""
-    directory = conf.metadata_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    directory = conf.metadata_dir() if directory is None else directory
+    while True:
+        temporary = directory / f".{name}.{os.getpid()}-{next(_temporary_names)}.tmp"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True)
+            continue
+        break
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        try:
+            os.fchmod(fd, 0o644)  # whatever the umask: the web server reads these files
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
             if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.chmod(temporary, 0o644)
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(temporary, directory / name)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return directory / name
 
@@ -133,30 +157,40 @@ def build_root(
     targets_keys: list[Key],
     online_key: Key,
     *,
+    targets_threshold: int = 1,
     version: int = 1,
 ) -> Metadata[Root]:
-    if not 1 <= threshold <= len(root_keys):
-        raise TufError(
-            _("The root threshold must be between 1 and the number of root keys (%(n)d).")
-            % {"n": len(root_keys)}
-        )
+    check_threshold("root", threshold, len(root_keys))
+    check_threshold("targets", targets_threshold, len(targets_keys))
     root = Root(version=version, expires=utcnow() + OFFLINE_EXPIRY, consistent_snapshot=True)
     for key in root_keys:
         root.add_key(key, "root")
     root.roles["root"].threshold = threshold
     for key in targets_keys:
         root.add_key(key, "targets")
+    root.roles["targets"].threshold = targets_threshold
     root.add_key(online_key, "snapshot")
     root.add_key(online_key, "timestamp")
     return Metadata(root)
 
 
-def build_targets(bins_keys: list[Key], *, version: int = 1) -> Metadata[Targets]:
+def check_threshold(role: str, threshold: int, key_count: int) -> None:
+    if not 1 <= threshold <= key_count:
+        raise TufError(
+            _("The %(role)s threshold must be between 1 and the number of %(role)s keys (%(n)d).")
+            % {"role": role, "n": key_count}
+        )
+
+
+def build_targets(
+    bins_keys: list[Key], *, threshold: int = 1, version: int = 1
+) -> Metadata[Targets]:
     """targets delegates every path (all 16 first hex digits of sha256(path)) to bins."""
+    check_threshold("bins", threshold, len(bins_keys))
     bins = DelegatedRole(
         name="bins",
         keyids=[key.keyid for key in bins_keys],
-        threshold=1,
+        threshold=threshold,
         terminating=True,
         path_hash_prefixes=[f"{digit:x}" for digit in range(16)],
     )
@@ -197,31 +231,71 @@ def sign_with_available_keys(md: Metadata, signers: list[Signer], keyids: set[st
     return signed
 
 
+def initialisation_pending() -> bool:
+    """Whether ``tuf init`` wrote root, targets and bins that still lack signatures."""
+    return (conf.pending_dir() / PENDING_INIT).exists()
+
+
+def _delegating(role: str) -> Metadata:
+    """The version of ``role`` whose keys decide who signs what it delegates: the pending one
+    while initialisation waits for signatures, else the published one."""
+    if initialisation_pending():
+        return read_pending(role)
+    return load_published(role)
+
+
+def verification(role: str, md: Metadata) -> VerificationResult | RootVerificationResult:
+    """Who has signed ``md`` and who may still sign it, against the keys that delegate it
+    (root: its previous version's keys and its own)."""
+    payload = md.signed_bytes
+    if role == "root":
+        previous = _delegating("root").signed if md.signed.version > 1 else None
+        return md.signed.get_root_verification_result(previous, payload, md.signatures)
+    if role == "targets":
+        return _delegating("root").signed.get_verification_result(role, payload, md.signatures)
+    if role == "bins":
+        return _delegating("targets").signed.get_verification_result(role, payload, md.signatures)
+    raise TufError(_("“%(role)s” is not an offline role.") % {"role": role})
+
+
+def verification_results(role: str, md: Metadata) -> list[VerificationResult]:
+    """One result per key set that must sign ``md``: two for a new root (old and new keys)."""
+    result = verification(role, md)
+    if isinstance(result, RootVerificationResult):
+        if result.first == result.second:  # root v1 is checked against itself
+            return [result.first]
+        return [result.first, result.second]
+    return [result]
+
+
 def authorised_keyids(role: str, md: Metadata) -> set[str]:
     """Key ids whose signatures count for a new version of an offline role."""
-    if role == "root":
-        keyids = set(md.signed.roles["root"].keyids)
-        if md.signed.version > 1:
-            keyids |= set(load_published("root").signed.roles["root"].keyids)
-        return keyids
-    if role == "targets":
-        return set(load_published("root").signed.roles["targets"].keyids)
-    if role == "bins":
-        return set(load_published("targets").signed.delegations.roles["bins"].keyids)
-    raise TufError(_("“%(role)s” is not an offline role.") % {"role": role})
+    return {
+        keyid
+        for result in verification_results(role, md)
+        for keyid in (*result.signed, *result.unsigned)
+    }
 
 
 def threshold_met(role: str, md: Metadata) -> bool:
     """Whether ``md`` carries enough signatures to be published (root: old and new root)."""
-    payload = md.signed_bytes
-    if role == "root":
-        previous = load_published("root").signed if md.signed.version > 1 else None
-        return md.signed.get_root_verification_result(previous, payload, md.signatures).verified
-    if role == "targets":
-        root = load_published("root").signed
-        return root.get_verification_result("targets", payload, md.signatures).verified
-    bins_delegator = load_published("targets").signed
-    return bins_delegator.get_verification_result("bins", payload, md.signatures).verified
+    return verification(role, md).verified
+
+
+def signature_progress(role: str, md: Metadata) -> str:
+    """“1 of 2 signatures” (root rotations: for the old keys and for the new keys)."""
+    results = verification_results(role, md)
+    counts = [
+        _("%(signed)d of %(threshold)d signatures")
+        % {"signed": min(len(result.signed), result.threshold), "threshold": result.threshold}
+        for result in results
+    ]
+    if len(counts) == 2:
+        return _("%(old)s from the current root keys, %(new)s from the new root keys") % {
+            "old": counts[0],
+            "new": counts[1],
+        }
+    return counts[0]
 
 
 # --- The publish lock ---------------------------------------------------------------------
@@ -257,14 +331,50 @@ def publish(*, refresh: bool = False, force_snapshot: bool = False) -> PublishRe
     ``refresh`` also re-signs online roles that expire within the refresh margin, whether or
     not anything changed.
     """
+    refreshed = _refresh_expiring_bins() if refresh else 0
     with transaction.atomic():
         repository = lock_repository()
         if repository is None:
             return None
-        report = publish_locked(repository, refresh=refresh, force_snapshot=force_snapshot)
+        report = publish_locked(
+            repository, refresh=refresh, force_snapshot=force_snapshot or refreshed > 0
+        )
+    report.bins += refreshed
     if report.changed_urls:
         run_purge_hook(report.changed_urls)
     return report
+
+
+def _refresh_expiring_bins() -> int:
+    """Re-sign bins near expiry, REFRESH_CHUNK per transaction; returns how many.
+
+    All bins are signed together at init, so they expire together: re-signing 16,384 of them
+    in one transaction would hold the bins' locks (SQLite: the database's write lock) for
+    seconds and make uploads wait. Bins written here are not served until the snapshot that
+    the caller publishes next names them.
+    """
+    refreshed = 0
+    soon = utcnow() + timedelta(seconds=conf.refresh_margin_seconds())
+    # One pass in name order: a bin this refresh signed is never due again in it, whatever
+    # the margin.
+    after = ""
+    while True:
+        with transaction.atomic():
+            repository = lock_repository()
+            if repository is None:
+                return refreshed
+            moment = utcnow()
+            due = TufRole.objects.filter(
+                name__startswith=f"{conf.BIN_PREFIX}-",
+                expires__lte=soon,
+                name__gt=after,
+            )
+            chunk = list(due.order_by("name").values_list("pk", "name", "version")[:REFRESH_CHUNK])
+            if not chunk:
+                return refreshed
+            after = chunk[-1][1]
+            signer = keys.online_signer(repository.online_key)
+            refreshed += _publish_bins(repository, chunk, signer, moment)
 
 
 def publish_locked(
@@ -280,23 +390,26 @@ def publish_locked(
     signer = keys.online_signer(repository.online_key)
     report = PublishReport()
 
-    wanted = Q(dirty=True)
-    if refresh:
-        wanted |= Q(expires__lte=soon)
     bins = TufRole.objects.filter(name__startswith=f"{conf.BIN_PREFIX}-")
     if not all_bins:
-        bins = bins.filter(wanted)
+        # Bins near expiry were re-signed before the call (``_refresh_expiring_bins``).
+        bins = bins.filter(dirty=True)
     to_sign = list(bins.order_by("name").values_list("pk", "name", "version"))
     if to_sign:
-        report.bins = _publish_bins(repository, to_sign, signer, moment)
+        report.bins = _publish_bins(repository, to_sign, signer, moment, all_bins=all_bins)
 
     states = {role.name: role for role in TufRole.objects.filter(name__in=TOP_LEVEL_ROLES)}
     snapshot_due = refresh and states["snapshot"].expires <= soon
+    snapshot_bytes = None
     if to_sign or force_snapshot or snapshot_due:
-        report.snapshot_version = _publish_snapshot(states["snapshot"], signer, moment)
+        report.snapshot_version, snapshot_bytes = _publish_snapshot(
+            states["snapshot"], signer, moment
+        )
     timestamp_due = refresh and states["timestamp"].expires <= soon
     if report.snapshot_version is not None or timestamp_due:
-        report.timestamp_version = _publish_timestamp(states["timestamp"], signer, moment)
+        report.timestamp_version = _publish_timestamp(
+            states["timestamp"], signer, moment, snapshot_bytes
+        )
         report.changed_urls.append("/tuf/timestamp.json")
         repository.last_published = moment
         repository.save(update_fields=["last_published"])
@@ -331,32 +444,82 @@ def _targets_by_bin(indices: set[int], total_bins: int) -> dict[int, list]:
 
 
 def _publish_bins(
-    repository: TufRepository, to_sign: list[tuple[int, str, int]], signer: Signer, moment
+    repository: TufRepository,
+    to_sign: list[tuple[int, str, int]],
+    signer: Signer,
+    moment,
+    *,
+    all_bins: bool = False,
 ) -> int:
     """Sign a new version of each bin from its TufTarget rows and write it."""
     # Claim the bins first: a change committed after this statement marks its bin dirty again
     # and is published next time; one committed before it is in the rows read below.
+    bins = TufRole.objects.filter(name__startswith=f"{conf.BIN_PREFIX}-")
     pks = [pk for pk, _name, _version in to_sign]
-    for start in range(0, len(pks), CHUNK):
-        lock_rows_in_order(TufRole.objects.filter(pk__in=pks[start : start + CHUNK])).update(
-            dirty=False
-        )
+    if all_bins:
+        # No list of 2**bit_length ids: it could exceed the database's parameter limit.
+        list(bins.select_for_update().order_by("name").values_list("pk", flat=True))
+        bins.update(dirty=False)
+    else:
+        for start in range(0, len(pks), CHUNK):
+            lock_rows_in_order(TufRole.objects.filter(pk__in=pks[start : start + CHUNK])).update(
+                dirty=False
+            )
     bit_length = repository.bit_length
     indices = {int(name.split("-", 1)[1], 16) for _pk, name, _version in to_sign}
     grouped = _targets_by_bin(indices, 2**bit_length)
     expires = moment + ONLINE_EXPIRY
     durable = len(to_sign) < 64
+    directory = conf.metadata_dir()
+    # Bins without targets and of one version have identical signed bytes, hence identical
+    # files: one signature serves them all, and the copies are hard links to the first one
+    # (init, key rotation and the daily refresh rewrite thousands of empty bins; creating a
+    # file costs far more than linking one). Published files are never modified in place.
+    empty: dict[int, tuple[bytes, Path]] = {}
     for _pk, name, version in to_sign:
-        md = build_bin(grouped.get(int(name.split("-", 1)[1], 16), []), version + 1, expires)
-        md.sign(signer)
-        _write_role(name, md, durable=durable)
+        filename = metadata_filename(name, version + 1)
+        targets = grouped.get(int(name.split("-", 1)[1], 16))
+        if targets:
+            data = serialization.sign_to_bytes(build_bin(targets, version + 1, expires), signer)
+        elif version + 1 in empty:
+            data, first = empty[version + 1]
+            if _link_atomically(first, filename, directory):
+                continue
+        else:
+            data = serialization.sign_to_bytes(build_bin([], version + 1, expires), signer)
+            first = write_atomically(filename, data, durable=durable, directory=directory)
+            empty[version + 1] = (data, first)
+            continue
+        write_atomically(filename, data, durable=durable, directory=directory)
     if not durable:
         os.sync()
-    for start in range(0, len(pks), CHUNK):
-        TufRole.objects.filter(pk__in=pks[start : start + CHUNK]).update(
-            version=F("version") + 1, expires=expires
-        )
+    if all_bins:
+        bins.update(version=F("version") + 1, expires=expires)
+    else:
+        for start in range(0, len(pks), CHUNK):
+            TufRole.objects.filter(pk__in=pks[start : start + CHUNK]).update(
+                version=F("version") + 1, expires=expires
+            )
     return len(to_sign)
+
+
+def _link_atomically(source: Path, name: str, directory: Path) -> bool:
+    """Make ``name`` a hard link to ``source``; False where links are unavailable (the
+    filesystem refuses them, or ``source`` has too many) so the caller writes a copy."""
+    try:
+        try:
+            os.link(source, f"{directory}/{name}")  # a str: pathlib costs more than the link
+        except FileExistsError:  # left by a publisher that crashed: replace it whole
+            temporary = directory / f".{name}.{os.getpid()}-{next(_temporary_names)}.tmp"
+            os.link(source, temporary)
+            try:
+                os.replace(temporary, directory / name)
+            finally:
+                # Gone after a rename, unless both names were already one file (a no-op).
+                temporary.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def _next_version(role: str, current: int) -> int:
@@ -367,18 +530,51 @@ def _next_version(role: str, current: int) -> int:
     return version
 
 
-def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> int:
-    versions = TufRole.objects.exclude(name__in=("root", "snapshot", "timestamp")).values_list(
-        "name", "version"
+def _meta_name(role: str) -> str:
+    return f"{quote(role, '')}.json"
+
+
+def _snapshot_meta(versions: list[tuple[str, int]]) -> dict:
+    """Snapshot's "meta": ``{"<role>.json": {"version": n}}``, role names URL-quoted."""
+    names = "".join(name for name, _number in versions)
+    if names.isascii() and names.replace("-", "").isalnum():
+        # Letters, digits and "-" (every bin name): quote() would return them unchanged.
+        meta = {f"{name}.json": {"version": number} for name, number in versions}
+    else:
+        meta = {_meta_name(name): {"version": number} for name, number in versions}
+    if not all(type(entry["version"]) is int for entry in meta.values()):
+        raise TufError(_("A role version in the database is not an integer."))
+    return meta
+
+
+def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> tuple[int, bytes]:
+    """Sign and write the next snapshot; returns its version and file bytes.
+
+    The signed dict is built directly (what Snapshot.to_dict would return for MetaFiles that
+    carry only a version): 16,384 MetaFile objects cost more than signing.
+    """
+    # Sorted here (the database's collation may order differently): json.dumps sorts the
+    # keys again, and sorts sorted input fastest.
+    versions = sorted(
+        TufRole.objects.exclude(name__in=("root", "snapshot", "timestamp")).values_list(
+            "name", "version"
+        )
     )
-    meta = {f"{quote(name, '')}.json": MetaFile(version=version) for name, version in versions}
     version = _next_version("snapshot", state.version)
-    md = Metadata(Snapshot(version=version, expires=moment + ONLINE_EXPIRY, meta=meta))
-    md.sign(signer)
-    _write_metadata(md)
-    state.version, state.expires = version, md.signed.expires
+    expires = moment + ONLINE_EXPIRY
+    signed = {
+        "_type": Snapshot.type,
+        "spec_version": SPEC_VERSION,
+        "version": version,
+        "expires": expires.strftime(EXPIRES_FORMAT),
+        "meta": _snapshot_meta(versions),
+    }
+    # Strings and ints only (checked above): no need to walk 16,384 entries for other types.
+    data = serialization.sign_dict_to_bytes(signed, signer, types_checked=True)
+    write_atomically(metadata_filename("snapshot", version), data)
+    state.version, state.expires = version, expires
     state.save(update_fields=["version", "expires"])
-    return version
+    return version, data
 
 
 def _published_timestamp_version() -> int:
@@ -388,11 +584,16 @@ def _published_timestamp_version() -> int:
     return Metadata.from_bytes(path.read_bytes()).signed.version
 
 
-def _publish_timestamp(state: TufRole, signer: Signer, moment: datetime) -> int:
+def _publish_timestamp(
+    state: TufRole, signer: Signer, moment: datetime, snapshot_bytes: bytes | None = None
+) -> int:
+    """Sign and write timestamp.json for the published snapshot (``snapshot_bytes`` when it
+    was just written, which spares reading it back)."""
     snapshot = TufRole.objects.get(name="snapshot")
-    snapshot_bytes = (
-        conf.metadata_dir() / metadata_filename("snapshot", snapshot.version)
-    ).read_bytes()
+    if snapshot_bytes is None:
+        snapshot_bytes = (
+            conf.metadata_dir() / metadata_filename("snapshot", snapshot.version)
+        ).read_bytes()
     snapshot_meta = MetaFile(
         version=snapshot.version,
         length=len(snapshot_bytes),
@@ -403,8 +604,7 @@ def _publish_timestamp(state: TufRole, signer: Signer, moment: datetime) -> int:
     md = Metadata(
         Timestamp(version=version, expires=moment + ONLINE_EXPIRY, snapshot_meta=snapshot_meta)
     )
-    md.sign(signer)
-    _write_metadata(md)
+    write_atomically("timestamp.json", serialization.sign_to_bytes(md, signer))
     state.version, state.expires = version, md.signed.expires
     state.save(update_fields=["version", "expires"])
     return version
@@ -435,9 +635,13 @@ def publish_offline_locked(role: str, md: Metadata) -> None:
 
 
 def write_pending(role: str, md: Metadata) -> Path:
-    conf.pending_dir().mkdir(parents=True, exist_ok=True)
-    path = conf.pending_dir() / f"{role}.json"
-    path.write_bytes(md.to_bytes(JSONSerializer(compact=False)))
+    """Keep metadata that awaits more signatures (indented: key holders read it)."""
+    directory = conf.pending_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{role}.json"
+    temporary = directory / f".{role}.json.tmp"
+    temporary.write_bytes(md.to_bytes(offline.PENDING_SERIALIZER))
+    os.replace(temporary, path)
     return path
 
 
@@ -446,6 +650,11 @@ def read_pending(role: str) -> Metadata:
     if not path.exists():
         raise TufError(_("There is no pending %(role)s metadata to sign.") % {"role": role})
     return Metadata.from_file(str(path))
+
+
+def pending_roles() -> list[str]:
+    """Offline roles with metadata waiting for signatures, in signing order."""
+    return [role for role in keys.OFFLINE_ROLES if (conf.pending_dir() / f"{role}.json").exists()]
 
 
 def finish_offline(role: str, md: Metadata, signers: list[Signer]) -> bool:
