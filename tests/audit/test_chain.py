@@ -298,6 +298,26 @@ def test_events_recorded_together_link_as_if_recorded_one_by_one(alice):
     assert verification.head == together[-1].chain_hash
 
 
+def test_events_recorded_together_are_each_announced_once_saved(alice):
+    from django.db.models.signals import post_save
+
+    announced = []
+
+    def receiver(sender, instance, created, raw=False, **kwargs):
+        announced.append((instance.pk, instance.sequence, created, raw))
+
+    post_save.connect(receiver, sender=Event, dispatch_uid="test-announced")
+    try:
+        together = record_events([(EventTag.ACCOUNT_LOGOUT, {"actor": alice})] * 3)
+    finally:
+        post_save.disconnect(dispatch_uid="test-announced", sender=Event)
+
+    assert all(event.pk is not None for event in together)
+    assert announced == [(event.pk, event.sequence, True, False) for event in together]
+    stored = dict(Event.objects.values_list("pk", "sequence"))
+    assert [stored[event.pk] for event in together] == [event.sequence for event in together]
+
+
 def test_events_recorded_together_and_rolled_back_leave_no_gap(alice):
     record_some(alice, 1)
 

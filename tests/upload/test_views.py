@@ -138,6 +138,25 @@ def test_upload_enqueues_the_post_upload_task_after_commit(
     assert len(callbacks) == 1
 
 
+def test_an_upload_runs_a_bounded_number_of_statements(post_upload, tmp_path):
+    """Each statement the upload path runs costs more to build than to run: a new one should be
+    a choice. The bounds are today's counts on PostgreSQL (its audit chain lock is one more
+    than SQLite), savepoints of the test's own transaction included."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as new_project:
+        assert (
+            post_upload(make_wheel(tmp_path, "counted", "1.0"), "counted", "1.0").status_code
+            == 200
+        )
+    with CaptureQueriesContext(connection) as new_version:
+        wheel = make_wheel(tmp_path / "..", "counted", "1.1")
+        assert post_upload(wheel, "counted", "1.1").status_code == 200
+    assert len(new_project.captured_queries) <= 33
+    assert len(new_version.captured_queries) <= 26
+
+
 # --- refused before the body matters ----------------------------------------------------------
 
 
@@ -487,6 +506,93 @@ def test_second_sdist_for_a_release_is_refused(post_upload, tmp_path):
     assert_refused(response, 400, "Only one sdist may be uploaded per release.")
     assert File.objects.count() == 1
     del core_metadata, tar_member, write_tar_gz
+
+
+@pytest.fixture
+def early_check_misses_once(monkeypatch):
+    """The view's early look for an existing file finds nothing, as when the file is stored
+    by a concurrent upload right after that look: the transaction must still get it right."""
+    from cheeseshop.packaging import services
+
+    real = services.find_existing_file
+    calls = []
+
+    def miss_first(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(services, "find_existing_file", miss_first)
+    return calls
+
+
+def test_a_repeat_stored_after_the_early_check_answers_200_and_changes_nothing(
+    post_upload, tmp_path, packages_dir, early_check_misses_once
+):
+    wheel = make_wheel(tmp_path, "racing", "1.0")
+    assert post_upload(wheel, "racing", "1.0").status_code == 200
+    events, stored = Event.objects.count(), stored_files(packages_dir)
+    early_check_misses_once.clear()
+
+    assert post_upload(wheel, "racing", "1.0").status_code == 200
+
+    assert len(early_check_misses_once) == 2  # the early look, then the retried transaction's
+    assert File.objects.count() == 1
+    assert Event.objects.count() == events
+    assert stored_files(packages_dir) == stored
+
+
+def test_a_collision_stored_after_the_early_check_is_refused(
+    post_upload, tmp_path, packages_dir, early_check_misses_once
+):
+    wheel = make_wheel(tmp_path, "racing", "1.0")
+    assert post_upload(wheel, "racing", "1.0").status_code == 200
+    events, stored = Event.objects.count(), stored_files(packages_dir)
+    early_check_misses_once.clear()
+    other = make_wheel(tmp_path / "..", "racing", "1.0", extra_members={"racing/x.py": b"x = 1"})
+
+    response = post_upload(other, "racing", "1.0")
+
+    assert_refused(response, 400, f"File already exists ('{wheel.name}'")
+    assert File.objects.count() == 1
+    assert Event.objects.count() == events
+    assert stored_files(packages_dir) == stored
+
+
+def test_a_deleted_filename_reused_after_the_early_check_is_refused(
+    post_upload, tmp_path, packages_dir, early_check_misses_once
+):
+    wheel = make_wheel(tmp_path, "racing", "1.0")
+    assert post_upload(wheel, "racing", "1.0").status_code == 200
+    File.objects.all().delete()
+    early_check_misses_once.clear()
+
+    response = post_upload(wheel, "racing", "1.0")
+
+    assert_refused(response, 400, "This filename was previously used by a file that has since")
+    assert not File.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_database_tasks_the_task_row_commits_with_the_upload(
+    post_upload, tmp_path, settings, monkeypatch, client
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from cheeseshop.packaging import storage
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    assert post_upload(make_wheel(tmp_path, "queued", "1.0"), "queued", "1.0").status_code == 200
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [File.objects.get().pk]
+
+    def failing_save_bytes(path, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(storage, "save_bytes", failing_save_bytes)
+    client.raise_request_exception = False
+    failed = post_upload(make_wheel(tmp_path / "..", "queued", "1.1"), "queued", "1.1")
+    assert failed.status_code == 500
+    assert DBTaskResult.objects.count() == 1  # rolled back with the upload's rows
 
 
 def test_failed_storage_write_leaves_no_row_and_no_object(

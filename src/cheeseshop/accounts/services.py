@@ -31,7 +31,8 @@ def create_user(
 
 
 def has_verified_primary_email(user: User) -> bool:
-    return EmailAddress.objects.filter(user=user, primary=True, verified=True).exists()
+    # user_id, not user: runs on every upload, and the join-free filter compiles faster.
+    return EmailAddress.objects.filter(user_id=user.pk, primary=True, verified=True).exists()
 
 
 def has_two_factor(user: User) -> bool:

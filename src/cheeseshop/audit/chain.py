@@ -20,10 +20,12 @@ from datetime import UTC
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import Event, EventTag
+from cheeseshop.packaging.prepared import PreparedQuery
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of the first event ever recorded
 # pg_advisory_xact_lock key held while appending ("cheese_a" as a 64-bit integer).
@@ -89,10 +91,15 @@ def lock_chain(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
+# Read for every append: compiled once (see cheeseshop.packaging.prepared).
+_HEAD = PreparedQuery(
+    lambda: Event.objects.order_by("-sequence").values_list("sequence", "chain_hash")[:1]
+)
+
+
 def chain_head(using: str | None = None) -> tuple[int, str]:
     """The last event's sequence and chain hash; ``(0, GENESIS_HASH)`` before the first."""
-    queryset = Event.objects.using(using) if using else Event.objects
-    head = queryset.order_by("-sequence").values_list("sequence", "chain_hash").first()
+    head = _HEAD.first(using=using or router.db_for_read(Event))
     return head or (0, GENESIS_HASH)
 
 
@@ -108,16 +115,31 @@ def append_all(events: list[Event]) -> list[Event]:
     so no other transaction can append in between, and each link follows the one just saved.
     """
     using = router.db_for_write(Event)
-    with transaction.atomic(using=using):
+    # No savepoint: a failure here fails the caller's whole transaction anyway.
+    with transaction.atomic(using=using, savepoint=False):
         lock_chain(using)
         sequence, previous_hash = chain_head(using)
         for event in events:
             event.sequence = sequence + 1
             event.time = timezone.now()  # under the lock: times never go back along the chain
             event.chain_hash = link_hash(previous_hash, content_of(event))
-            event.save(force_insert=True, using=using)
             sequence, previous_hash = event.sequence, event.chain_hash
+        _insert(events, using)
     return events
+
+
+def _insert(events: list[Event], using: str) -> None:
+    if len(events) == 1 or not connections[using].features.can_return_rows_from_bulk_insert:
+        for event in events:
+            event.save(force_insert=True, using=using)
+        return
+    # One INSERT for all (an upload records up to five events); bulk_create sends no post_save,
+    # which the receivers of recorded events (owner notifications) listen to: sent here.
+    Event.objects.using(using).bulk_create(events)
+    for event in events:
+        post_save.send(
+            sender=Event, instance=event, created=True, update_fields=None, raw=False, using=using
+        )
 
 
 # --- Verification -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from cheeseshop.flags.models import AdminFlag, FlagId
 from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.prepared import PreparedQuery
 
 
 def enabled_flags() -> dict[str, AdminFlag]:
@@ -28,9 +29,13 @@ def set_flag(flag: FlagId, enabled: bool, *, notify: bool = True, message: str =
     return obj
 
 
+# Read on every upload: compiled once (see cheeseshop.packaging.prepared).
+_ENABLED_IDS = PreparedQuery(lambda: AdminFlag.objects.filter(enabled=True).values_list("id"))
+
+
 def ensure_uploads_allowed() -> None:
     """Upload kill switches, checked before anything else of an upload is looked at."""
-    flags = enabled_flags()
+    flags = {flag for (flag,) in _ENABLED_IDS.rows()}
     if FlagId.READ_ONLY in flags:
         raise UploadRejected(_("Read-only mode: Uploads are temporarily disabled."), status=403)
     if FlagId.DISALLOW_NEW_UPLOAD in flags:
@@ -38,5 +43,5 @@ def ensure_uploads_allowed() -> None:
 
 
 def ensure_project_creation_allowed() -> None:
-    if is_enabled(FlagId.DISALLOW_NEW_PROJECT):
+    if (FlagId.DISALLOW_NEW_PROJECT.value,) in _ENABLED_IDS.rows():
         raise UploadRejected(_("New project registration temporarily disabled."), status=403)

@@ -27,7 +27,8 @@ from cheeseshop.index.negotiation import (
     if_none_match_matches,
     select_media_type,
 )
-from cheeseshop.packaging.models import File, Project, ProjectStatus, Release
+from cheeseshop.packaging.models import Project, ProjectStatus, Release
+from cheeseshop.packaging.prepared import PreparedQuery, PreparedUpdate
 
 # PEP 629 version of what we serve: 1.1 (PEP 700) ... 1.4 (PEP 792).
 API_VERSION = "1.4"
@@ -92,24 +93,60 @@ class ProjectPage:
     files: tuple[FileLink, ...]
 
 
-def load_project_page(project_id: int) -> ProjectPage | None:
-    """Read what the project's pages show; None for a project the index must not show."""
-    name, normalized_name, status, status_reason, serial = (
-        Project.objects.filter(pk=project_id)
-        .values_list("name", "normalized_name", "status", "status_reason", "last_serial")
-        .get()
+def _releases_and_files_query(project_id: int):
+    # Releases with their files in one query; a release without files comes as one row whose
+    # file columns are NULL.
+    return Release.objects.filter(project_id=project_id).values_list(
+        "id",
+        "version",
+        "yanked",
+        "yanked_reason",
+        "requires_python",
+        "files__filename",
+        "files__path",
+        "files__sha256_digest",
+        "files__requires_python",
+        "files__metadata_sha256_digest",
+        "files__size",
+        "files__upload_time",
     )
+
+
+# Read whenever a project changes: compiled once (see cheeseshop.packaging.prepared).
+_RELEASES_AND_FILES = PreparedQuery(_releases_and_files_query, -1)
+
+
+def load_project_page(project_id: int, *, project: Project | None = None) -> ProjectPage | None:
+    """Read what the project's pages show; None for a project the index must not show.
+
+    ``project``: the row as it is now in this transaction, if the caller holds it (then it is
+    not read again).
+    """
+    if project is None:
+        name, normalized_name, status, status_reason, serial = (
+            Project.objects.filter(pk=project_id)
+            .values_list("name", "normalized_name", "status", "status_reason", "last_serial")
+            .get()
+        )
+    else:
+        name, normalized_name, status, status_reason, serial = (
+            project.name,
+            project.normalized_name,
+            project.status,
+            project.status_reason,
+            project.last_serial,
+        )
     if status == ProjectStatus.QUARANTINED:
         return None
-    releases = {
-        release_id: (version, yanked, yanked_reason, requires_python)
-        for release_id, version, yanked, yanked_reason, requires_python in Release.objects.filter(
-            project_id=project_id
-        ).values_list("id", "version", "yanked", "yanked_reason", "requires_python")
-    }
+    rows = _RELEASES_AND_FILES.rows(project_id)
+    versions_by_release = {}
     links = []
     for (
         release_id,
+        version,
+        yanked,
+        yanked_reason,
+        release_requires_python,
         filename,
         path,
         sha256,
@@ -117,17 +154,10 @@ def load_project_page(project_id: int) -> ProjectPage | None:
         metadata_sha256,
         size,
         upload_time,
-    ) in File.objects.filter(release__project_id=project_id).values_list(
-        "release_id",
-        "filename",
-        "path",
-        "sha256_digest",
-        "requires_python",
-        "metadata_sha256_digest",
-        "size",
-        "upload_time",
-    ):
-        version, yanked, yanked_reason, release_requires_python = releases[release_id]
+    ) in rows:
+        versions_by_release[release_id] = version
+        if filename is None:
+            continue
         links.append(
             (
                 version_sort_key(version),
@@ -145,7 +175,7 @@ def load_project_page(project_id: int) -> ProjectPage | None:
             )
         )
     links.sort(key=lambda pair: (pair[0], pair[1].filename))
-    versions = sorted((release[0] for release in releases.values()), key=version_sort_key)
+    versions = sorted(versions_by_release.values(), key=version_sort_key)
     return ProjectPage(
         name=name,
         normalized_name=normalized_name,
@@ -233,13 +263,25 @@ def content_etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def refresh_project_pages(project: Project) -> SimpleDetailPage | None:
+# Read on every upload: compiled once (see cheeseshop.packaging.prepared).
+def _page_id_query(project_id: int):
+    return SimpleDetailPage.objects.filter(project_id=project_id).values_list("pk")[:1]
+
+
+_PAGE_ID = PreparedQuery(_page_id_query, -1)
+_PAGE_FIELDS = ("serial", "html", "json", "html_etag", "json_etag")
+_PAGE_UPDATE = PreparedUpdate(SimpleDetailPage, _PAGE_FIELDS)
+
+
+def refresh_project_pages(project: Project, *, current: bool = False) -> SimpleDetailPage | None:
     """Re-render a project's simple pages; call inside the transaction that changed it.
 
     A quarantined project loses its pages (the index then answers 404); a project with no
     files keeps a page that lists none, so deleting the last file never leaves stale links.
+    ``current``: ``project`` holds the row as this transaction last saved it (and has it
+    locked), so its fields are used as they are rather than read again.
     """
-    page = load_project_page(project.pk)
+    page = load_project_page(project.pk, project=project if current else None)
     if page is None:
         SimpleDetailPage.objects.filter(project_id=project.pk).delete()
         return None
@@ -254,13 +296,10 @@ def refresh_project_pages(project: Project) -> SimpleDetailPage | None:
     }
     # Write over the stored row without reading its old bytes back; the first render creates
     # it, and a concurrent first render is resolved as update_or_create resolves it.
-    page_id = (
-        SimpleDetailPage.objects.filter(project_id=project.pk).values_list("pk", flat=True).first()
-    )
-    if page_id is not None:
-        stored = SimpleDetailPage(pk=page_id, project_id=project.pk, **rendered)
-        stored.save(force_update=True)
-        return stored
+    found = _PAGE_ID.first(project.pk)
+    if found is not None:
+        _PAGE_UPDATE.run(found[0], *(rendered[name] for name in _PAGE_FIELDS))
+        return SimpleDetailPage(pk=found[0], project_id=project.pk, **rendered)
     try:
         with transaction.atomic():
             return SimpleDetailPage.objects.create(project_id=project.pk, **rendered)

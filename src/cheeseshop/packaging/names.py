@@ -12,6 +12,7 @@ from packaging.utils import canonicalize_name
 
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import ProhibitedProjectName, Project
+from cheeseshop.packaging.prepared import PreparedQuery
 
 # ASCII letters and digits, with '.', '_' and '-' allowed inside (PEP 508 names).
 PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
@@ -65,11 +66,26 @@ def is_stdlib_name(name: str) -> bool:
     return canonicalize_name(name.strip("-_.")) in _stdlib_prohibited_names()
 
 
-def check_new_project_name(name: str) -> None:
+# Read for every new project: compiled once (see cheeseshop.packaging.prepared).
+_PROHIBITED = PreparedQuery(
+    lambda name: ProhibitedProjectName.objects.filter(name=name).values_list("pk")[:1], "\0name"
+)
+_SIMILAR = PreparedQuery(
+    lambda ultranormalized_name: (
+        Project.objects.filter(ultranormalized_name=ultranormalized_name)
+        .order_by("normalized_name")
+        .values_list("name")[:1]
+    ),
+    "\0ultranormalized_name",
+)
+
+
+def check_new_project_name(name: str, *, absent: bool = False) -> None:
     """Refuse a name that may not be used to create a new project.
 
     Checks run in PyPI's order: syntax, standard library, existing project, admin-prohibited
-    names, then names too similar to an existing project.
+    names, then names too similar to an existing project. ``absent``: the caller has just
+    looked the name up (under the lock it creates the project with), so no project has it.
     """
     validate_project_name(name)
     if is_stdlib_name(name):
@@ -81,21 +97,16 @@ def check_new_project_name(name: str) -> None:
             % {"name": name}
         )
     normalized = normalize_name(name)
-    if Project.objects.filter(normalized_name=normalized).exists():
+    if not absent and Project.objects.filter(normalized_name=normalized).exists():
         raise UploadRejected(
             _("The name '%(name)s' conflicts with an existing project.") % {"name": name},
             status=409,
         )
-    if ProhibitedProjectName.objects.filter(name=normalized).exists():
+    if _PROHIBITED.first(normalized) is not None:
         raise UploadRejected(_("The name '%(name)s' isn't allowed.") % {"name": name})
-    similar = (
-        Project.objects.filter(ultranormalized_name=ultranormalize_name(name))
-        .order_by("normalized_name")
-        .values_list("name", flat=True)
-        .first()
-    )
+    similar = _SIMILAR.first(ultranormalize_name(name))
     if similar is not None:
         raise UploadRejected(
             _("The name '%(name)s' is too similar to the existing project '%(existing)s'.")
-            % {"name": name, "existing": similar}
+            % {"name": name, "existing": similar[0]}
         )

@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db import IntegrityError, router, transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,13 @@ from cheeseshop.packaging.models import (
     RoleName,
 )
 from cheeseshop.packaging.names import check_new_project_name, normalize_name, ultranormalize_name
+from cheeseshop.packaging.prepared import (
+    PreparedQuery,
+    PreparedUpdate,
+    instance,
+    model_columns,
+)
+from cheeseshop.tokens.services import record_token_use
 from cheeseshop.tuf import services as tuf_services
 
 
@@ -69,13 +76,89 @@ class Uploader:
     user_agent: str = ""
 
 
-def find_project(name: str) -> Project | None:
-    return Project.objects.filter(normalized_name=normalize_name(name)).first()
+# The small reads every upload makes, compiled once (see ``prepared``). Placeholders are
+# negative ids and NUL-prefixed text: values no query of theirs contains otherwise.
+_ROLE = PreparedQuery(
+    lambda user_id, project_id: Role.objects.filter(
+        user_id=user_id, project_id=project_id
+    ).values_list("pk")[:1],
+    -1,
+    -2,
+)
+_FILE_COLLISIONS = PreparedQuery(
+    lambda filename, blake2_256: (
+        File.objects.filter(Q(filename=filename) | Q(blake2_256_digest=blake2_256))
+        .order_by()
+        .values_list(*model_columns(File))
+    ),
+    "\0filename",
+    "\0blake2_256",
+)
+_FILENAME_USED = PreparedQuery(
+    lambda filename: FilenameRegistry.objects.filter(filename=filename).values_list("pk")[:1],
+    "\0filename",
+)
+_SIZE_USED = PreparedQuery(
+    lambda project_id: (
+        File.objects.filter(release__project_id=project_id)
+        .order_by()
+        .values("release__project_id")
+        .annotate(total=Sum("size"))
+        .values_list("total")
+    ),
+    -1,
+)
+_RELEASE = PreparedQuery(
+    lambda project_id, canonical_version: Release.objects.filter(
+        project_id=project_id, canonical_version=canonical_version
+    ).values_list("pk", "version", "canonical_version")[:1],
+    -1,
+    "\0canonical_version",
+)
+_RELEASE_SDIST = PreparedQuery(
+    lambda release_id: (
+        File.objects.filter(release_id=release_id, packagetype=PackageType.SDIST)
+        .order_by()
+        .values_list("pk")[:1]
+    ),
+    -1,
+)
+_PROJECT = PreparedQuery(
+    lambda normalized_name: (
+        Project.objects.filter(normalized_name=normalized_name)
+        .order_by()
+        .values_list(*model_columns(Project))[:1]
+    ),
+    "\0normalized_name",
+)
+_LOCKED_PROJECT = PreparedQuery(
+    lambda normalized_name: (
+        Project.objects.select_for_update()
+        .filter(normalized_name=normalized_name)
+        .order_by()
+        .values_list(*model_columns(Project))[:1]
+    ),
+    "\0normalized_name",
+)
+_PROJECT_NAME_AND_SERIAL = PreparedUpdate(Project, ["name", "last_serial"])
+_LARGEST_UPLOAD_LIMIT = PreparedQuery(
+    lambda: (
+        Project.objects.filter(upload_limit__isnull=False)
+        .order_by("-upload_limit")
+        .values_list("upload_limit")[:1]
+    )
+)
+
+
+def find_project(name: str, *, lock: bool = False) -> Project | None:
+    """The project ``name`` normalises to; ``lock``: locked until the transaction ends."""
+    row = (_LOCKED_PROJECT if lock else _PROJECT).first(normalize_name(name))
+    return instance(Project, row) if row is not None else None
 
 
 def ensure_can_upload(user, project: Project) -> None:
     """Owners and Maintainers may upload to a project; nobody else."""
-    if not Role.objects.filter(user=user, project=project).exists():
+    if _ROLE.first(user.pk, project.pk) is None:
         raise UploadRejected(
             _("The user '%(user)s' isn't allowed to upload to project '%(project)s'.")
             % {"user": user.username, "project": project.name},
@@ -90,12 +173,12 @@ def find_existing_file(filename: str, sha256: str, blake2_256: str) -> File | No
     --skip-existing`` and retried uploads work.
     """
     # At most two rows can collide: one by name, one by content.
-    collisions = list(File.objects.filter(Q(filename=filename) | Q(blake2_256_digest=blake2_256)))
+    collisions = [instance(File, row) for row in _FILE_COLLISIONS.rows(filename, blake2_256)]
     existing = next((f for f in collisions if f.filename == filename), None) or next(
         iter(collisions), None
     )
     if existing is None:
-        if FilenameRegistry.objects.filter(filename=filename).exists():
+        if _FILENAME_USED.first(filename) is not None:
             raise UploadRejected(
                 _(
                     "This filename was previously used by a file that has since been deleted. "
@@ -132,14 +215,21 @@ def _check_project_creation_rate(uploader: Uploader) -> None:
     Counting recorded events is exact across processes and machines and needs no extra store.
     """
     now = timezone.now()
-    created = Event.objects.filter(tag=EventTag.PROJECT_CREATE)
-    checks = [(settings.CHEESESHOP_PROJECT_CREATE_USER_LIMIT, {"actor": uploader.user})]
+    checks = [(settings.CHEESESHOP_PROJECT_CREATE_USER_LIMIT, Q(actor_id=uploader.user.pk))]
     if uploader.request is not None:
         ip_hash = hash_ip(client_ip(uploader.request))
-        checks.append((settings.CHEESESHOP_PROJECT_CREATE_IP_LIMIT, {"ip_hash": ip_hash}))
-    for rate, condition in checks:
-        limit, window = _parse_rate(rate)
-        if created.filter(time__gte=now - window, **condition).count() >= limit:
+        checks.append((settings.CHEESESHOP_PROJECT_CREATE_IP_LIMIT, Q(ip_hash=ip_hash)))
+    windows = [(*_parse_rate(rate), condition) for rate, condition in checks]
+    # Every window counted in one query, over the events of the longest one.
+    longest = max(window for _limit, window, _condition in windows)
+    counts = Event.objects.filter(tag=EventTag.PROJECT_CREATE, time__gte=now - longest).aggregate(
+        **{
+            f"window{index}": Count("pk", filter=condition & Q(time__gte=now - window))
+            for index, (_limit, window, condition) in enumerate(windows)
+        }
+    )
+    for index, (limit, _window, _condition) in enumerate(windows):
+        if counts[f"window{index}"] >= limit:
             raise UploadRejected(_("Too many new projects created"), status=429)
 
 
@@ -150,7 +240,8 @@ PendingEvents = list[tuple[EventTag, dict[str, Any]]]
 
 def _create_project(name: str, uploader: Uploader, events: PendingEvents) -> Project:
     ensure_project_creation_allowed()
-    check_new_project_name(name)
+    # The caller found no project by this name under the project-row lock.
+    check_new_project_name(name, absent=True)
     _check_project_creation_rate(uploader)
     project = Project.objects.create(
         name=name,
@@ -209,7 +300,9 @@ def _check_sizes(project: Project, dist: Distribution) -> None:
     if dist.size > file_limit:
         raise file_too_large(project.name, file_limit)
     project_limit = settings.CHEESESHOP_MAX_PROJECT_SIZE
-    used = File.objects.filter(release__project=project).aggregate(total=Sum("size"))["total"] or 0
+    found = _SIZE_USED.first(project.pk)
+    # int(): PostgreSQL sums a bigint column as numeric.
+    used = int(found[0]) if found is not None else 0
     if used + dist.size > project_limit:
         raise UploadRejected(
             _(
@@ -220,15 +313,23 @@ def _check_sizes(project: Project, dist: Distribution) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _ReleaseRow:
+    """What the upload needs of its release: its id and version, and whether it is new."""
+
+    pk: int
+    version: str
+    canonical_version: str
+    created: bool
+
+
 def _get_or_create_release(
     project: Project, dist: Distribution, uploader: Uploader, events: PendingEvents
-) -> Release:
+) -> _ReleaseRow:
     fields = dist.release_fields
-    release = Release.objects.filter(
-        project=project, canonical_version=fields["canonical_version"]
-    ).first()
-    if release is not None:
-        return release
+    found = _RELEASE.first(project.pk, fields["canonical_version"])
+    if found is not None:
+        return _ReleaseRow(*found, created=False)
     release = Release.objects.create(
         project=project,
         uploader=uploader.user,
@@ -247,34 +348,37 @@ def _get_or_create_release(
             },
         )
     )
-    return release
+    return _ReleaseRow(release.pk, release.version, release.canonical_version, created=True)
 
 
 def max_upload_size() -> int:
     """The largest file any project may receive: the bound applied while streaming."""
-    from django.db.models import Max
-
-    largest = Project.objects.aggregate(m=Max("upload_limit"))["m"] or 0
-    return max(settings.CHEESESHOP_MAX_FILE_SIZE, largest)
+    largest = _LARGEST_UPLOAD_LIMIT.first()
+    return max(settings.CHEESESHOP_MAX_FILE_SIZE, largest[0] if largest is not None else 0)
 
 
 def add_distribution(dist: Distribution, uploader: Uploader) -> tuple[File, bool]:
     """Add a validated distribution; returns the file and whether it was new.
 
-    A concurrent upload that creates the same project or release first makes this transaction
-    fail on a unique constraint; it is retried once, and then sees the other's rows.
+    The caller has answered an upload that repeats or collides with a stored file already
+    (``find_existing_file``, before the file is inspected), so the first attempt does not look
+    again: a file that appeared since, like a project or release created concurrently, makes
+    the insert fail on a unique constraint. The transaction is then retried once, and the retry
+    looks at everything again, so it answers exactly as if it had been first.
     """
     try:
-        return _add_distribution(dist, uploader)
+        return _add_distribution(dist, uploader, recheck=False)
     except IntegrityError:
-        return _add_distribution(dist, uploader)
+        return _add_distribution(dist, uploader, recheck=True)
 
 
-def _add_distribution(dist: Distribution, uploader: Uploader) -> tuple[File, bool]:
+def _add_distribution(
+    dist: Distribution, uploader: Uploader, *, recheck: bool
+) -> tuple[File, bool]:
     stored: list[str] = []
     try:
         with transaction.atomic():
-            result = _add_rows_and_store(dist, uploader, stored)
+            result = _add_rows_and_store(dist, uploader, stored, recheck=recheck)
     except BaseException:
         for path in stored:
             storage.delete_quietly(path)
@@ -283,30 +387,29 @@ def _add_distribution(dist: Distribution, uploader: Uploader) -> tuple[File, boo
 
 
 def _add_rows_and_store(
-    dist: Distribution, uploader: Uploader, stored: list[str]
+    dist: Distribution, uploader: Uploader, stored: list[str], *, recheck: bool
 ) -> tuple[File, bool]:
     # Lock the project row: uploads to one project are serialised (release creation, the
     # one-sdist rule and size totals stay exact), uploads to different projects are not.
-    project = (
-        Project.objects.select_for_update()
-        .filter(normalized_name=normalize_name(dist.project_name))
-        .first()
-    )
+    project = find_project(dist.project_name, lock=True)
     events: PendingEvents = []
     if project is None:
         project = _create_project(dist.project_name, uploader, events)
     else:
         ensure_can_upload(uploader.user, project)
 
-    existing = find_existing_file(dist.filename, dist.sha256_digest, dist.blake2_256_digest)
-    if existing is not None:
-        return existing, False
+    if recheck:
+        existing = find_existing_file(dist.filename, dist.sha256_digest, dist.blake2_256_digest)
+        if existing is not None:
+            _record_token_use(uploader)
+            return existing, False
 
     _check_sizes(project, dist)
     release = _get_or_create_release(project, dist, uploader, events)
     if (
         dist.packagetype == PackageType.SDIST
-        and release.files.filter(packagetype=PackageType.SDIST).exists()
+        and not release.created
+        and _RELEASE_SDIST.first(release.pk) is not None
     ):
         raise UploadRejected(_("Only one sdist may be uploaded per release."))
     if project.name != dist.project_name:
@@ -315,7 +418,7 @@ def _add_rows_and_store(
 
     path = storage.distribution_path(dist.blake2_256_digest, dist.filename)
     file = File.objects.create(
-        release=release,
+        release_id=release.pk,
         filename=dist.filename,
         packagetype=dist.packagetype,
         python_version=dist.python_version,
@@ -359,16 +462,44 @@ def _add_rows_and_store(
     )
     recorded = _record_all(uploader, events)
     project.last_serial = recorded[-1].id
-    project.save(update_fields=["name", "last_serial"])
-    refresh_project_pages(project)
+    _PROJECT_NAME_AND_SERIAL.run(project.pk, project.name, project.last_serial)
+    # The instance is the locked row as just saved: the pages need not read it again.
+    refresh_project_pages(project, current=True)
     tuf_services.project_changed(project)
-
-    transaction.on_commit(lambda: enqueue_after_upload(file.pk))
+    _record_token_use(uploader)
+    _enqueue_after_upload(file.pk)
     return file, True
 
 
+def _record_token_use(uploader: Uploader) -> None:
+    # In the upload's own transaction: one commit for both.
+    if uploader.token is not None:
+        record_token_use(uploader.token)
+
+
+def _enqueues_in_transaction() -> bool:
+    """Whether tasks are rows of this database (django-tasks-db): enqueued inside the upload's
+    transaction, they exist exactly when the upload does, and cost no commit of their own."""
+    from django_tasks_db import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from cheeseshop.packaging.tasks import verify_stored_file
+
+    return isinstance(verify_stored_file.get_backend(), DatabaseBackend) and (
+        router.db_for_write(DBTaskResult) == router.db_for_write(File)
+    )
+
+
+def _enqueue_after_upload(file_id: int) -> None:
+    if _enqueues_in_transaction():
+        enqueue_after_upload(file_id)
+    else:
+        # Other backends run tasks elsewhere, maybe at once: never for a rolled-back row.
+        transaction.on_commit(lambda: enqueue_after_upload(file_id))
+
+
 def enqueue_after_upload(file_id: int) -> None:
-    """Hand the post-upload work to the task queue (after commit: never for a rolled-back row)."""
+    """Hand the post-upload work to the task queue."""
     from cheeseshop.packaging.tasks import verify_stored_file
 
     verify_stored_file.enqueue(file_id)

@@ -33,6 +33,12 @@ from cheeseshop.accounts.models import User
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
 from cheeseshop.packaging.models import Project, Role
+from cheeseshop.packaging.prepared import (
+    PreparedQuery,
+    PreparedUpdate,
+    instance,
+    model_columns,
+)
 from cheeseshop.tokens.caveats import (
     Caveat,
     Expiration,
@@ -446,6 +452,17 @@ def _unknown_token() -> TokenError:
     return _invalid(_("the token is unknown to this index (never issued here, or deleted)"))
 
 
+# Read on every upload: compiled once (see cheeseshop.packaging.prepared). The token's row
+# and its user's, as select_related("user") would read them.
+_TOKEN_COLUMNS = model_columns(APIToken)
+_TOKEN_AND_USER = PreparedQuery(
+    lambda token_id: APIToken.objects.filter(pk=token_id).values_list(
+        *_TOKEN_COLUMNS, *(f"user__{column}" for column in model_columns(User))
+    ),
+    uuid.UUID(int=0),
+)
+
+
 def _find_token(macaroon: Macaroon) -> APIToken:
     try:
         identifier = macaroon.identifier_bytes.decode("utf-8")
@@ -455,9 +472,11 @@ def _find_token(macaroon: Macaroon) -> APIToken:
     # Only the canonical form we issued; uuid.UUID also reads braces, urn: and no hyphens.
     if str(token_id) != identifier:
         raise _unknown_token()
-    token = APIToken.objects.select_related("user").filter(pk=token_id).first()
-    if token is None:
+    row = _TOKEN_AND_USER.first(token_id)
+    if row is None:
         raise _unknown_token()
+    token = instance(APIToken, row[: len(_TOKEN_COLUMNS)])
+    token.user = instance(User, row[len(_TOKEN_COLUMNS) :])
     return token
 
 
@@ -569,16 +588,19 @@ def check_upload_permission(
 # -- after use
 
 
+# Compiled once per database (see cheeseshop.packaging.prepared): run on every upload.
+_LAST_USED = PreparedUpdate(APIToken, ["last_used"], skip_locked=True)
+
+
 def record_token_use(token: APIToken) -> None:
     """Set ``last_used`` with one UPDATE. Where the database can, a row another transaction
-    holds is skipped rather than waited for: concurrent uploads with one token do not queue."""
-    locked_or_free = (
-        APIToken.objects.filter(pk=token.pk).order_by().select_for_update(skip_locked=True)
-    )
-    with transaction.atomic():
-        APIToken.objects.filter(pk__in=locked_or_free.values("pk")).update(
-            last_used=timezone.now()
-        )
+    holds is skipped rather than waited for: concurrent uploads with one token do not queue.
+
+    Called inside a transaction (an upload's), it is part of it, and the row stays locked until
+    that ends. The lock is the "no key" kind, which the foreign keys of other uploads' new files
+    (taken on the token row) do not conflict with.
+    """
+    _LAST_USED.run(token.pk, timezone.now())
 
 
 def token_credential(token: APIToken) -> Credential:

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.packaging.models import File
+from cheeseshop.packaging.prepared import PreparedQuery
 from cheeseshop.tuf import repository
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 
@@ -102,8 +103,16 @@ def mark_bins_dirty(indices: set[int], bit_length: int) -> None:
         ).update(dirty=True)
 
 
+# Read on every upload, TUF on or off: compiled once. Never cached per process, or a
+# ``cheeseshop tuf init`` would go unseen until a restart.
+_BIT_LENGTH = PreparedQuery(
+    lambda: TufRepository.objects.order_by("pk").values_list("bit_length")[:1]
+)
+
+
 def _initialised_bit_length() -> int | None:
-    return TufRepository.objects.values_list("bit_length", flat=True).first()
+    row = _BIT_LENGTH.first()
+    return row[0] if row is not None else None
 
 
 def _after_change(changed_bins: set[int], bit_length: int) -> None:

@@ -34,7 +34,6 @@ from cheeseshop.tokens.services import (
     TokenError,
     authenticate_token,
     check_upload_permission,
-    record_token_use,
     token_credential,
     token_from_authorization,
 )
@@ -234,6 +233,6 @@ def _upload(request: HttpRequest) -> HttpResponse:
         request=request,
         user_agent=request.headers.get("User-Agent", ""),
     )
+    # Records the token's use too, in the same transaction.
     services.add_distribution(dist, uploader)
-    record_token_use(auth.token)
     return HttpResponse(status=200)
