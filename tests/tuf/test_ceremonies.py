@@ -224,6 +224,36 @@ def test_online_key_rotation_waits_for_root_and_bins_holders(initialised, keys_d
     ]
 
 
+def test_a_rotation_that_fails_to_publish_keeps_the_old_key_in_use(
+    initialised, keys_dir, tmp_path, monkeypatch
+):
+    other = _split_keys(keys_dir, tmp_path)
+    old_keyid = TufRepository.objects.get().online_key["keyid"]
+    old_key_bytes = keys.online_key_file().read_bytes()
+    operations.rotate_online_key(keys_dir)
+    operations.sign(other, "root")
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(repository, "publish_locked", fail)
+    with pytest.raises(OSError, match="disk full"):
+        operations.sign(other, "bins")
+    # Database, files and key file agree on the old state; the new one waits, and can finish.
+    assert TufRepository.objects.get().online_key["keyid"] == old_keyid
+    assert not (conf.metadata_dir() / "2.root.json").exists()
+    assert not (conf.metadata_dir() / "2.bins.json").exists()
+    assert repository.pending_roles() == ["root", "bins"]
+    assert keys.online_key_file().read_bytes() == old_key_bytes
+    assert keys.staged_online_key_file().exists()
+    monkeypatch.undo()
+    _upload()
+    assert repository.publish().timestamp_version is not None  # still signs with the old key
+    retry = operations.sign(other, "bins")  # nothing to add: publishes what is signed
+    assert (retry.added, retry.published) == (0, True)
+    assert TufRepository.objects.get().online_key["keyid"] != old_keyid
+
+
 def test_abandon_drops_a_pending_rotation_and_the_staged_key(initialised, keys_dir, tmp_path):
     _split_keys(keys_dir, tmp_path)
     old_keyid = TufRepository.objects.get().online_key["keyid"]

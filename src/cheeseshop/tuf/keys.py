@@ -173,9 +173,23 @@ def install_staged_online_key(keyid: str) -> None:
     staged_online_key_file().rename(path)
 
 
+def restore_replaced_online_key(keyid: str) -> None:
+    """Undo ``install_staged_online_key`` (its transaction did not commit): the new key goes
+    back to waiting, the one it replaced back in place."""
+    path = online_key_file()
+    path.rename(staged_online_key_file())
+    replaced = _replaced_name(path, keyid)
+    if replaced.exists():
+        replaced.rename(path)
+
+
+def _replaced_name(path: Path, new_keyid: str) -> Path:
+    return path.with_name(f"{path.name}.replaced-{new_keyid[:12]}")
+
+
 def _move_aside(path: Path, new_keyid: str) -> None:
     if path.exists():
-        path.rename(path.with_name(f"{path.name}.replaced-{new_keyid[:12]}"))
+        path.rename(_replaced_name(path, new_keyid))
 
 
 def read_file_online_key() -> SSlibKey | None:

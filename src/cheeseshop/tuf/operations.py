@@ -393,7 +393,9 @@ def _add_signatures(keys_dir: Path, role: str) -> tuple[Metadata, int]:
     authorised = repository.authorised_keyids(role, md)
     repository.sign_with_available_keys(md, keys.load_offline_signers(keys_dir), authorised)
     added = len(set(md.signatures) - before)
-    if added == 0:
+    # Nothing to add to a role that has its signatures: publishing it failed before (a full
+    # disk, say), and this is the retry.
+    if added == 0 and not repository.threshold_met(role, md):
         raise TufError(
             _(
                 "No key in %(dir)s adds a signature to the pending %(role)s: it has %(progress)s "
@@ -621,26 +623,43 @@ def _complete_online_rotation_if_signed() -> bool:
         return False
     rotation = json.loads((conf.pending_dir() / PENDING_ONLINE_KEY).read_text())
     new_key = rotation["public_key"]
-    with transaction.atomic():
-        state = repository.lock_repository()
-        if rotation["staged"]:
-            keys.install_staged_online_key(new_key["keyid"])
-        repository.publish_offline_locked("root", root)
-        repository.publish_offline_locked("bins", bins)
-        state.online_key = new_key
-        state.save(update_fields=["online_key"])
-        repository.publish_locked(state, all_bins=True)
-        _audit(
-            EventTag.TUF_ONLINE_KEY_ROTATE,
-            {
-                "published": True,
-                "old_keyid": rotation["old_keyid"],
-                "new_keyid": new_key["keyid"],
-                "root_version": root.signed.version,
-            },
-        )
+    installed = False
+    try:
+        with repository.offline_publication() as publication, transaction.atomic():
+            state = repository.lock_repository()
+            if rotation["staged"]:
+                keys.install_staged_online_key(new_key["keyid"])
+                installed = True
+            _publish_online_rotation(state, root, bins, rotation, publication)
+    except BaseException:
+        # The database still names the old key: so must the key file.
+        if installed:
+            keys.restore_replaced_online_key(new_key["keyid"])
+        raise
     (conf.pending_dir() / PENDING_ONLINE_KEY).unlink(missing_ok=True)
     return True
+
+
+def _publish_online_rotation(
+    state, root: Metadata, bins: Metadata, rotation: dict, publication
+) -> None:
+    """Root and bins naming the new key, then every bin, snapshot and timestamp signed with
+    it (the repository lock is held by the caller)."""
+    new_key = rotation["public_key"]
+    repository.publish_offline_locked("root", root, publication)
+    repository.publish_offline_locked("bins", bins, publication)
+    state.online_key = new_key
+    state.save(update_fields=["online_key"])
+    repository.publish_locked(state, all_bins=True)
+    _audit(
+        EventTag.TUF_ONLINE_KEY_ROTATE,
+        {
+            "published": True,
+            "old_keyid": rotation["old_keyid"],
+            "new_keyid": new_key["keyid"],
+            "root_version": root.signed.version,
+        },
+    )
 
 
 # --- root keys ------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import logging
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -624,14 +626,43 @@ def run_purge_hook(urls: list[str]) -> None:
 # --- Offline roles ------------------------------------------------------------------------
 
 
-def publish_offline_locked(role: str, md: Metadata) -> None:
-    """Write a threshold-signed root/targets/bins and record it (lock held by the caller)."""
+@dataclass
+class OfflinePublication:
+    """What ``publish_offline_locked`` did in one transaction."""
+
+    written: list[Path] = field(default_factory=list)  # metadata files that did not exist
+    roles: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def offline_publication() -> Iterator[OfflinePublication]:
+    """Around (outside) the transaction that publishes offline roles. If it does not commit,
+    the files ``publish_offline_locked`` wrote are removed again, so that the server never
+    offers a root, targets or bins version its database does not have (a client would adopt
+    it, then refuse everything signed without it); if it commits, their pending copies go."""
+    publication = OfflinePublication()
+    try:
+        yield publication
+    except BaseException:
+        for path in publication.written:
+            path.unlink(missing_ok=True)
+        raise
+    for role in publication.roles:
+        (conf.pending_dir() / f"{role}.json").unlink(missing_ok=True)
+
+
+def publish_offline_locked(role: str, md: Metadata, publication: OfflinePublication) -> None:
+    """Write a threshold-signed root/targets/bins and record it (lock held by the caller,
+    inside ``offline_publication``)."""
+    path = conf.metadata_dir() / metadata_filename(role, md.signed.version)
+    if not path.exists():
+        publication.written.append(path)
     if role == "root":
         _write_metadata(md)
     else:
         _write_role(role, md)
     TufRole.objects.filter(name=role).update(version=md.signed.version, expires=md.signed.expires)
-    (conf.pending_dir() / f"{role}.json").unlink(missing_ok=True)
+    publication.roles.append(role)
 
 
 def write_pending(role: str, md: Metadata) -> Path:
@@ -661,14 +692,14 @@ def finish_offline(role: str, md: Metadata, signers: list[Signer]) -> bool:
     """Sign ``md`` with the keys at hand; publish it when the threshold is met, else leave it
     pending for the other key holders (``cheeseshop tuf sign``). Returns True if published."""
     sign_with_available_keys(md, signers, authorised_keyids(role, md))
-    with transaction.atomic():
+    with offline_publication() as publication, transaction.atomic():
         repository = lock_repository()
         if repository is None:
             raise TufError(_("TUF is not initialised: run “cheeseshop tuf init” first."))
         if not threshold_met(role, md):
             write_pending(role, md)
             return False
-        publish_offline_locked(role, md)
+        publish_offline_locked(role, md, publication)
         if role != "root":
             publish_locked(repository, force_snapshot=True)
     return True
