@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.packaging.prepared import PreparedQuery
+from cheeseshop.prepared import PreparedQuery
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of the first event ever recorded
 # pg_advisory_xact_lock key held while appending ("cheese_a" as a 64-bit integer).
@@ -91,7 +91,7 @@ def lock_chain(using: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
-# Read for every append: compiled once (see cheeseshop.packaging.prepared).
+# Read for every append: compiled once (see cheeseshop.prepared).
 _HEAD = PreparedQuery(
     lambda: Event.objects.order_by("-sequence").values_list("sequence", "chain_hash")[:1]
 )

@@ -1,18 +1,25 @@
-"""The admin flags service: one query per request answers every ``is_enabled`` question."""
+"""The admin flags service: which kill switches are on, asked through ``is_enabled``."""
 
 from django.utils.translation import gettext as _
 
 from cheeseshop.flags.models import AdminFlag, FlagId
 from cheeseshop.packaging.errors import UploadRejected
-from cheeseshop.packaging.prepared import PreparedQuery
+from cheeseshop.prepared import PreparedQuery
+
+# Asked on every upload: compiled once (see cheeseshop.prepared).
+_ENABLED_IDS = PreparedQuery(lambda: AdminFlag.objects.filter(enabled=True).values_list("id"))
 
 
 def enabled_flags() -> dict[str, AdminFlag]:
     return {flag.id: flag for flag in AdminFlag.objects.filter(enabled=True)}
 
 
+def enabled_flag_ids() -> set[str]:
+    return {flag_id for (flag_id,) in _ENABLED_IDS.rows()}
+
+
 def is_enabled(flag: FlagId) -> bool:
-    return AdminFlag.objects.filter(id=flag, enabled=True).exists()
+    return flag in enabled_flag_ids()
 
 
 def ensure_flag_rows() -> None:
@@ -29,13 +36,9 @@ def set_flag(flag: FlagId, enabled: bool, *, notify: bool = True, message: str =
     return obj
 
 
-# Read on every upload: compiled once (see cheeseshop.packaging.prepared).
-_ENABLED_IDS = PreparedQuery(lambda: AdminFlag.objects.filter(enabled=True).values_list("id"))
-
-
 def ensure_uploads_allowed() -> None:
     """Upload kill switches, checked before anything else of an upload is looked at."""
-    flags = {flag for (flag,) in _ENABLED_IDS.rows()}
+    flags = enabled_flag_ids()
     if FlagId.READ_ONLY in flags:
         raise UploadRejected(_("Read-only mode: Uploads are temporarily disabled."), status=403)
     if FlagId.DISALLOW_NEW_UPLOAD in flags:
@@ -43,5 +46,5 @@ def ensure_uploads_allowed() -> None:
 
 
 def ensure_project_creation_allowed() -> None:
-    if (FlagId.DISALLOW_NEW_PROJECT.value,) in _ENABLED_IDS.rows():
+    if is_enabled(FlagId.DISALLOW_NEW_PROJECT):
         raise UploadRejected(_("New project registration temporarily disabled."), status=403)

@@ -28,7 +28,7 @@ from cheeseshop.index.negotiation import (
     select_media_type,
 )
 from cheeseshop.packaging.models import Project, ProjectStatus, Release
-from cheeseshop.packaging.prepared import PreparedQuery, PreparedUpdate
+from cheeseshop.prepared import PreparedQuery, PreparedUpdate
 
 # PEP 629 version of what we serve: 1.1 (PEP 700) ... 1.4 (PEP 792).
 API_VERSION = "1.4"
@@ -112,7 +112,7 @@ def _releases_and_files_query(project_id: int):
     )
 
 
-# Read whenever a project changes: compiled once (see cheeseshop.packaging.prepared).
+# Read whenever a project changes: compiled once (see cheeseshop.prepared).
 _RELEASES_AND_FILES = PreparedQuery(_releases_and_files_query, -1)
 
 
@@ -263,7 +263,7 @@ def content_etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-# Read on every upload: compiled once (see cheeseshop.packaging.prepared).
+# Read on every upload: compiled once (see cheeseshop.prepared).
 def _page_id_query(project_id: int):
     return SimpleDetailPage.objects.filter(project_id=project_id).values_list("pk")[:1]
 

@@ -12,7 +12,7 @@ from packaging.utils import canonicalize_name
 
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import ProhibitedProjectName, Project
-from cheeseshop.packaging.prepared import PreparedQuery
+from cheeseshop.prepared import PreparedQuery
 
 # ASCII letters and digits, with '.', '_' and '-' allowed inside (PEP 508 names).
 PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
@@ -66,7 +66,7 @@ def is_stdlib_name(name: str) -> bool:
     return canonicalize_name(name.strip("-_.")) in _stdlib_prohibited_names()
 
 
-# Read for every new project: compiled once (see cheeseshop.packaging.prepared).
+# Read for every new project: compiled once (see cheeseshop.prepared).
 _PROHIBITED = PreparedQuery(
     lambda name: ProhibitedProjectName.objects.filter(name=name).values_list("pk")[:1], "\0name"
 )

@@ -32,7 +32,7 @@ from cheeseshop.packaging.models import (
     RoleName,
 )
 from cheeseshop.packaging.names import check_new_project_name, normalize_name, ultranormalize_name
-from cheeseshop.packaging.prepared import (
+from cheeseshop.prepared import (
     PreparedQuery,
     PreparedUpdate,
     instance,
@@ -76,7 +76,7 @@ class Uploader:
     user_agent: str = ""
 
 
-# The small reads every upload makes, compiled once (see ``prepared``). Placeholders are
+# The small reads every upload makes, compiled once (see ``cheeseshop.prepared``). Placeholders are
 # negative ids and NUL-prefixed text: values no query of theirs contains otherwise.
 _ROLE = PreparedQuery(
     lambda user_id, project_id: Role.objects.filter(

@@ -33,7 +33,7 @@ from cheeseshop.accounts.models import User
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
 from cheeseshop.packaging.models import Project, Role
-from cheeseshop.packaging.prepared import (
+from cheeseshop.prepared import (
     PreparedQuery,
     PreparedUpdate,
     instance,
@@ -452,7 +452,7 @@ def _unknown_token() -> TokenError:
     return _invalid(_("the token is unknown to this index (never issued here, or deleted)"))
 
 
-# Read on every upload: compiled once (see cheeseshop.packaging.prepared). The token's row
+# Read on every upload: compiled once (see cheeseshop.prepared). The token's row
 # and its user's, as select_related("user") would read them.
 _TOKEN_COLUMNS = model_columns(APIToken)
 _TOKEN_AND_USER = PreparedQuery(
@@ -588,7 +588,7 @@ def check_upload_permission(
 # -- after use
 
 
-# Compiled once per database (see cheeseshop.packaging.prepared): run on every upload.
+# Compiled once per database (see cheeseshop.prepared): run on every upload.
 _LAST_USED = PreparedUpdate(APIToken, ["last_used"], skip_locked=True)
 
 

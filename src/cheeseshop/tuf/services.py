@@ -13,7 +13,7 @@ from django.db import transaction
 
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.packaging.models import File
-from cheeseshop.packaging.prepared import PreparedQuery
+from cheeseshop.prepared import PreparedQuery
 from cheeseshop.tuf import repository
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from cheeseshop.packaging.models import PackageType, Project, Release
-from cheeseshop.packaging.prepared import PreparedQuery, PreparedUpdate
+from cheeseshop.prepared import PreparedQuery, PreparedUpdate
 from tests.index.builders import make_file, make_project, make_release
 from tests.upload.conftest import packages_dir  # noqa: F401  (per-test storage directory)
 
