@@ -118,13 +118,8 @@ def retire_offline_key(keys_dir: Path, keyid: str, role: str) -> None:
 def public_key_from_dict(data: dict) -> SSlibKey:
     """A key from its JSON form; the keyid is TUF's (sha256 of the canonical key) if absent."""
     data = dict(data)
-    keyid = data.pop("keyid", None)
-    key = SSlibKey.from_dict(keyid or "", dict(data))
-    if keyid is None:
-        return SSlibKey(
-            _default_keyid(data), key.keytype, key.scheme, key.keyval, key.unrecognized_fields
-        )
-    return key
+    keyid = data.pop("keyid", None) or _default_keyid(data)
+    return SSlibKey.from_dict(keyid, data)
 
 
 def _default_keyid(data: dict) -> str:

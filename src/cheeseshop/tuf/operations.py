@@ -223,8 +223,8 @@ def _write_initialisation(bit_length: int, online_key) -> None:
 def _complete_initialisation(keys_dir: Path) -> InitReport:
     """Publish version 1 if root, targets and bins all meet their thresholds."""
     started = time.perf_counter()
-    settings_file = json.loads((conf.pending_dir() / repository.PENDING_INIT).read_text())
-    bit_length = settings_file["bit_length"]
+    initialisation = json.loads((conf.pending_dir() / repository.PENDING_INIT).read_text())
+    bit_length = initialisation["bit_length"]
     offline = {role: repository.read_pending(role) for role in keys.OFFLINE_ROLES}
     pending = {
         role: repository.signature_progress(role, md)
@@ -250,7 +250,7 @@ def _complete_initialisation(keys_dir: Path) -> InitReport:
         offline["targets"],
         offline["bins"],
         bit_length,
-        settings_file["online_key"],
+        initialisation["online_key"],
     )
     report.seconds = time.perf_counter() - started
     return report
