@@ -184,9 +184,8 @@ def init(
     # Written as pending first, so that one path (``tuf sign`` uses it too) checks the
     # thresholds and publishes; a crash before publishing leaves a resumable ceremony.
     _write_initialisation(bit_length, online_key)
-    for role in keys.OFFLINE_ROLES:
-        repository.write_pending(role, offline[role])
-    # Signed in delegation order: each role's keys are read from the pending role above it.
+    # In delegation order: each role's keys are read from the pending role above it, written
+    # just before (root v1 names its own).
     for role in keys.OFFLINE_ROLES:
         md = offline[role]
         repository.sign_with_available_keys(
