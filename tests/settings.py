@@ -3,10 +3,14 @@
 The suite runs on SQLite by default and on PostgreSQL when CHEESESHOP_TEST_DATABASE_URL is set.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("CHEESESHOP_DATA_DIR", tempfile.mkdtemp(prefix="cheeseshop-test-"))
+if "CHEESESHOP_DATA_DIR" not in os.environ:
+    os.environ["CHEESESHOP_DATA_DIR"] = tempfile.mkdtemp(prefix="cheeseshop-test-")
+    atexit.register(shutil.rmtree, os.environ["CHEESESHOP_DATA_DIR"], ignore_errors=True)
 if os.environ.get("CHEESESHOP_TEST_DATABASE_URL"):
     os.environ["CHEESESHOP_DATABASE_URL"] = os.environ["CHEESESHOP_TEST_DATABASE_URL"]
 os.environ.setdefault("CHEESESHOP_TASKS_BACKEND", "immediate")

@@ -1,5 +1,7 @@
 import base64
+import gc
 import hashlib
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,22 @@ def packages_dir(settings, tmp_path) -> Path:
         },
     }
     return location
+
+
+@pytest.fixture(autouse=True)
+def no_temporary_file_left(tmp_path, monkeypatch):
+    """Every upload test ends with the received file's temporary copy deleted, whatever the
+    answer was — deleted by the view, not by a garbage collection that may never come (a
+    server process that exits does not run one)."""
+    directory = tmp_path / "tmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    gc.disable()
+    try:
+        yield
+        assert sorted(p.name for p in directory.iterdir()) == []
+    finally:
+        gc.enable()
 
 
 def stored_files(location: Path) -> list[str]:

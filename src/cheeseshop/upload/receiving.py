@@ -60,6 +60,7 @@ class HashingUploadHandler(FileUploadHandler):
         self.parser = parser
         self.too_large = False
         self.unexpected_file_fields: list[str] = []
+        self._file = None
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, *a):
         super().new_file(field_name, file_name, content_type, content_length, charset, *a)
@@ -72,6 +73,7 @@ class HashingUploadHandler(FileUploadHandler):
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._sha256 = hashlib.sha256()
         self._blake2 = hashlib.blake2b(digest_size=32)
+        self.close()  # a second "content" part replaces the first (the last one counts)
         self._file = tempfile.NamedTemporaryFile(prefix="cheeseshop-upload-")  # noqa: SIM115
 
     def receive_data_chunk(self, raw_data, start):
@@ -99,3 +101,8 @@ class HashingUploadHandler(FileUploadHandler):
             blake2_256=self._blake2.hexdigest(),
         )
         return ReceivedFile(self._file, self._raw_name, self.content_type, self._size, digests)
+
+    def close(self) -> None:
+        """Delete the temporary file (the ``ReceivedFile`` reads it) if one was opened."""
+        if self._file is not None:
+            self._file.close()

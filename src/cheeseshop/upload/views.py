@@ -91,10 +91,9 @@ def _authenticate(request: HttpRequest) -> AuthenticatedToken:
         raise UploadRejected(exc.message, status=403) from None
 
 
-def _read_form(request: HttpRequest) -> tuple[HashingUploadHandler, UploadForm, dict]:
+def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[UploadForm, dict]:
     if request.content_type != "multipart/form-data":
         raise UploadRejected(_("The request is not valid multipart/form-data."))
-    handler = HashingUploadHandler(request, max_size=services.max_upload_size())
     try:
         parser = UploadParser(request.META, request, [handler], request.encoding)
         handler.parser = parser
@@ -119,7 +118,7 @@ def _read_form(request: HttpRequest) -> tuple[HashingUploadHandler, UploadForm, 
         raise UploadRejected(_("Unknown or missing :action '%(action)s'.") % {"action": action})
     for field in handler.unexpected_file_fields:
         raise UploadRejected(_("%(field)s: Should not be a tuple.") % {"field": field})
-    return handler, parse_upload_form(data), files
+    return parse_upload_form(data), files
 
 
 def _ensure_user_may_upload(user, request: HttpRequest) -> None:
@@ -177,7 +176,17 @@ def _upload(request: HttpRequest) -> HttpResponse:
         raise UploadRejected(_("SSL is required."), status=403)
     ensure_uploads_allowed()
     auth = _authenticate(request)
-    handler, form, files = _read_form(request)
+    handler = HashingUploadHandler(request, max_size=services.max_upload_size())
+    try:
+        return _upload_received(request, auth, handler)
+    finally:
+        handler.close()  # the temporary file is gone when the answer leaves, whatever it is
+
+
+def _upload_received(
+    request: HttpRequest, auth: AuthenticatedToken, handler: HashingUploadHandler
+) -> HttpResponse:
+    form, files = _read_form(request, handler)
     project = _check_permission(auth, form, request)
     content = _received_file(files, handler, form, project)
 

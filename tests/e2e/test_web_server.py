@@ -1,0 +1,138 @@
+"""The HTTP server `cheeseshop serve` runs (uWSGI), as clients and operators meet it."""
+
+import http.client
+import re
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+from tests.e2e.conftest import BIN, _free_port
+from tests.packaging.dists import make_wheel
+from tests.upload.conftest import basic_auth, upload_form
+
+pytestmark = pytest.mark.e2e
+
+
+def _connect(index) -> http.client.HTTPConnection:
+    host, port = index.url.removeprefix("http://").split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=30)
+
+
+def _raw_socket(index) -> socket.socket:
+    host, port = index.url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=30)
+
+
+def _read_status_line(sock: socket.socket) -> bytes:
+    received = b""
+    while b"\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received.split(b"\r\n", 1)[0]
+
+
+def _upload_request(
+    index, token: str, tmp_path, headers: dict | None = None
+) -> tuple[bytes, bytes]:
+    """The head and body of a legitimate upload of a new wheel, as bytes on the wire."""
+    wheel = make_wheel(tmp_path, "served", "1.0")
+    body = encode_multipart(BOUNDARY, upload_form(wheel, "served", "1.0"))
+    host = index.url.removeprefix("http://")
+    lines = [
+        "POST /legacy/ HTTP/1.1",
+        f"Host: {host}",
+        f"Authorization: {basic_auth(token)}",
+        f"Content-Type: {MULTIPART_CONTENT}",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode(), body
+
+
+def test_keep_alive_connection_serves_many_requests_each_with_a_date(live_index):
+    connection = _connect(live_index)
+    for path in ("/simple/", "/simple/missing/", "/simple/", "/pypi/missing/json"):
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        assert response.status in (200, 404), path
+        assert response.getheader("Date", "").endswith(" GMT"), path
+        assert response.getheader("Connection", "").lower() != "close", path
+    connection.close()
+
+
+def test_a_refusal_reaches_the_client_in_the_reason_phrase(live_index):
+    connection = _connect(live_index)
+    connection.request("POST", "/legacy/", body=b"", headers={"Content-Type": MULTIPART_CONTENT})
+    response = connection.getresponse()
+    assert response.status == 403
+    assert response.reason == "Invalid or non-existent authentication information."
+    assert response.read().decode().strip().endswith(response.reason)
+
+
+def test_large_request_headers_are_served(live_index):
+    connection = _connect(live_index)
+    # Big cookies and forwarded headers add up: 20 KiB of headers in all.
+    connection.request("GET", "/simple/", headers={"Cookie": "c=" + "x" * 20_000})
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(live_index, tmp_path):
+    token = live_index.create_user_with_token("hazel")
+    head, body = _upload_request(live_index, token, tmp_path, {"Expect": "100-continue"})
+    with _raw_socket(live_index) as sock:
+        sock.sendall(head)
+        assert _read_status_line(sock) == b"HTTP/1.1 100 Continue"
+        sock.sendall(body)
+        assert _read_status_line(sock) == b"HTTP/1.1 200 OK"
+
+
+def test_stopping_lets_an_upload_in_progress_finish(tmp_path):
+    from tests.e2e.conftest import running_index
+
+    with running_index(tmp_path / "data") as index:
+        token = index.create_user_with_token("ivan")
+        head, body = _upload_request(index, token, tmp_path)
+        with _raw_socket(index) as sock:
+            sock.sendall(head + body[: len(body) // 2])
+            time.sleep(0.5)  # the request is in a worker, reading the body
+            index.process.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            sock.sendall(body[len(body) // 2 :])
+            assert _read_status_line(sock) == b"HTTP/1.1 200 OK"
+        assert index.process.wait(timeout=30) == 0
+        assert "Traceback" not in index.log.read_text()
+
+
+def test_serve_prints_its_urls_without_the_servers_start_up_chatter(live_index):
+    live_index.stop()
+    output = live_index.log.read_text()
+    assert f"index:  {live_index.url}/simple/" in output
+    assert f"upload: {live_index.url}/legacy/" in output
+    assert not re.search(r"uWSGI|\*\*\*|spawned|bound to", output), output
+
+
+def test_a_port_in_use_stops_serve_with_the_reason(tmp_path):
+    port = _free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        result = subprocess.run(
+            [str(BIN / "cheeseshop"), "serve", "--port", str(port)],
+            env={"CHEESESHOP_DATA_DIR": str(tmp_path / "data"), "PATH": str(BIN)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "Address already in use" in result.stdout + result.stderr
+    assert "the web server exited" in result.stdout + result.stderr
