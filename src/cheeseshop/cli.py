@@ -1,11 +1,14 @@
 """The ``cheeseshop`` command."""
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.tuf.cli import add_tuf_commands
@@ -52,7 +55,8 @@ settings (environment variables, all optional):
   CHEESESHOP_SIMPLE_MAX_AGE      seconds clients may cache index pages (60)
   CHEESESHOP_PROJECT_CREATE_USER_LIMIT / _IP_LIMIT
                                  new projects per user / per IP (20/hour, 40/hour)
-  CHEESESHOP_WEB_WORKERS         web server processes (default: number of CPUs)
+  CHEESESHOP_WEB_WORKERS         web server worker processes, 4 threads each (default:
+                                 number of CPUs)
   CHEESESHOP_SITE_NAME           name shown to users (cheeseshop)
   CHEESESHOP_DEBUG               Django debug mode, never in production (false)
   CHEESESHOP_LOG_LEVEL           INFO
@@ -77,46 +81,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
 
+    from cheeseshop.webserver import uwsgi_arguments
+
     _migrate()
     workers = int(os.environ.get("CHEESESHOP_WEB_WORKERS", "0")) or os.cpu_count() or 1
     host = f"[{args.host}]" if ":" in args.host else args.host
-    # gunicorn, threaded workers: it streams request bodies to the application (the size limit
-    # holds while an upload arrives) and sends the status line as given — the legacy upload
-    # protocol carries each refusal's reason in the reason phrase, which twine prints.
-    web = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{args.port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "4",
-        "--timeout",
-        "300",
-        "--graceful-timeout",
-        "10",
-        "--log-level",
-        "warning",
-        "cheeseshop.wsgi:application",
-    ]
-    children = [subprocess.Popen(web, start_new_session=True)]
-    if settings.TASKS_BACKEND == "database":
-        worker = [sys.executable, "-m", "cheeseshop.cli", "worker"]
-        children.append(subprocess.Popen(worker, start_new_session=True))
+    # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
+    with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
+        web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
+        web += uwsgi_arguments(
+            f"{host}:{args.port}",
+            processes=workers,
+            socket_path=Path(run_dir) / "web.sock",
+            verbose=settings.LOG_LEVEL == "DEBUG",
+        )
+        children = {"web server": subprocess.Popen(web, start_new_session=True)}
+        if settings.TASKS_BACKEND == "database":
+            worker = [sys.executable, "-m", "cheeseshop.cli", "worker"]
+            children["task worker"] = subprocess.Popen(worker, start_new_session=True)
 
-    base = f"http://{host}:{args.port}"
-    print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
-    print(f"  index:  {base}/simple/", flush=True)
-    print(f"  upload: {base}/legacy/", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    return _supervise(children)
+        base = f"http://{host}:{args.port}"
+        print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
+        print(f"  index:  {base}/simple/", flush=True)
+        print(f"  upload: {base}/legacy/", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        return _supervise(children)
 
 
-def _supervise(children: list[subprocess.Popen]) -> int:
+def _supervise(children: dict[str, subprocess.Popen]) -> int:
     """Run until a signal or until a child dies, then stop every child cleanly."""
     stopping = False
 
@@ -128,23 +120,27 @@ def _supervise(children: list[subprocess.Popen]) -> int:
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
     while not stopping:
-        for child in children:
+        for name, child in children.items():
             if child.poll() is not None:
-                print(f"cheeseshop: {child.args[2:4]} exited with {child.returncode}", flush=True)
+                print(f"cheeseshop: the {name} exited with {child.returncode}", flush=True)
                 exit_code = child.returncode or 1
                 stopping = True
                 break
         time.sleep(0.2)
-    for child in children:
+    # Each child's main process stops its own helpers (uWSGI's master its workers and router):
+    # signalling them all at once would cut requests short that a graceful stop lets finish.
+    for child in children.values():
         if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+            child.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
-    for child in children:
+    for child in children.values():
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
+            child.kill()
             child.wait()
+        with contextlib.suppress(ProcessLookupError):  # whatever of its tree is left
+            os.killpg(child.pid, signal.SIGKILL)
     return exit_code
 
 

@@ -374,12 +374,13 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "cheeseshop.accounts.mail.OutboxEmailBackend"
 
+LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # python-tuf logs every missing signature of a threshold role at INFO: noise.
