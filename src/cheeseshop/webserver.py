@@ -94,8 +94,6 @@ def uwsgi_arguments(
         "--http-keepalive",
         "--http-auto-chunked",
         "--http-manage-expect",
-        "--http-buffer-size",
-        "65536",
         "--http-timeout",
         str(ANSWER_TIMEOUT),
         "--http-headers-timeout",

@@ -136,3 +136,28 @@ def test_a_port_in_use_stops_serve_with_the_reason(tmp_path):
     assert result.returncode != 0
     assert "Address already in use" in result.stdout + result.stderr
     assert "the web server exited" in result.stdout + result.stderr
+
+
+def test_uploads_of_megabytes_arrive_whole_and_one_over_the_limit_gets_the_reason(tmp_path):
+    import os
+
+    import requests
+
+    from tests.e2e.conftest import running_index
+
+    with running_index(tmp_path / "data", {"CHEESESHOP_MAX_FILE_SIZE": str(6 * 2**20)}) as index:
+        token = index.create_user_with_token("judy")
+        answers = {}
+        for name, size in (("fits", 5 * 2**20), ("too-big", 7 * 2**20)):
+            wheel = make_wheel(tmp_path, name, "1.0", extra_members={"blob.bin": os.urandom(size)})
+            response = requests.post(
+                index.upload_url,
+                data=encode_multipart(BOUNDARY, upload_form(wheel, name, "1.0")),
+                headers={"Content-Type": MULTIPART_CONTENT, "Authorization": basic_auth(token)},
+                timeout=60,
+            )
+            answers[name] = (response.status_code, response.reason)
+        assert answers["fits"] == (200, "OK")
+        assert answers["too-big"] == (400, "File too large. Limit for project 'too-big' is 6 MB.")
+        page = requests.get(f"{index.simple_url}fits/", timeout=10).text
+        assert "fits-1.0-py3-none-any.whl" in page
