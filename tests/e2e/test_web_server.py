@@ -161,3 +161,23 @@ def test_uploads_of_megabytes_arrive_whole_and_one_over_the_limit_gets_the_reaso
         assert answers["too-big"] == (400, "File too large. Limit for project 'too-big' is 6 MB.")
         page = requests.get(f"{index.simple_url}fits/", timeout=10).text
         assert "fits-1.0-py3-none-any.whl" in page
+
+
+def test_a_database_that_cannot_be_migrated_stops_serve_before_it_listens(tmp_path):
+    port = _free_port()
+    result = subprocess.run(
+        [str(BIN / "cheeseshop"), "serve", "--port", str(port)],
+        env={
+            "CHEESESHOP_DATA_DIR": str(tmp_path / "data"),
+            "CHEESESHOP_DATABASE_URL": f"sqlite:///{tmp_path}/no-such-directory/db.sqlite3",
+            "PATH": str(BIN),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "unable to open database file" in result.stderr
+    assert "the database could not be migrated" in result.stderr
+    assert "index:" not in result.stdout
