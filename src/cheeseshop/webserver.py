@@ -1,7 +1,7 @@
 """The web server ``cheeseshop serve`` runs: uWSGI (from the ``pyuwsgi`` wheel), configured here.
 
-Why uWSGI: its HTTP router and request parsing are C, so a pre-rendered simple page costs about
-a fifth of the server CPU it costs under gunicorn (measured with benchmarks/index_bench.py); it
+Why uWSGI: its HTTP router and request parsing are C, so a pre-rendered simple page costs half
+the server CPU it costs under gunicorn (0.20 against 0.40 ms, benchmarks/index_bench.py); it
 streams request bodies to the application (the size limit holds while an upload arrives); and
 it sends the status line as the application gives it — the legacy upload protocol carries each
 refusal's reason in the reason phrase, which twine prints (granian, measured too, replaces it
@@ -18,9 +18,10 @@ import re
 from pathlib import Path
 
 WORKER_THREADS = 4
-# Seconds: a client silent for this long in the middle of a request body is dropped; the router
-# waits as long for a worker's answer (a large upload is checked before it is answered).
+# Seconds. A client silent this long in the middle of a request body is dropped:
 BODY_STALL_TIMEOUT = 60
+# the router waits this long for a worker's answer (a large upload is checked before it is
+# answered), and this long for a client's request headers:
 ANSWER_TIMEOUT = 300
 HEADERS_TIMEOUT = 30
 # Every request header together (uWSGI refuses larger requests; its default, 4 KiB, is smaller
