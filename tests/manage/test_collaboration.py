@@ -33,6 +33,38 @@ def test_invite_then_accept_by_the_invitee_makes_a_collaborator(
     assert stranger_client.get(COLLABORATION).status_code == 200
 
 
+def test_the_invitee_is_mailed_where_to_answer_and_no_one_else_is(
+    owner_client, stranger, project, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invite(owner_client, "sam", "Owner").status_code == 302
+    [mail] = mailoutbox
+    assert mail.to == ["sam@example.com"]
+    assert mail.subject.endswith("Invitation to project Cheese_Tools")
+    assert "olivia invited you (sam) to become Owner of project Cheese_Tools." in mail.body
+    assert "http://testserver/manage/projects/" in mail.body
+
+
+def test_a_refused_invitation_mails_no_one(
+    owner_client, maintainer, project, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(owner_client, "max")  # already a collaborator
+    assert not RoleInvitation.objects.exists()
+    assert mailoutbox == []
+
+
+def test_an_invitation_stands_when_its_mail_cannot_be_sent(
+    owner_client, stranger, project, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(owner_client, "sam")
+    assert response.status_code == 302
+    assert RoleInvitation.objects.filter(user=stranger).exists()
+
+
 def test_only_the_invitee_can_answer_an_invitation(
     owner_client, maintainer_client, stranger, project
 ):

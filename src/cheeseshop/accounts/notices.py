@@ -1,5 +1,6 @@
-"""Security notices mailed to an account's owner: two-factor changes and logins from a new
-device. Each is a pair of templates, accounts/email/<notice>_subject.txt and _message.txt."""
+"""Notices mailed to an account's owner: two-factor changes, logins from a new device, and
+invitations to a project. Each is a pair of templates, accounts/email/<notice>_subject.txt and
+_message.txt."""
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -18,6 +19,7 @@ RECOVERY_CODES_GENERATED = "recovery_codes_generated"
 RECOVERY_CODE_USED = "recovery_code_used"
 TWO_FACTOR_RESET = "two_factor_reset"
 NEW_DEVICE_LOGIN = "new_device_login"
+PROJECT_INVITATION = "project_invitation"
 
 
 def _recipient(user) -> str:

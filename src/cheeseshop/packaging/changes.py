@@ -11,9 +11,13 @@ distributions leave their stored objects only after the transaction commits, and
 stay in ``FilenameRegistry`` forever, so the same filename can never be uploaded again.
 """
 
+import logging
+
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cheeseshop.accounts.notices import PROJECT_INVITATION, send_notice
 from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import SESSION, record_event
@@ -28,6 +32,8 @@ from cheeseshop.packaging.models import (
     RoleName,
 )
 from cheeseshop.tuf import services as tuf_services
+
+logger = logging.getLogger(__name__)
 
 
 class ChangeRefused(Exception):
@@ -335,7 +341,25 @@ def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> 
             role_name=role_name,
             project_details=_role_details(invitee, role_name),
         )
+        transaction.on_commit(lambda: _mail_invitation(invitation, actor, request))
     return invitation
+
+
+def _mail_invitation(invitation: RoleInvitation, inviter, request=None) -> None:
+    """Tell the invitee, who would otherwise learn of it only by visiting their projects page."""
+    path = reverse("manage:projects")
+    context = {
+        "project": invitation.project.name,
+        "role": RoleName(invitation.role_name).label,
+        "inviter": inviter.username,
+        "invitations_url": request.build_absolute_uri(path) if request is not None else path,
+    }
+    try:
+        send_notice(PROJECT_INVITATION, invitation.user, request=request, context=context)
+    except Exception:
+        # The invitation stands (it is on the invitee's projects page); a mail server's failure
+        # must not turn it into an error page.
+        logger.exception("Could not mail the invitation to %s", invitation.user.username)
 
 
 def _take_invitation(invitation: RoleInvitation) -> tuple[Project, RoleInvitation]:
