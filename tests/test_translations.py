@@ -332,3 +332,23 @@ def test_the_footer_language_switcher_turns_the_site_french(client):
     page = page_language(client.get("/"))
     assert page.html_lang == "fr"
     assert page.h1 == HOME_H1_FR
+
+
+def test_every_model_and_field_of_ours_has_a_translatable_name():
+    """The admin shows model and field names as headings and labels: each must be a lazy
+    translation, not a name Django derives from the code."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    untranslated = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("cheeseshop."):
+            continue
+        options = model._meta
+        for name in ("verbose_name", "verbose_name_plural"):
+            if not isinstance(options.original_attrs.get(name), Promise):
+                untranslated.append(f"{model.__name__}.Meta.{name}")
+        for field in [*options.local_fields, *options.local_many_to_many]:
+            if not field.primary_key and not isinstance(field.verbose_name, Promise):
+                untranslated.append(f"{model.__name__}.{field.name}")
+    assert untranslated == []

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SimpleDetailPage(models.Model):
@@ -10,13 +11,20 @@ class SimpleDetailPage(models.Model):
     """
 
     project = models.OneToOneField(
-        "packaging.Project", on_delete=models.CASCADE, related_name="simple_page"
+        "packaging.Project",
+        on_delete=models.CASCADE,
+        related_name="simple_page",
+        verbose_name=_("project"),
     )
-    serial = models.BigIntegerField()
-    html = models.BinaryField()
-    json = models.BinaryField()
-    html_etag = models.CharField(max_length=64)
-    json_etag = models.CharField(max_length=64)
+    serial = models.BigIntegerField(verbose_name=_("serial"))
+    html = models.BinaryField(verbose_name=_("html"))
+    json = models.BinaryField(verbose_name=_("json"))
+    html_etag = models.CharField(max_length=64, verbose_name=_("html etag"))
+    json_etag = models.CharField(max_length=64, verbose_name=_("json etag"))
+
+    class Meta:
+        verbose_name = _("simple detail page")
+        verbose_name_plural = _("simple detail pages")
 
     def __str__(self) -> str:
         return f"simple pages of {self.project_id} @ {self.serial}"

@@ -17,19 +17,26 @@ class APIToken(models.Model):
     can still say which token acted.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
     description = models.CharField(_("description"), max_length=100)
-    key = models.BinaryField(default=_new_root_key, editable=False)
+    key = models.BinaryField(default=_new_root_key, editable=False, verbose_name=_("key"))
     # Caveats the server issued, in PyPI's JSON format, re-applied at every verification.
-    caveats = models.JSONField(default=list)
-    created = models.DateTimeField(auto_now_add=True)
-    last_used = models.DateTimeField(null=True, blank=True)
-    revoked = models.DateTimeField(null=True, blank=True)
+    caveats = models.JSONField(default=list, verbose_name=_("caveats"))
+    created = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    last_used = models.DateTimeField(null=True, blank=True, verbose_name=_("last used"))
+    revoked = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked"))
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created"]
 
     def __str__(self) -> str:

@@ -6,18 +6,25 @@ is a singleton row whose lock serialises publishers.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TufRepository(models.Model):
     """The repository's one row: created by ``cheeseshop tuf init``; absent means TUF is off."""
 
-    bit_length = models.PositiveSmallIntegerField()
+    bit_length = models.PositiveSmallIntegerField(verbose_name=_("bit length"))
     # The online key's public half (securesystemslib SSlibKey dict, with "keyid").
-    online_key = models.JSONField()
-    initialised = models.DateTimeField(auto_now_add=True)
+    online_key = models.JSONField(verbose_name=_("online key"))
+    initialised = models.DateTimeField(auto_now_add=True, verbose_name=_("initialised"))
     # When the next periodic refresh task is due; lets duplicate refresh chains die out.
-    refresh_scheduled_for = models.DateTimeField(null=True, blank=True)
-    last_published = models.DateTimeField(null=True, blank=True)
+    refresh_scheduled_for = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("refresh scheduled for")
+    )
+    last_published = models.DateTimeField(null=True, blank=True, verbose_name=_("last published"))
+
+    class Meta:
+        verbose_name = _("TUF repository")
+        verbose_name_plural = _("TUF repositories")
 
     def __str__(self) -> str:
         return f"TUF repository ({2**self.bit_length} bins)"
@@ -26,11 +33,15 @@ class TufRepository(models.Model):
 class TufRole(models.Model):
     """A role's published state: root, targets, bins, snapshot, timestamp and every bin-n."""
 
-    name = models.CharField(max_length=32, unique=True)
-    version = models.PositiveIntegerField(default=0)
-    expires = models.DateTimeField()
+    name = models.CharField(max_length=32, unique=True, verbose_name=_("name"))
+    version = models.PositiveIntegerField(default=0, verbose_name=_("version"))
+    expires = models.DateTimeField(verbose_name=_("expires"))
     # A bin whose targets changed since its last published version.
-    dirty = models.BooleanField(default=False, db_index=True)
+    dirty = models.BooleanField(default=False, db_index=True, verbose_name=_("dirty"))
+
+    class Meta:
+        verbose_name = _("TUF role")
+        verbose_name_plural = _("TUF roles")
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
@@ -39,16 +50,20 @@ class TufRole(models.Model):
 class TufTarget(models.Model):
     """One signed target: a distribution file or a simple page, with its length and hashes."""
 
-    path = models.CharField(max_length=1024, unique=True)
-    bin_index = models.PositiveIntegerField(db_index=True)
+    path = models.CharField(max_length=1024, unique=True, verbose_name=_("path"))
+    bin_index = models.PositiveIntegerField(db_index=True, verbose_name=_("bin index"))
     # The project the target belongs to (not a foreign key: rows outlive a deleted project
     # until the hook removes them and marks their bins dirty).
-    project_pk = models.BigIntegerField(db_index=True)
-    length = models.BigIntegerField()
+    project_pk = models.BigIntegerField(db_index=True, verbose_name=_("project pk"))
+    length = models.BigIntegerField(verbose_name=_("length"))
     # {"blake2b-256": hex, "sha256": hex}. Read through ``ordered_hashes``: PostgreSQL's jsonb
     # does not keep key order, and the first hash names the hash-prefixed download URL.
-    hashes = models.JSONField()
-    updated = models.DateTimeField(auto_now=True)
+    hashes = models.JSONField(verbose_name=_("hashes"))
+    updated = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
+
+    class Meta:
+        verbose_name = _("TUF target")
+        verbose_name_plural = _("TUF targets")
 
     def __str__(self) -> str:
         return self.path
