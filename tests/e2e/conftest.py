@@ -22,7 +22,7 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -91,7 +91,7 @@ def _database_env(stack) -> dict:
 
 
 def start_index(data_dir: Path, env_extra: dict | None = None) -> LiveIndex:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
     env.update(
         {

@@ -1,6 +1,7 @@
 """The HTTP server `cheeseshop serve` runs (uWSGI), as clients and operators meet it."""
 
 import http.client
+import os
 import re
 import signal
 import socket
@@ -8,23 +9,39 @@ import subprocess
 import time
 
 import pytest
+import requests
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
-from tests.e2e.conftest import BIN, _free_port
+from tests.e2e.conftest import BIN, free_port, running_index
 from tests.packaging.dists import make_wheel
 from tests.upload.conftest import basic_auth, upload_form
 
 pytestmark = pytest.mark.e2e
 
 
-def _connect(index) -> http.client.HTTPConnection:
+def _address(index) -> tuple[str, int]:
     host, port = index.url.removeprefix("http://").split(":")
-    return http.client.HTTPConnection(host, int(port), timeout=30)
+    return host, int(port)
+
+
+def _connect(index) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection(*_address(index), timeout=30)
 
 
 def _raw_socket(index) -> socket.socket:
-    host, port = index.url.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=30)
+    return socket.create_connection(_address(index), timeout=30)
+
+
+def _serve_until_it_exits(tmp_path, port: int, **env: str) -> subprocess.CompletedProcess:
+    """`cheeseshop serve` expected to stop by itself: its exit code and output."""
+    return subprocess.run(
+        [str(BIN / "cheeseshop"), "serve", "--port", str(port)],
+        env={"CHEESESHOP_DATA_DIR": str(tmp_path / "data"), "PATH": str(BIN), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _read_status_line(sock: socket.socket) -> bytes:
@@ -96,8 +113,6 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(live_index, tmp
 
 
 def test_stopping_lets_an_upload_in_progress_finish(tmp_path):
-    from tests.e2e.conftest import running_index
-
     with running_index(tmp_path / "data") as index:
         token = index.create_user_with_token("ivan")
         head, body = _upload_request(index, token, tmp_path)
@@ -121,30 +136,17 @@ def test_serve_prints_its_urls_without_the_servers_start_up_chatter(live_index):
 
 
 def test_a_port_in_use_stops_serve_with_the_reason(tmp_path):
-    port = _free_port()
+    port = free_port()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        result = subprocess.run(
-            [str(BIN / "cheeseshop"), "serve", "--port", str(port)],
-            env={"CHEESESHOP_DATA_DIR": str(tmp_path / "data"), "PATH": str(BIN)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = _serve_until_it_exits(tmp_path, port)
     assert result.returncode != 0
     assert "Address already in use" in result.stdout + result.stderr
     assert "the web server exited" in result.stdout + result.stderr
 
 
 def test_uploads_of_megabytes_arrive_whole_and_one_over_the_limit_gets_the_reason(tmp_path):
-    import os
-
-    import requests
-
-    from tests.e2e.conftest import running_index
-
     with running_index(tmp_path / "data", {"CHEESESHOP_MAX_FILE_SIZE": str(6 * 2**20)}) as index:
         token = index.create_user_with_token("judy")
         answers = {}
@@ -164,18 +166,10 @@ def test_uploads_of_megabytes_arrive_whole_and_one_over_the_limit_gets_the_reaso
 
 
 def test_a_database_that_cannot_be_migrated_stops_serve_before_it_listens(tmp_path):
-    port = _free_port()
-    result = subprocess.run(
-        [str(BIN / "cheeseshop"), "serve", "--port", str(port)],
-        env={
-            "CHEESESHOP_DATA_DIR": str(tmp_path / "data"),
-            "CHEESESHOP_DATABASE_URL": f"sqlite:///{tmp_path}/no-such-directory/db.sqlite3",
-            "PATH": str(BIN),
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = _serve_until_it_exits(
+        tmp_path,
+        free_port(),
+        CHEESESHOP_DATABASE_URL=f"sqlite:///{tmp_path}/no-such-directory/db.sqlite3",
     )
     assert result.returncode != 0
     assert "unable to open database file" in result.stderr

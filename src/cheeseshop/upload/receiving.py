@@ -82,7 +82,7 @@ class HashingUploadHandler(FileUploadHandler):
         self._size += len(raw_data)
         if self._size > self.max_size:
             self.too_large = True
-            self._file.close()
+            self.close()
             raise StopUpload(connection_reset=False)
         self._md5.update(raw_data)
         self._sha256.update(raw_data)
