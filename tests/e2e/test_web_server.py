@@ -93,6 +93,23 @@ def test_a_refusal_reaches_the_client_in_the_reason_phrase(live_index):
     assert response.read().decode().strip().endswith(response.reason)
 
 
+def test_a_refusal_before_the_body_is_read_reaches_the_client_every_time(live_index):
+    # Refused on its credentials, the upload's body is never read by the application; the
+    # answer must still arrive whole (it was lost about half the time: connection reset).
+    body = f"--{BOUNDARY}\r\n".encode() + b"x" * 200_000
+    answers = []
+    with requests.Session() as session:
+        for _ in range(30):
+            response = session.post(
+                live_index.upload_url,
+                data=body,
+                headers={"Content-Type": MULTIPART_CONTENT, "Authorization": "Bearer pypi-nope"},
+                timeout=30,
+            )
+            answers.append(response.status_code)
+    assert answers == [403] * 30
+
+
 def test_large_request_headers_are_served(live_index):
     connection = _connect(live_index)
     # Big cookies and forwarded headers add up: 20 KiB of headers in all.
