@@ -54,9 +54,21 @@ def beta(user):
     return project
 
 
+def record_authentication(client: Client, user, **record) -> None:
+    """Record in the session, as allauth's login does, how and when ``user`` authenticated."""
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time()} | record
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
 def signed_in(user, *, enforce_csrf_checks: bool = False) -> Client:
+    """A session that logged in with a password just now."""
     client = Client(enforce_csrf_checks=enforce_csrf_checks)
     client.force_login(user)
+    record_authentication(client, user)
     return client
 
 
@@ -132,16 +144,28 @@ def test_anonymous_request_is_refused_with_401():
 def test_session_without_a_recent_reauthentication_is_refused(db):
     user = create_user("carol", "carol@example.org", password="a long password 123")
     client = signed_in(user)
+    record_authentication(client, user, at=time.time() - 31 * 60)
     response = post(client, {"description": "CI"})
     assert response.status_code == 403
     assert response.json()["error"].startswith("Creating a token needs a recent re-authentication")
-    session = client.session
-    session["account_authentication_methods"] = [
-        {"method": "password", "at": time.time(), "reauthenticated": True}
-    ]
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()
+    record_authentication(client, user, reauthenticated=True)
     assert post(client, {"description": "CI"}).status_code == 201
+
+
+def test_session_without_a_recorded_login_is_refused(user):
+    # A session not opened by the site's login (no record of how the user authenticated) is
+    # never recent, whether or not the account has a password.
+    client = Client()
+    client.force_login(user)
+    response = post(client, {"description": "CI"})
+    assert response.status_code == 403
+    assert response.json()["error"].startswith("Creating a token needs a recent re-authentication")
+    assert not APIToken.objects.exists()
+
+
+def test_anonymous_request_without_a_csrf_token_is_refused_with_401():
+    response = post(Client(enforce_csrf_checks=True), {"description": "CI"})
+    assert response.status_code == 401
 
 
 def test_session_of_a_user_without_a_verified_email_is_refused(user):
@@ -157,6 +181,7 @@ def test_session_of_a_frozen_user_is_refused(user):
     client = Client()
     # allauth's backend keeps a frozen user's session; Django's (ours) ends it.
     client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    record_authentication(client, user)
     type(user).objects.filter(pk=user.pk).update(is_frozen=True)
     response = post(client, {"description": "CI"})
     assert response.status_code == 403

@@ -1,7 +1,12 @@
-"""What a completed login is recorded with: how the user proved who they are, and whether it
-came from a device they had not logged in from before."""
+"""What a session's logins tell: how the user proved who they are, whether it came from a device
+they had not logged in from before, and whether they did so recently enough for a sensitive
+change."""
 
-from allauth.account.internal.flows.login import get_authentication_records
+import time
+
+from allauth.account import app_settings as allauth_account_settings
+from allauth.account.authentication import get_authentication_records
+from allauth.account.decorators import reauthentication_required
 from django.http import HttpRequest
 
 from cheeseshop.audit.models import Event, EventTag
@@ -45,3 +50,25 @@ def is_new_device(request: HttpRequest, user) -> bool:
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:512]
     seen = logins.filter(ip_hash=hash_ip(client_ip(request)), user_agent=user_agent)
     return not seen.exists()
+
+
+def authenticated_recently(request: HttpRequest) -> bool:
+    """Whether the session's latest login or re-authentication is younger than allauth's
+    ``ACCOUNT_REAUTHENTICATION_TIMEOUT``.
+
+    allauth's own check counts only a password typed again on its re-authentication page; a
+    login within the same time is as recent, so it is not asked for again. A session without a
+    recorded authentication (one not opened by allauth's login) is never recent.
+    """
+    records = get_authentication_records(request, request.user)
+    latest = max((record.get("at", 0) for record in records), default=0)
+    return time.time() - latest < allauth_account_settings.REAUTHENTICATION_TIMEOUT
+
+
+def _authenticated_long_ago(request: HttpRequest) -> bool:
+    return not authenticated_recently(request)
+
+
+# For pages that change credentials: a session whose last login or re-authentication is too old
+# is sent to allauth's re-authentication page first, and comes back to the page afterwards.
+recent_authentication_required = reauthentication_required(enabled=_authenticated_long_ago)

@@ -10,7 +10,9 @@ page could. A token may mint a token only within its own projects (if it is scop
 expiry: asked for a later expiry, or none, the new token expires with the one that asked.
 
 CSRF: a request carrying an ``Authorization`` header is authenticated by that header alone, which
-a browser never adds on another site's behalf, so it needs no CSRF token; a session request does.
+a browser never adds on another site's behalf, so it needs no CSRF token; a session request goes
+through Django's CSRF check (``csrf_protect``), whose refusal of a JSON request is JSON too
+(``cheeseshop.web.views.csrf_failure``).
 """
 
 from __future__ import annotations
@@ -19,15 +21,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from allauth.account.decorators import reauthentication_required
-from allauth.core.exceptions import ReauthenticationRequired
 from django.http import HttpRequest, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from packaging.utils import canonicalize_name
 
+from cheeseshop.accounts.logins import authenticated_recently
 from cheeseshop.accounts.models import User
 from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.audit.services import SESSION, Credential
@@ -137,21 +137,6 @@ def _read_mint_request(request: HttpRequest) -> MintRequest:
 # -- who asks
 
 
-def _passes_csrf_check(request: HttpRequest) -> bool:
-    """The check CsrfViewMiddleware skipped for this (exempt) view, run for session requests."""
-
-    def protected_view(request):  # stands for this view, without its csrf_exempt mark
-        return None
-
-    middleware = CsrfViewMiddleware(protected_view)
-    return middleware.process_view(request, protected_view, (), {}) is None
-
-
-@reauthentication_required
-def _recently_reauthenticated(request: HttpRequest) -> bool:
-    return True
-
-
 def _session_asker(request: HttpRequest) -> Asker:
     if not request.user.is_authenticated:
         raise MintRefused(
@@ -161,20 +146,14 @@ def _session_asker(request: HttpRequest) -> Asker:
             ),
             401,
         )
-    if not _passes_csrf_check(request):
-        raise MintRefused(
-            _("CSRF verification failed: a signed-in request must carry the CSRF token."), 403
-        )
-    try:
-        _recently_reauthenticated(request)
-    except ReauthenticationRequired:
+    if not authenticated_recently(request):
         raise MintRefused(
             _(
                 "Creating a token needs a recent re-authentication: confirm your password on "
                 "the site, then try again."
             ),
             403,
-        ) from None
+        )
     return Asker(user=request.user, credential=SESSION, token=None)
 
 
@@ -261,7 +240,17 @@ def _capped_expiry(
 
 
 def _mint(request: HttpRequest) -> JsonResponse:
-    asker = _asker(request)
+    try:
+        return _answer(request, _asker(request))
+    except MintRefused as exc:
+        return _error(exc.message, exc.status)
+
+
+# A session's request is checked for CSRF before anything else; a token's needs no check.
+_mint_with_session = csrf_protect(_mint)
+
+
+def _answer(request: HttpRequest, asker: Asker) -> JsonResponse:
     if is_enabled(FlagId.READ_ONLY):
         raise MintRefused(
             _("Read-only mode: changes are temporarily disabled. Nothing was changed."), 403
@@ -299,13 +288,13 @@ def _mint(request: HttpRequest) -> JsonResponse:
     )
 
 
-@csrf_exempt  # only requests with an Authorization header skip the check: see _session_asker
+@csrf_exempt  # only requests with an Authorization header skip the check
 def mint_token(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         response = _error(_("Use POST to create a token."), 405)
         response["Allow"] = "POST"
         return response
-    try:
+    # A token's request needs no CSRF check; an anonymous one is refused (401) without it.
+    if request.headers.get("Authorization", "").strip() or not request.user.is_authenticated:
         return _mint(request)
-    except MintRefused as exc:
-        return _error(exc.message, exc.status)
+    return _mint_with_session(request)

@@ -4,14 +4,10 @@ Creating and revoking need a recent re-authentication (allauth asks for the pass
 every change goes through ``cheeseshop.tokens.services``, which records the audit events.
 """
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from allauth.account import app_settings as allauth_account_settings
-from allauth.account.authentication import get_authentication_records
-from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.db import models
@@ -24,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from cheeseshop.accounts.logins import recent_authentication_required
 from cheeseshop.audit.services import SESSION
 from cheeseshop.manage.access import account_page
 from cheeseshop.packaging.models import Project, Role
@@ -43,22 +40,6 @@ GET_OR_POST = ("GET", "POST")
 POST = ("POST",)
 # Where the raw token waits between the create POST and the page that shows it, once.
 NEW_TOKEN_SESSION_KEY = "cheeseshop.tokens.new"  # noqa: S105 -- a session key name
-
-
-def _authenticated_long_ago(request: HttpRequest) -> bool:
-    """Whether the session's latest login or re-authentication is older than allauth's
-    ``ACCOUNT_REAUTHENTICATION_TIMEOUT``.
-
-    allauth's own check counts only a password typed again on its re-authentication page; a
-    login within the same time is as recent, so it is not asked for again.
-    """
-    records = get_authentication_records(request, request.user)
-    latest = max((record.get("at", 0) for record in records), default=0)
-    return time.time() - latest >= allauth_account_settings.REAUTHENTICATION_TIMEOUT
-
-
-# Creating and revoking tokens need a password typed within the last few minutes.
-recent_authentication_required = reauthentication_required(enabled=_authenticated_long_ago)
 
 
 class TokenState(models.TextChoices):

@@ -6,10 +6,17 @@ one address; quarantined projects and unknown names are 404s.
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import InvalidPage
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views import csrf
 from django.views.decorators.http import require_safe
 from packaging.utils import canonicalize_name
 
@@ -131,3 +138,17 @@ def user_profile(request: HttpRequest, username: str) -> HttpResponse:
             reverse("web:user", kwargs={"username": profile.username})
         )
     return render(request, "web/user.html", {"profile": profile, "roles": user_roles(profile)})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal (403), in JSON for a request that sent JSON (``/api/tokens/``)."""
+    if request.content_type == "application/json":
+        return JsonResponse(
+            {
+                "error": _(
+                    "CSRF verification failed: a signed-in request must carry the CSRF token."
+                )
+            },
+            status=403,
+        )
+    return csrf.csrf_failure(request, reason)
