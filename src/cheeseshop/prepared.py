@@ -34,6 +34,9 @@ class _Compiled:
     slots: list[tuple[str, Any]]
     # The selected expressions, whose converters apply to the rows.
     columns: list[Any]
+    # Whether any of them has one (the same for every connection of this database): rows of a
+    # query without converters are returned as the driver gives them.
+    converted: bool
 
 
 def model_columns(model: type[Model]) -> tuple[str, ...]:
@@ -88,7 +91,7 @@ class PreparedQuery:
         used = {index for kind, index in slots if kind != _CONSTANT}
         if len(used) != len(self._placeholders):  # pragma: no cover - a mistake, as above
             raise ValueError(f"not every placeholder is a parameter of {sql}")
-        compiled = _Compiled(sql, slots, columns)
+        compiled = _Compiled(sql, slots, columns, bool(self._converters(columns, connection)))
         with self._lock:
             self._compiled[key] = compiled
         return compiled
@@ -107,6 +110,8 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
+        if not compiled.converted:
+            return rows
         return self._converted(rows, compiled.columns, connection)
 
     def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> tuple | None:
@@ -114,8 +119,8 @@ class PreparedQuery:
         return found[0] if found else None
 
     @staticmethod
-    def _converted(rows: list[tuple], columns: list[Any], connection) -> list[tuple]:
-        # What SQLCompiler.get_converters and apply_converters do, with this thread's connection.
+    def _converters(columns: list[Any], connection) -> list[tuple[int, list, Any]]:
+        # What SQLCompiler.get_converters does, with this thread's connection.
         converters = []
         for index, column in enumerate(columns):
             functions = [
@@ -124,8 +129,12 @@ class PreparedQuery:
             ]
             if functions:
                 converters.append((index, functions, column))
-        if not converters:
-            return rows
+        return converters
+
+    @classmethod
+    def _converted(cls, rows: list[tuple], columns: list[Any], connection) -> list[tuple]:
+        # What SQLCompiler.apply_converters does.
+        converters = cls._converters(columns, connection)
         converted = []
         for row in rows:
             values = list(row)

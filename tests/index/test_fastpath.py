@@ -1,10 +1,17 @@
-"""The WSGI fast path answers /simple/<name>/ exactly as the Django view does."""
+"""The WSGI fast path answers /simple/<name>/ exactly as the Django view does, under every
+setting that changes what Django's middleware does."""
 
 from io import BytesIO
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.handlers.wsgi import WSGIHandler
 
-from cheeseshop.index.fastpath import SimpleDetailFastPath
+from cheeseshop.index.fastpath import (
+    HEADER_MIDDLEWARE,
+    PASSIVE_MIDDLEWARE,
+    SimpleDetailFastPath,
+)
 from cheeseshop.wsgi import django_application
 from tests.index.builders import make_file, make_project, make_release, publish
 
@@ -15,14 +22,16 @@ pytestmark = pytest.mark.django_db
 _IGNORED = {"vary", "content-language"}
 
 
-def _call(app, path: str, *, method: str = "GET", query: str = "", **headers):
+def _call(
+    app, path: str, *, method: str = "GET", query: str = "", scheme: str = "http", **headers
+):
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
+        "SERVER_PORT": "443" if scheme == "https" else "80",
+        "wsgi.url_scheme": scheme,
         "wsgi.input": BytesIO(),
         "wsgi.errors": BytesIO(),
         **{f"HTTP_{k.upper()}": v for k, v in headers.items()},
@@ -134,3 +143,95 @@ def test_non_normalized_name_is_redirected_through_django(fast_app, project):
     status, headers, _ = _call(fast_app, "/simple/Fast_Path/")
     assert status == 301
     assert headers["location"] == "/simple/fast-path/"
+
+
+# --- Parity under the settings that change what Django's middleware does -------------------
+
+HTTPS = {"SECURE_SSL_REDIRECT": True, "SECURE_HSTS_SECONDS": 31536000}
+SETTINGS = {
+    "https": HTTPS,
+    "https with HSTS subdomains and preload": {
+        **HTTPS,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+    },
+    "https behind a proxy": {
+        **HTTPS,
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+    },
+    "hsts without redirect": {"SECURE_HSTS_SECONDS": 600},
+    "allowed hosts": {"ALLOWED_HOSTS": ["index.example"]},
+    "allowed hosts with debug": {"ALLOWED_HOSTS": [], "DEBUG": True},
+    "prepend www": {"PREPEND_WWW": True},
+    "cross-origin opener policy off": {"SECURE_CROSS_ORIGIN_OPENER_POLICY": None},
+}
+REQUESTS = {
+    "plain http": {},
+    "https": {"scheme": "https"},
+    "https by the proxy's header": {"x_forwarded_proto": "https"},
+    "http by the proxy's header": {"scheme": "https", "x_forwarded_proto": "http"},
+    "an allowed host": {"host": "index.example"},
+    "a foreign host": {"host": "evil.example"},
+    "a malformed host": {"host": "evil example"},
+    "localhost": {"host": "localhost:8000"},
+    "a conditional request": {"if_none_match": "*"},
+    "json": {"accept": "application/vnd.pypi.simple.v1+json"},
+    "head": {"method": "HEAD"},
+}
+
+
+@pytest.fixture(params=list(SETTINGS), ids=list(SETTINGS))
+def configured(request, settings):
+    for name, value in SETTINGS[request.param].items():
+        setattr(settings, name, value)
+    return request.param
+
+
+@pytest.mark.parametrize("request_kind", list(REQUESTS))
+def test_fast_path_answers_as_django_under_every_setting(configured, project, request_kind):
+    # Both built after the settings changed: middleware read their settings when built.
+    django_app = WSGIHandler()
+    calls = []
+
+    def django_spy(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return django_app(environ, start_response)
+
+    fast = _call(SimpleDetailFastPath(django_spy), "/simple/fast-path/", **REQUESTS[request_kind])
+    slow = _call(django_app, "/simple/fast-path/", **REQUESTS[request_kind])
+    assert fast[0] == slow[0]
+    assert _without(fast[1]) == _without(slow[1])
+    if slow[0] != 400:  # Django's debug page of a refused Host has the time in it
+        assert fast[2] == slow[2]
+    if slow[0] in (200, 304):
+        assert calls == [], "a stored page Django would serve as it is goes the fast way"
+
+
+def test_https_settings_redirect_plain_http_and_send_hsts_over_https(settings, project):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    app = SimpleDetailFastPath(WSGIHandler())
+    status, headers, _body = _call(app, "/simple/fast-path/")
+    assert status == 301
+    assert headers["location"] == "https://testserver/simple/fast-path/"
+    status, headers, _body = _call(app, "/simple/fast-path/", scheme="https")
+    assert status == 200
+    assert headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_a_host_outside_allowed_hosts_is_refused(settings, project):
+    settings.ALLOWED_HOSTS = ["index.example"]
+    app = SimpleDetailFastPath(WSGIHandler())
+    assert _call(app, "/simple/fast-path/", host="evil.example")[0] == 400
+    assert _call(app, "/simple/fast-path/", host="index.example")[0] == 200
+
+
+def test_every_middleware_is_known_to_the_fast_path():
+    # A new middleware may change every answer: the fast path must be told what it does.
+    assert set(django_settings.MIDDLEWARE) <= HEADER_MIDDLEWARE | PASSIVE_MIDDLEWARE
+
+
+def test_an_unknown_middleware_stops_the_fast_path_from_starting(settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.index.test_fastpath.SomeMiddleware"]
+    with pytest.raises(ValueError, match="does not know"):
+        SimpleDetailFastPath(django_application)

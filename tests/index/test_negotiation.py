@@ -4,7 +4,6 @@ from cheeseshop.index.negotiation import (
     HTML_V1,
     JSON_V1,
     TEXT_HTML,
-    if_none_match_matches,
     select_media_type,
 )
 
@@ -72,20 +71,3 @@ UV_ACCEPT = (
 )
 def test_select_media_type_picks_the_representation_negotiation_rules_give(accept, expected):
     assert select_media_type(accept) == expected
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ('"abc"', True),
-        ('W/"abc"', True),
-        ('"zzz", "abc"', True),
-        ("*", True),
-        ('"abcd"', False),
-        ("abc", False),
-        ("", False),
-        ('"zzz"', False),
-    ],
-)
-def test_if_none_match_matches_only_the_same_etag(header, expected):
-    assert if_none_match_matches(header, "abc") is expected

@@ -6,13 +6,19 @@ Fields PyPI no longer fills (downloads, has_sig, bugtrack_url, docs_url) carry P
 values.
 """
 
+import json
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
+from django.urls import get_script_prefix
+from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_version
 
-from cheeseshop.index.services import format_upload_time, version_sort_key
+from cheeseshop.index import http
+from cheeseshop.index.files import file_url
+from cheeseshop.index.services import content_etag, format_upload_time, version_sort_key
 from cheeseshop.packaging.models import File, Project, Release, Role, RoleName
 
 UNKNOWN_DOWNLOADS = {"last_day": -1, "last_month": -1, "last_week": -1}
@@ -181,3 +187,50 @@ def build_document(
     document["urls"] = [_file(release, f, download_url) for f in files_by_release[release.pk]]
     document["vulnerabilities"] = []
     return document
+
+
+def json_api_response(
+    normalized_name: str,
+    version: str | None,
+    if_none_match: str,
+    *,
+    absolute_url: Callable[[str], str],
+) -> http.Answer:
+    """``/pypi/<project>/json`` (``version`` None) or ``/pypi/<project>/<version>/json``.
+
+    ``absolute_url`` makes an absolute URL of a path on this site.
+    """
+    project = Project.objects.visible().filter(normalized_name=normalized_name).first()
+    if project is None:
+        return _not_found(
+            _("No project named “%(name)s” is on this index.") % {"name": normalized_name}
+        )
+    root = get_script_prefix()
+    document = build_document(
+        project,
+        version,
+        web_url=lambda path: absolute_url(f"{root}{path}"),
+        download_url=lambda path: file_url(path, index_root=absolute_url(f"{root}packages/")),
+    )
+    if document is None:
+        if version is None:
+            message = _("Project “%(name)s” has no releases.") % {"name": normalized_name}
+        else:
+            message = _("Project “%(name)s” has no release “%(version)s”.") % {
+                "name": normalized_name,
+                "version": version,
+            }
+        return _not_found(message)
+    body = json.dumps(document).encode()
+    return http.stored(
+        body,
+        etag=content_etag(body),
+        content_type=http.JSON,
+        cache_control=f"public, max-age={settings.CHEESESHOP_SIMPLE_MAX_AGE}",
+        if_none_match=if_none_match,
+        headers=[("X-PyPI-Last-Serial", str(project.last_serial))],
+    )
+
+
+def _not_found(message: str) -> http.Answer:
+    return http.not_found(json.dumps({"message": message}), content_type=http.JSON)

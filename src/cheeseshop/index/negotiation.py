@@ -1,5 +1,4 @@
-"""HTTP negotiation for the simple index: which representation (PEP 691) and whether the
-client's cached copy is still good (If-None-Match).
+"""Content negotiation for the simple index: which representation a client gets (PEP 691).
 
 Selection rules, in order:
 
@@ -19,6 +18,8 @@ Unparsable entries (no ``/``, a malformed ``q``) are skipped, not fatal.
 
 import re
 from functools import lru_cache
+
+from cheeseshop.index import http
 
 JSON_V1 = "application/vnd.pypi.simple.v1+json"
 HTML_V1 = "application/vnd.pypi.simple.v1+html"
@@ -43,9 +44,9 @@ _QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
 
 # What the Content-Type header says for each representation.
 CONTENT_TYPES = {
-    JSON_V1: JSON_V1,
-    HTML_V1: HTML_V1,
-    TEXT_HTML: "text/html; charset=utf-8",
+    JSON_V1: http.SIMPLE_JSON,
+    HTML_V1: http.SIMPLE_HTML,
+    TEXT_HTML: http.TEXT_HTML,
 }
 
 
@@ -113,22 +114,3 @@ def select_media_type(accept: str) -> str:
         if best_key is None or key > best_key:
             best, best_key = offer, key
     return best or TEXT_HTML
-
-
-def if_none_match_matches(if_none_match: str, etag: str) -> bool:
-    """Whether an If-None-Match header names ``etag`` (bare hex, as stored).
-
-    Uses the weak comparison RFC 9110 prescribes for If-None-Match, so a ``W/`` prefix added
-    by a proxy still matches.
-    """
-    if not if_none_match:
-        return False
-    quoted = f'"{etag}"'
-    for candidate in if_none_match.split(","):
-        tag = candidate.strip()
-        if tag == "*":
-            return True
-        tag = tag.removeprefix("W/")
-        if tag == quoted:
-            return True
-    return False

@@ -10,33 +10,29 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from html import escape
-from typing import NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from packaging.version import InvalidVersion, Version
 
+from cheeseshop.index import http
+from cheeseshop.index.files import FROM_SIMPLE_PAGE, file_url
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.index.negotiation import (
     CONTENT_TYPES,
+    HTML_V1,
     JSON_V1,
-    if_none_match_matches,
+    TEXT_HTML,
     select_media_type,
 )
-from cheeseshop.packaging.models import Project, ProjectStatus, Release
+from cheeseshop.packaging.models import HIDDEN_STATUSES, Project, Release, visible_project
 from cheeseshop.prepared import PreparedQuery, PreparedUpdate
 
 # PEP 629 version of what we serve: 1.1 (PEP 700) ... 1.4 (PEP 792).
 API_VERSION = "1.4"
-
-CORS_HEADERS = (
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "X-PyPI-Last-Serial"),
-)
 
 
 def version_sort_key(version: str) -> tuple:
@@ -46,18 +42,6 @@ def version_sort_key(version: str) -> tuple:
         return (1, Version(version), version)
     except InvalidVersion:
         return (0, (), version)
-
-
-def file_url(path: str) -> str:
-    """Where a stored file is downloaded from, as written into the simple pages.
-
-    Relative to ``/simple/<project>/`` unless CHEESESHOP_FILES_URL names another host.
-    """
-    base = getattr(settings, "CHEESESHOP_FILES_URL", "")
-    quoted = quote(path)
-    if base:
-        return f"{base.rstrip('/')}/{quoted}"
-    return f"../../packages/{quoted}"
 
 
 def format_upload_time(moment: datetime) -> str:
@@ -136,7 +120,7 @@ def load_project_page(project_id: int, *, project: Project | None = None) -> Pro
             project.status_reason,
             project.last_serial,
         )
-    if status == ProjectStatus.QUARANTINED:
+    if status in HIDDEN_STATUSES:
         return None
     rows = _RELEASES_AND_FILES.rows(project_id)
     versions_by_release = {}
@@ -163,7 +147,7 @@ def load_project_page(project_id: int, *, project: Project | None = None) -> Pro
                 version_sort_key(version),
                 FileLink(
                     filename=filename,
-                    url=file_url(path),
+                    url=file_url(path, index_root=FROM_SIMPLE_PAGE),
                     sha256=sha256,
                     requires_python=requires_python or release_requires_python,
                     metadata_sha256=metadata_sha256,
@@ -310,107 +294,78 @@ def refresh_project_pages(project: Project, *, current: bool = False) -> SimpleD
         return stored
 
 
-class SimpleResponse(NamedTuple):
-    """An HTTP answer with no framework attached, so a raw WSGI fast path can send it too."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def simple_cache_headers(serial: int) -> list[tuple[str, str]]:
-    return [
-        ("Cache-Control", f"public, max-age={settings.CHEESESHOP_SIMPLE_MAX_AGE}"),
-        ("Vary", "Accept"),
-        ("X-PyPI-Last-Serial", str(serial)),
-        *CORS_HEADERS,
-    ]
-
-
-def not_found_response(message: str) -> SimpleResponse:
-    body = message.encode()
-    return SimpleResponse(
-        404,
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            *CORS_HEADERS,
-        ],
-        body,
-    )
-
-
-def conditional_response(
+def _simple_answer(
     media_type: str, etag: str, serial: int, body: bytes, if_none_match: str
-) -> SimpleResponse:
-    """200 with ``body``, or 304 when the client already holds this exact representation."""
-    headers = [("ETag", f'"{etag}"'), *simple_cache_headers(serial)]
-    if if_none_match_matches(if_none_match, etag):
-        return SimpleResponse(304, headers, b"")
-    headers.append(("Content-Type", CONTENT_TYPES[media_type]))
-    headers.append(("Content-Length", str(len(body))))
-    return SimpleResponse(200, headers, body)
-
-
-@cache
-def _detail_page_sql(vendor: str, etag_field: str, body_field: str) -> str:
-    """The hot path's one query, written from the models' metadata (so renames follow).
-
-    Raw SQL because compiling the equivalent ORM query costs about ten times what running it
-    does; ``vendor`` is part of the cache key because quoting is the backend's.
-    """
-    quote_name = connection.ops.quote_name
-    page, project = SimpleDetailPage._meta, Project._meta
-
-    def page_column(field: str) -> str:
-        return "page." + quote_name(page.get_field(field).column)
-
-    def project_column(field: str) -> str:
-        return "project." + quote_name(project.get_field(field).column)
-
-    # Identifiers come from model metadata and values are parameters: nothing user-supplied.
-    selected = ", ".join(page_column(field) for field in ("serial", etag_field, body_field))
-    return (
-        f"SELECT {selected}"  # noqa: S608
-        f" FROM {quote_name(page.db_table)} page"
-        f" JOIN {quote_name(project.db_table)} project"
-        f" ON {project_column('id')} = {page_column('project')}"
-        f" WHERE {project_column('normalized_name')} = %s"
-        f" AND {project_column('status')} <> %s"
+) -> http.Answer:
+    """A simple page (detail or index) in ``media_type``: 200, or 304 for a current copy."""
+    return http.stored(
+        body,
+        etag=etag,
+        content_type=CONTENT_TYPES[media_type],
+        cache_control=f"public, max-age={settings.CHEESESHOP_SIMPLE_MAX_AGE}",
+        if_none_match=if_none_match,
+        headers=[("Vary", "Accept"), ("X-PyPI-Last-Serial", str(serial))],
     )
 
 
-def simple_detail_response(
-    normalized_name: str, accept: str, if_none_match: str
-) -> SimpleResponse:
+def _stored_page_query(etag_field: str, body_field: str) -> PreparedQuery:
+    return PreparedQuery(
+        lambda normalized_name: (
+            SimpleDetailPage.objects.filter(
+                visible_project("project__"), project__normalized_name=normalized_name
+            )
+            .order_by()
+            .values_list("serial", etag_field, body_field)[:1]
+        ),
+        "\0normalized_name",
+    )
+
+
+# The hot path's one query (per representation), compiled once (see cheeseshop.prepared). The
+# visibility rule is applied here as well as at render time, so that a project hidden by
+# anything but set_status (a raw update) disappears from the index at once.
+_STORED_PAGE = {
+    JSON_V1: _stored_page_query("json_etag", "json"),
+    HTML_V1: _stored_page_query("html_etag", "html"),
+    TEXT_HTML: _stored_page_query("html_etag", "html"),
+}
+
+
+def _stored_page_row(normalized_name: str, media_type: str) -> tuple[int, str, bytes] | None:
+    row = _STORED_PAGE[media_type].first(normalized_name)
+    if row is None:
+        return None
+    serial, etag, body = row
+    # PostgreSQL drivers may hand back a memoryview for bytea.
+    return serial, etag, bytes(body)
+
+
+def stored_page(normalized_name: str, media_type: str) -> bytes | None:
+    """The stored bytes of a visible project's page in ``media_type`` (JSON_V1 or HTML_V1)."""
+    row = _stored_page_row(normalized_name, media_type)
+    return row[2] if row is not None else None
+
+
+def simple_detail_response(normalized_name: str, accept: str, if_none_match: str) -> http.Answer:
     """Serve ``/simple/<normalized_name>/``: one indexed query for the stored bytes.
 
     The caller redirects non-normalized names first.
     """
     media_type = select_media_type(accept)
-    if media_type == JSON_V1:
-        sql = _detail_page_sql(connection.vendor, "json_etag", "json")
-    else:
-        sql = _detail_page_sql(connection.vendor, "html_etag", "html")
-    # The status test repeats the one done at render time so that a quarantine disappears
-    # from the index at once, even before the pages are re-rendered.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [normalized_name, ProjectStatus.QUARANTINED.value])
-        row = cursor.fetchone()
+    row = _stored_page_row(normalized_name, media_type)
     if row is None:
-        return not_found_response(
+        return http.not_found(
             _("No project named “%(name)s” is on this index.") % {"name": normalized_name}
         )
     serial, etag, body = row
-    # PostgreSQL drivers may hand back a memoryview for bytea.
-    return conditional_response(media_type, etag, serial, bytes(body), if_none_match)
+    return _simple_answer(media_type, etag, serial, body, if_none_match)
 
 
-def simple_index_response(accept: str, if_none_match: str) -> SimpleResponse:
+def simple_index_response(accept: str, if_none_match: str) -> http.Answer:
     """Serve ``/simple/``: every project the index shows, rendered from one query."""
     media_type = select_media_type(accept)
     rows = (
-        SimpleDetailPage.objects.exclude(project__status=ProjectStatus.QUARANTINED)
+        SimpleDetailPage.objects.filter(visible_project("project__"))
         .order_by("project__normalized_name")
         .values_list("project__name", "project__normalized_name", "project__last_serial")
     )
@@ -441,4 +396,4 @@ def simple_index_response(accept: str, if_none_match: str) -> SimpleResponse:
             serial = max(serial, last_serial)
         lines += ["  </body>", "</html>", ""]
         body = "\n".join(lines).encode()
-    return conditional_response(media_type, content_etag(body), serial, body, if_none_match)
+    return _simple_answer(media_type, content_etag(body), serial, body, if_none_match)

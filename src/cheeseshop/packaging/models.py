@@ -12,6 +12,24 @@ class ProjectStatus(models.TextChoices):
     DEPRECATED = "deprecated", _("Deprecated")
 
 
+# The one visibility rule: what the index, the JSON API, TUF and the public pages show. A
+# quarantined project (malware under review) is hidden from all of them, reversibly.
+HIDDEN_STATUSES = (ProjectStatus.QUARANTINED,)
+
+
+def visible_project(path: str = "") -> models.Q:
+    """The rule as a condition on a query of any model: ``path`` leads from that model to its
+    project ("" for Project itself, "project__" for a release, "release__project__" for a
+    file)."""
+    return ~models.Q(**{f"{path}status__in": HIDDEN_STATUSES})
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible(self) -> "ProjectQuerySet":
+        """The projects the index shows."""
+        return self.filter(visible_project())
+
+
 class Project(models.Model):
     name = models.CharField(_("name"), max_length=200)
     normalized_name = models.CharField(
@@ -40,6 +58,8 @@ class Project(models.Model):
     # (X-PyPI-Last-Serial).
     last_serial = models.BigIntegerField(default=0, verbose_name=_("last serial"))
 
+    objects = ProjectQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("project")
         verbose_name_plural = _("projects")
@@ -47,6 +67,16 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_visible(self) -> bool:
+        return self.status not in HIDDEN_STATUSES
+
+
+class ReleaseQuerySet(models.QuerySet):
+    def visible(self) -> "ReleaseQuerySet":
+        """The releases of projects the index shows."""
+        return self.filter(visible_project("project__"))
 
 
 class Release(models.Model):
@@ -100,6 +130,8 @@ class Release(models.Model):
     obsoletes_dist = models.JSONField(default=list, verbose_name=_("obsoletes dist"))
     dynamic = models.JSONField(default=list, verbose_name=_("dynamic"))
 
+    objects = ReleaseQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("release")
         verbose_name_plural = _("releases")
@@ -116,6 +148,12 @@ class Release(models.Model):
 class PackageType(models.TextChoices):
     SDIST = "sdist", _("Source distribution")
     WHEEL = "bdist_wheel", _("Wheel")
+
+
+class FileQuerySet(models.QuerySet):
+    def served(self) -> "FileQuerySet":
+        """The files the index serves: those of projects it shows."""
+        return self.filter(visible_project("release__project__"))
 
 
 class File(models.Model):
@@ -165,6 +203,8 @@ class File(models.Model):
         related_name="+",
         verbose_name=_("token"),
     )
+
+    objects = FileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("file")

@@ -12,7 +12,7 @@ from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery
 from packaging.utils import canonicalize_name
 
 from cheeseshop.index.json_api import latest_release
-from cheeseshop.packaging.models import Project, ProjectStatus, Release
+from cheeseshop.packaging.models import Project, Release
 
 PAGE_SIZE = 20
 
@@ -54,7 +54,7 @@ def search_projects(query: str) -> QuerySet[Project]:
     for term in terms:
         summary_match &= Q(latest_summary__icontains=term)
     return (
-        Project.objects.exclude(status=ProjectStatus.QUARANTINED)
+        Project.objects.visible()
         .annotate(latest_summary=latest_summary, last_released=last_released)
         .filter(last_released__isnull=False)
         .filter(Q(normalized_name__contains=name_key) | summary_match)

@@ -6,27 +6,30 @@ Quarantined projects are invisible to every public page, as they are to the inde
 
 from dataclasses import dataclass
 from email.utils import getaddresses
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
-from django.urls import reverse
+from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
+from django.urls import get_script_prefix
 
+from cheeseshop.index.files import file_url
 from cheeseshop.index.services import version_sort_key
-from cheeseshop.packaging.models import File, Project, ProjectStatus, Release, Role, RoleName
+from cheeseshop.packaging.models import (
+    File,
+    Project,
+    Release,
+    Role,
+    RoleName,
+    visible_project,
+)
 
 LATEST_RELEASES_SHOWN = 10
 WEB_URL_SCHEMES = {"http", "https"}
 SHORT_LICENSE_MAX = 100
 
 
-def visible_projects() -> QuerySet[Project]:
-    return Project.objects.exclude(status=ProjectStatus.QUARANTINED)
-
-
 def find_visible_project(normalized_name: str) -> Project | None:
-    return visible_projects().filter(normalized_name=normalized_name).first()
+    return Project.objects.visible().filter(normalized_name=normalized_name).first()
 
 
 # What the release history needs: descriptions can be large, and a project has many releases.
@@ -67,11 +70,10 @@ class SiteCounts:
 
 
 def site_counts() -> SiteCounts:
-    hidden = ProjectStatus.QUARANTINED
     return SiteCounts(
-        projects=visible_projects().count(),
-        releases=Release.objects.exclude(project__status=hidden).count(),
-        files=File.objects.exclude(release__project__status=hidden).count(),
+        projects=Project.objects.visible().count(),
+        releases=Release.objects.visible().count(),
+        files=File.objects.served().count(),
         users=get_user_model().objects.filter(is_active=True).count(),
     )
 
@@ -79,7 +81,7 @@ def site_counts() -> SiteCounts:
 def latest_releases(limit: int = LATEST_RELEASES_SHOWN) -> list[Release]:
     """The most recently published releases that are not yanked, of visible projects."""
     return list(
-        Release.objects.exclude(project__status=ProjectStatus.QUARANTINED)
+        Release.objects.visible()
         .filter(yanked=False)
         .select_related("project")
         .order_by("-created", "-pk")[:limit]
@@ -229,10 +231,7 @@ def license_parts(release: Release) -> tuple[str, str]:
 
 
 def download_url(file: File) -> str:
-    base = getattr(settings, "CHEESESHOP_FILES_URL", "")
-    if base:
-        return f"{base.rstrip('/')}/{quote(file.path)}"
-    return reverse("index:package-file", kwargs={"path": file.path})
+    return file_url(file.path, index_root=f"{get_script_prefix()}packages/")
 
 
 def project_roles(project: Project) -> list[Role]:
@@ -282,8 +281,7 @@ def build_release_page(
 def user_roles(user) -> list[Role]:
     """The user's roles on visible projects that have a release, by project name."""
     return list(
-        Role.objects.filter(user=user)
-        .exclude(project__status=ProjectStatus.QUARANTINED)
+        Role.objects.filter(visible_project("project__"), user=user)
         .filter(Exists(Release.objects.filter(project=OuterRef("project"))))
         .select_related("project")
         .order_by("project__normalized_name")
