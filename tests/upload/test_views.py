@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event
+from cheeseshop.errors import Disabled, Gone
 from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.packaging.errors import (
+    ProjectNameTaken,
+    TooManyNewProjects,
+    UploadNotPermitted,
+    UploadRejected,
+)
 from cheeseshop.packaging.models import (
     File,
     FilenameRegistry,
@@ -20,7 +27,8 @@ from cheeseshop.packaging.models import (
     Role,
 )
 from cheeseshop.tokens.caveats import Expiration, ProjectName
-from cheeseshop.tokens.services import create_token
+from cheeseshop.tokens.services import InvalidToken, create_token
+from cheeseshop.upload.views import status_of
 from tests.packaging.dists import make_sdist, make_wheel
 from tests.upload.conftest import basic_auth, stored_files
 
@@ -629,3 +637,19 @@ def test_a_project_upload_limit_raises_its_file_size_limit(post_upload, tmp_path
     other = make_wheel(tmp_path / "..", "cramped", "1.0", extra_members=payload)
     response = post_upload(other, "cramped", "1.0")
     assert_refused(response, 400, "File too large. Limit for project 'cramped' is 1 MB.")
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [
+        (UploadRejected("a rule"), 400),
+        (UploadNotPermitted("a role"), 403),
+        (InvalidToken("a token"), 403),
+        (Disabled("a flag"), 403),
+        (ProjectNameTaken("a name"), 409),
+        (Gone("a verb"), 410),
+        (TooManyNewProjects("a rate"), 429),
+    ],
+)
+def test_each_kind_of_refusal_has_the_legacy_protocols_status(refusal, status):
+    assert status_of(refusal) == status

@@ -4,9 +4,10 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 
 from cheeseshop.accounts.models import User
+from cheeseshop.errors import Conflict
 
 
-class AccountError(ValueError):
+class AccountError(Conflict):
     """A request about accounts that cannot be carried out; the message says why."""
 
 

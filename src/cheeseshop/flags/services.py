@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext as _
 
+from cheeseshop.errors import Disabled
 from cheeseshop.flags.models import AdminFlag, FlagId
-from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.prepared import PreparedQuery
 
 # Asked on every upload: compiled once (see cheeseshop.prepared).
@@ -40,11 +40,11 @@ def ensure_uploads_allowed() -> None:
     """Upload kill switches, checked before anything else of an upload is looked at."""
     flags = enabled_flag_ids()
     if FlagId.READ_ONLY in flags:
-        raise UploadRejected(_("Read-only mode: Uploads are temporarily disabled."), status=403)
+        raise Disabled(_("Read-only mode: Uploads are temporarily disabled."))
     if FlagId.DISALLOW_NEW_UPLOAD in flags:
-        raise UploadRejected(_("New uploads are temporarily disabled."), status=403)
+        raise Disabled(_("New uploads are temporarily disabled."))
 
 
 def ensure_project_creation_allowed() -> None:
     if is_enabled(FlagId.DISALLOW_NEW_PROJECT):
-        raise UploadRejected(_("New project registration temporarily disabled."), status=403)
+        raise Disabled(_("New project registration temporarily disabled."))

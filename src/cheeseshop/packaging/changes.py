@@ -23,6 +23,7 @@ from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import SESSION, record_event
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import storage
+from cheeseshop.packaging.errors import ChangeRefused
 from cheeseshop.packaging.models import (
     File,
     Project,
@@ -34,14 +35,6 @@ from cheeseshop.packaging.models import (
 from cheeseshop.tuf import services as tuf_services
 
 logger = logging.getLogger(__name__)
-
-
-class ChangeRefused(Exception):
-    """A change that a rule forbids; ``message`` says which rule, for the person who asked."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _lock_project(project_id: int) -> Project:

@@ -10,7 +10,7 @@ import stdlib_list
 from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_name
 
-from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.errors import ProjectNameTaken, UploadRejected
 from cheeseshop.packaging.models import ProhibitedProjectName, Project
 from cheeseshop.prepared import PreparedQuery
 
@@ -98,9 +98,8 @@ def check_new_project_name(name: str, *, absent: bool = False) -> None:
         )
     normalized = normalize_name(name)
     if not absent and Project.objects.filter(normalized_name=normalized).exists():
-        raise UploadRejected(
-            _("The name '%(name)s' conflicts with an existing project.") % {"name": name},
-            status=409,
+        raise ProjectNameTaken(
+            _("The name '%(name)s' conflicts with an existing project.") % {"name": name}
         )
     if _PROHIBITED.first(normalized) is not None:
         raise UploadRejected(_("The name '%(name)s' isn't allowed.") % {"name": name})

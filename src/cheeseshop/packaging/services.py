@@ -21,7 +21,7 @@ from cheeseshop.audit.services import Credential, client_ip, hash_ip, record_eve
 from cheeseshop.flags.services import ensure_project_creation_allowed
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import storage
-from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.errors import TooManyNewProjects, UploadNotPermitted, UploadRejected
 from cheeseshop.packaging.models import (
     File,
     FilenameRegistry,
@@ -159,10 +159,9 @@ def find_project(name: str, *, lock: bool = False) -> Project | None:
 def ensure_can_upload(user, project: Project) -> None:
     """Owners and Maintainers may upload to a project; nobody else."""
     if _ROLE.first(user.pk, project.pk) is None:
-        raise UploadRejected(
+        raise UploadNotPermitted(
             _("The user '%(user)s' isn't allowed to upload to project '%(project)s'.")
-            % {"user": user.username, "project": project.name},
-            status=403,
+            % {"user": user.username, "project": project.name}
         )
 
 
@@ -230,7 +229,7 @@ def _check_project_creation_rate(uploader: Uploader) -> None:
     )
     for index, (limit, _window, _condition) in enumerate(windows):
         if counts[f"window{index}"] >= limit:
-            raise UploadRejected(_("Too many new projects created"), status=429)
+            raise TooManyNewProjects(_("Too many new projects created"))
 
 
 # (tag, record_event keyword arguments): events are recorded at the end of the transaction, so

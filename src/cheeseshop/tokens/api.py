@@ -2,7 +2,7 @@
 
 Body: ``{"description": str, "projects": [names], "expires_in_days": int | null}``. Answers 201
 ``{"token", "id", "projects", "expires"}`` (``projects`` empty: the whole account), or 400, 401,
-403 or 405 with ``{"error": message}``.
+403 or 405 with ``{"error": message}`` (the status by the kind of refusal, STATUS_BY_KIND).
 
 A token minted here is never wider than the credential that asks for it. A signed-in user (with
 a verified email and a recent re-authentication, as on the tokens page) may mint any token the
@@ -31,6 +31,13 @@ from cheeseshop.accounts.logins import authenticated_recently
 from cheeseshop.accounts.models import User
 from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.audit.services import SESSION, Credential
+from cheeseshop.errors import (
+    Disabled,
+    Invalid,
+    NotAuthenticated,
+    NotPermitted,
+    Refused,
+)
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
 from cheeseshop.packaging.models import Project
@@ -43,7 +50,6 @@ from cheeseshop.tokens.caveats import (
 )
 from cheeseshop.tokens.services import (
     AuthenticatedToken,
-    TokenError,
     authenticate_token,
     issue_token,
     record_token_use,
@@ -57,13 +63,13 @@ MAX_EXPIRY_DAYS = 36500  # a bound keeps the date representable
 FIELDS = ("description", "projects", "expires_in_days")
 
 
-class MintRefused(Exception):
-    """A mint request that is refused; ``message`` says why, ``status`` is the answer's."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+# The answer to each kind of refusal.
+STATUS_BY_KIND = (
+    (NotAuthenticated, 401),
+    (NotPermitted, 403),
+    (Disabled, 403),
+    (Refused, 400),
+)
 
 
 @dataclass(frozen=True)
@@ -89,47 +95,51 @@ def _error(message: str, status: int) -> JsonResponse:
     return response
 
 
+def _refused(refusal: Refused) -> JsonResponse:
+    return _error(
+        refusal.message,
+        next(status for kind, status in STATUS_BY_KIND if isinstance(refusal, kind)),
+    )
+
+
 # -- the request body
 
 
 def _read_json(request: HttpRequest):
     body = request.read(MAX_BODY_SIZE + 1)
     if len(body) > MAX_BODY_SIZE:
-        raise MintRefused(
-            _("The request body is too large: at most %(size)d bytes.") % {"size": MAX_BODY_SIZE},
-            400,
+        raise Invalid(
+            _("The request body is too large: at most %(size)d bytes.") % {"size": MAX_BODY_SIZE}
         )
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
-        raise MintRefused(_("The request body is not valid JSON."), 400) from None
+        raise Invalid(_("The request body is not valid JSON.")) from None
 
 
 def _read_mint_request(request: HttpRequest) -> MintRequest:
     data = _read_json(request)
     if not isinstance(data, dict):
-        raise MintRefused(_("The request body must be a JSON object."), 400)
+        raise Invalid(_("The request body must be a JSON object."))
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise MintRefused(
+        raise Invalid(
             _("Unknown field(s): %(fields)s; the fields are %(known)s.")
-            % {"fields": ", ".join(unknown), "known": ", ".join(FIELDS)},
-            400,
+            % {"fields": ", ".join(unknown), "known": ", ".join(FIELDS)}
         )
     description = data.get("description")
     if not isinstance(description, str):
-        raise MintRefused(_("'description' must be a string: what the token is for."), 400)
+        raise Invalid(_("'description' must be a string: what the token is for."))
     projects = data.get("projects", [])
     if not isinstance(projects, list) or not all(isinstance(name, str) for name in projects):
-        raise MintRefused(_("'projects' must be a list of project names."), 400)
+        raise Invalid(_("'projects' must be a list of project names."))
     days = data.get("expires_in_days")
     if days is not None and (
         isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXPIRY_DAYS
     ):
-        raise MintRefused(
+        raise Invalid(
             _("'expires_in_days' must be null or a whole number of days from 1 to %(max)d.")
-            % {"max": MAX_EXPIRY_DAYS},
-            400,
+            % {"max": MAX_EXPIRY_DAYS}
         )
     return MintRequest(description, tuple(projects), days)
 
@@ -139,29 +149,24 @@ def _read_mint_request(request: HttpRequest) -> MintRequest:
 
 def _session_asker(request: HttpRequest) -> Asker:
     if not request.user.is_authenticated:
-        raise MintRefused(
+        raise NotAuthenticated(
             _(
                 "Authentication required: sign in, or send an API token in the Authorization "
                 "header (Bearer, or Basic with the username __token__)."
-            ),
-            401,
+            )
         )
     if not authenticated_recently(request):
-        raise MintRefused(
+        raise NotPermitted(
             _(
                 "Creating a token needs a recent re-authentication: confirm your password on "
                 "the site, then try again."
-            ),
-            403,
+            )
         )
     return Asker(user=request.user, credential=SESSION, token=None)
 
 
 def _token_asker(header: str) -> Asker:
-    try:
-        auth = authenticate_token(token_from_authorization(header))
-    except TokenError as exc:
-        raise MintRefused(exc.message, 401) from None
+    auth = authenticate_token(token_from_authorization(header))
     return Asker(user=auth.user, credential=token_credential(auth.token), token=auth)
 
 
@@ -169,15 +174,14 @@ def _asker(request: HttpRequest) -> Asker:
     header = request.headers.get("Authorization", "")
     asker = _token_asker(header) if header.strip() else _session_asker(request)
     if asker.user.is_frozen:
-        raise MintRefused(_("Your account is frozen: an administrator must unfreeze it."), 403)
+        raise NotPermitted(_("Your account is frozen: an administrator must unfreeze it."))
     if not has_verified_primary_email(asker.user):
-        raise MintRefused(
+        raise NotPermitted(
             _(
                 "User '%(user)s' does not have a verified primary email address. Verify it in "
                 "your account settings and try again."
             )
-            % {"user": asker.user.username},
-            403,
+            % {"user": asker.user.username}
         )
     return asker
 
@@ -193,7 +197,7 @@ def _check_token_holds_now(auth: AuthenticatedToken, now: datetime) -> None:
             continue
         result = caveat.verify(context)
         if isinstance(result, Failure):
-            raise MintRefused(_("Invalid API Token: %(reason)s") % {"reason": result.reason}, 401)
+            raise NotAuthenticated(_("Invalid API Token: %(reason)s") % {"reason": result.reason})
 
 
 def _check_projects_within(auth: AuthenticatedToken, project_names, now: datetime) -> None:
@@ -201,12 +205,11 @@ def _check_projects_within(auth: AuthenticatedToken, project_names, now: datetim
     if not project_caveats:
         return
     if not project_names:
-        raise MintRefused(
+        raise NotPermitted(
             _(
                 "The token you authenticated with is limited to some projects: the new token "
                 "must name some of them in 'projects'; it cannot cover the whole account."
-            ),
-            403,
+            )
         )
     for name in project_names:
         project = Project.objects.filter(normalized_name=canonicalize_name(name)).first()
@@ -214,13 +217,12 @@ def _check_projects_within(auth: AuthenticatedToken, project_names, now: datetim
             continue  # issue_token refuses an unknown project, with its own message
         context = VerificationContext(user=auth.user, project=project, now=now)
         if not all(caveat.verify(context) for caveat in project_caveats):
-            raise MintRefused(
+            raise NotPermitted(
                 _(
                     "The token you authenticated with is not valid for project "
                     "'%(project)s', so the new token cannot be either."
                 )
-                % {"project": project.name},
-                403,
+                % {"project": project.name}
             )
 
 
@@ -242,8 +244,8 @@ def _capped_expiry(
 def _mint(request: HttpRequest) -> JsonResponse:
     try:
         return _answer(request, _asker(request))
-    except MintRefused as exc:
-        return _error(exc.message, exc.status)
+    except Refused as refusal:
+        return _refused(refusal)
 
 
 # A session's request is checked for CSRF before anything else; a token's needs no check.
@@ -252,9 +254,7 @@ _mint_with_session = csrf_protect(_mint)
 
 def _answer(request: HttpRequest, asker: Asker) -> JsonResponse:
     if is_enabled(FlagId.READ_ONLY):
-        raise MintRefused(
-            _("Read-only mode: changes are temporarily disabled. Nothing was changed."), 403
-        )
+        raise Disabled(_("Read-only mode: changes are temporarily disabled. Nothing was changed."))
     wanted = _read_mint_request(request)
     now = timezone.now()
     expires_at = now + timedelta(days=wanted.expires_in_days) if wanted.expires_in_days else None
@@ -262,18 +262,16 @@ def _answer(request: HttpRequest, asker: Asker) -> JsonResponse:
         _check_token_holds_now(asker.token, now)
         _check_projects_within(asker.token, wanted.project_names, now)
         expires_at = _capped_expiry(asker.token, expires_at)
-    try:
-        token, raw = issue_token(
-            asker.user,
-            description=wanted.description,
-            project_names=wanted.project_names,
-            expires_at=expires_at,
-            credential=asker.credential,
-            request=request,
-            actor=asker.user,
-        )
-    except TokenError as exc:
-        raise MintRefused(exc.message, 400) from None
+    # Its refusals (a description in use, a project not the user's ...) are Invalid: 400.
+    token, raw = issue_token(
+        asker.user,
+        description=wanted.description,
+        project_names=wanted.project_names,
+        expires_at=expires_at,
+        credential=asker.credential,
+        request=request,
+        actor=asker.user,
+    )
     if asker.token is not None:
         record_token_use(asker.token.token)
     scope = token_scope(token)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from cheeseshop.audit.services import Credential
+from cheeseshop.errors import Invalid
 from cheeseshop.tokens.models import APIToken
 from cheeseshop.tokens.services import TokenError, identify_token, revoke_token
 
@@ -48,12 +49,8 @@ MAX_BODY_SIZE = 1024 * 1024
 TOKENS_PAGE = "/manage/account/tokens/"
 
 
-class DisclosureRejected(Exception):
+class DisclosureRejected(Invalid):
     """A report that cannot be accepted; ``message`` says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pymacaroons import MACAROON_V2, Macaroon, Verifier
 from cheeseshop.accounts.models import User
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.errors import Invalid, NotAuthenticated, Refused
 from cheeseshop.packaging.models import Project, Role
 from cheeseshop.prepared import (
     PreparedQuery,
@@ -57,16 +58,21 @@ from cheeseshop.tokens.models import APIToken
 TOKEN_USERNAME = "__token__"  # noqa: S105 -- the fixed username, not a secret
 
 
-class TokenError(Exception):
-    """A token (or the header carrying it) that cannot be used; ``message`` says why."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class TokenError(Refused):
+    """A token, or a request for one, that is refused; ``message`` says why."""
 
 
-def _invalid(reason: str) -> TokenError:
-    return TokenError(_("Invalid API Token: %(reason)s") % {"reason": reason})
+class InvalidToken(TokenError, NotAuthenticated):
+    """A token (or the header carrying it) that cannot be used: malformed, unknown, revoked,
+    or not valid for what it is used for."""
+
+
+class TokenRequestRefused(TokenError, Invalid):
+    """A token that cannot be issued as asked (its description, projects or expiry)."""
+
+
+def _invalid(reason: str) -> InvalidToken:
+    return InvalidToken(_("Invalid API Token: %(reason)s") % {"reason": reason})
 
 
 @dataclass(frozen=True)
@@ -145,12 +151,12 @@ class TokenScope:
 
 def _check_user_may_hold_tokens(user: User) -> None:
     if not user.is_active:
-        raise TokenError(
+        raise TokenRequestRefused(
             _("User '%(user)s' is deactivated and cannot be given tokens.")
             % {"user": user.username}
         )
     if user.is_frozen:
-        raise TokenError(
+        raise TokenRequestRefused(
             _("User '%(user)s' is frozen and cannot be given tokens.") % {"user": user.username}
         )
 
@@ -158,14 +164,14 @@ def _check_user_may_hold_tokens(user: User) -> None:
 def _checked_description(user: User, description: str) -> str:
     description = description.strip()
     if not description:
-        raise TokenError(_("The token needs a description: say what it is for."))
+        raise TokenRequestRefused(_("The token needs a description: say what it is for."))
     if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise TokenError(
+        raise TokenRequestRefused(
             _("The description is too long: at most %(max)d characters.")
             % {"max": MAX_DESCRIPTION_LENGTH}
         )
     if APIToken.objects.filter(user=user, description=description, revoked__isnull=True).exists():
-        raise TokenError(
+        raise TokenRequestRefused(
             _(
                 "User '%(user)s' already has a token described '%(description)s'; "
                 "choose another description."
@@ -180,9 +186,11 @@ def _projects_for_scope(user: User, project_names: Iterable[str]) -> list[Projec
     for name in project_names:
         project = Project.objects.filter(normalized_name=canonicalize_name(name)).first()
         if project is None:
-            raise TokenError(_("There is no project named '%(project)s'.") % {"project": name})
+            raise TokenRequestRefused(
+                _("There is no project named '%(project)s'.") % {"project": name}
+            )
         if not Role.objects.filter(user=user, project=project).exists():
-            raise TokenError(
+            raise TokenRequestRefused(
                 _(
                     "User '%(user)s' is not a collaborator on project '%(project)s': a token "
                     "can only be scoped to the user's own projects."
@@ -198,7 +206,7 @@ def _expiration(expires_at: datetime, now: datetime) -> Expiration:
     if timezone.is_naive(expires_at):
         raise ValueError("expires_at must be an aware datetime")
     if expires_at <= now:
-        raise TokenError(_("The expiry date must be in the future."))
+        raise TokenRequestRefused(_("The expiry date must be in the future."))
     return Expiration(expires_at=int(expires_at.timestamp()), not_before=int(now.timestamp()))
 
 
@@ -387,16 +395,16 @@ def _token_from_basic(credentials: str) -> str:
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, ValueError) as exc:
-        raise TokenError(
+        raise InvalidToken(
             _("Invalid Authorization header: the Basic credentials are not valid base64 text.")
         ) from exc
     username, separator, password = decoded.partition(":")
     if not separator:
-        raise TokenError(
+        raise InvalidToken(
             _("Invalid Authorization header: the Basic credentials have no ':' separator.")
         )
     if username != TOKEN_USERNAME:
-        raise TokenError(
+        raise InvalidToken(
             _(
                 "Username/Password authentication is no longer supported. "
                 "Migrate to API Tokens instead."
@@ -421,7 +429,7 @@ def token_from_authorization(header_value: str | None) -> str | None:
     elif scheme in {"bearer", "token"}:
         raw = credentials
     else:
-        raise TokenError(
+        raise InvalidToken(
             _(
                 "Invalid Authorization header: unsupported scheme '%(scheme)s'; "
                 "use Basic (username __token__), Bearer or token."
@@ -610,7 +618,9 @@ def token_credential(token: APIToken) -> Credential:
 
 __all__ = [
     "AuthenticatedToken",
+    "InvalidToken",
     "TokenError",
+    "TokenRequestRefused",
     "TokenScope",
     "authenticate_token",
     "check_upload_permission",

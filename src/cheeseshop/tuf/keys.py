@@ -19,12 +19,13 @@ from django.utils.translation import gettext as _
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
 
+from cheeseshop.errors import Invalid
 from cheeseshop.tuf import conf
 
 OFFLINE_ROLES = ("root", "targets", "bins")
 
 
-class KeysError(Exception):
+class KeysError(Invalid):
     """A keys directory or key file the command cannot use."""
 
 

@@ -23,6 +23,15 @@ from cheeseshop.accounts.services import (
     two_factor_enforced,
 )
 from cheeseshop.accounts.two_factor import upload_refusal_message
+from cheeseshop.errors import (
+    Conflict,
+    Disabled,
+    Gone,
+    NotAuthenticated,
+    NotPermitted,
+    Refused,
+    TooMany,
+)
 from cheeseshop.flags.services import ensure_uploads_allowed
 from cheeseshop.packaging import filenames, metadata, services
 from cheeseshop.packaging.archives import check_license_files, inspect_distribution
@@ -31,7 +40,6 @@ from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import normalize_name
 from cheeseshop.tokens.services import (
     AuthenticatedToken,
-    TokenError,
     authenticate_token,
     check_upload_permission,
     token_credential,
@@ -41,6 +49,22 @@ from cheeseshop.upload.forms import UploadForm, parse_upload_form
 from cheeseshop.upload.receiving import HashingUploadHandler, ReceivedFile, UploadParser
 
 logger = logging.getLogger(__name__)
+
+
+# The legacy protocol's status for each kind of refusal (PyPI's, where it has one).
+STATUS_BY_KIND = (
+    (NotAuthenticated, 403),
+    (NotPermitted, 403),
+    (Disabled, 403),
+    (Conflict, 409),
+    (Gone, 410),
+    (TooMany, 429),
+    (Refused, 400),
+)
+
+
+def status_of(refusal: Refused) -> int:
+    return next(status for kind, status in STATUS_BY_KIND if isinstance(refusal, kind))
 
 
 def _response(message: str, status: int) -> HttpResponse:
@@ -75,20 +99,15 @@ def legacy_upload(request: HttpRequest) -> HttpResponse:
         return response
     try:
         return _upload(request)
-    except UploadRejected as exc:
-        return _response(exc.message, exc.status)
+    except Refused as refusal:
+        return _response(refusal.message, status_of(refusal))
 
 
 def _authenticate(request: HttpRequest) -> AuthenticatedToken:
-    try:
-        raw = token_from_authorization(request.headers.get("Authorization"))
-        if not raw:
-            raise UploadRejected(
-                _("Invalid or non-existent authentication information."), status=403
-            )
-        return authenticate_token(raw)
-    except TokenError as exc:
-        raise UploadRejected(exc.message, status=403) from None
+    raw = token_from_authorization(request.headers.get("Authorization"))
+    if not raw:
+        raise NotAuthenticated(_("Invalid or non-existent authentication information."))
+    return authenticate_token(raw)
 
 
 def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[UploadForm, dict]:
@@ -103,17 +122,14 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
 
     action = data.get(":action", "")
     if action in {"submit", "submit_pkg_info"}:
-        raise UploadRejected(
+        raise Gone(
             _(
                 "Project pre-registration is no longer required or supported, upload your "
                 "files instead."
-            ),
-            status=410,
+            )
         )
     if action == "doc_upload":
-        raise UploadRejected(
-            _("Uploading documentation is no longer supported; host it elsewhere."), status=410
-        )
+        raise Gone(_("Uploading documentation is no longer supported; host it elsewhere."))
     if action != "file_upload":
         raise UploadRejected(_("Unknown or missing :action '%(action)s'.") % {"action": action})
     for field in handler.unexpected_file_fields:
@@ -123,25 +139,21 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
 
 def _ensure_user_may_upload(user, request: HttpRequest) -> None:
     if not has_verified_primary_email(user):
-        raise UploadRejected(
+        raise NotPermitted(
             _(
                 "User '%(user)s', associated with the API token used, does not have a verified "
                 "primary email address. Verify it in your account settings and try again."
             )
-            % {"user": user.username},
-            status=403,
+            % {"user": user.username}
         )
     if two_factor_enforced() and not has_two_factor(user):
-        raise UploadRejected(upload_refusal_message(user, request), status=403)
+        raise NotPermitted(upload_refusal_message(user, request))
 
 
 def _check_permission(auth: AuthenticatedToken, form: UploadForm, request: HttpRequest):
     """Refuse early, before the file is inspected, what the credential may not do."""
     project = services.find_project(form.name)
-    try:
-        check_upload_permission(auth, project)
-    except TokenError as exc:
-        raise UploadRejected(exc.message, status=403) from None
+    check_upload_permission(auth, project)
     if project is not None:
         services.ensure_can_upload(auth.user, project)
     _ensure_user_may_upload(auth.user, request)
@@ -173,7 +185,7 @@ def _check_digests(form: UploadForm, content: ReceivedFile) -> None:
 
 def _upload(request: HttpRequest) -> HttpResponse:
     if settings.HTTPS and not request.is_secure():
-        raise UploadRejected(_("SSL is required."), status=403)
+        raise NotPermitted(_("SSL is required."))
     ensure_uploads_allowed()
     auth = _authenticate(request)
     handler = HashingUploadHandler(request, max_size=services.max_upload_size())

@@ -1,0 +1,44 @@
+"""What every refusal of the index is: a domain error whose ``message`` says, for the person who
+asked, which rule failed. It carries no HTTP status: each entry point (the upload API, the token
+API, the web pages, the command line) answers each kind in its own terms, as Warehouse answers
+``TooManyProjectsCreated`` with 429.
+
+Apps raise their own subclasses (``UploadRejected``, ``ChangeRefused``, ``InvalidToken`` ...),
+each of one of these kinds.
+"""
+
+
+class Refused(Exception):
+    """A request the index refuses; ``message`` names the rule that failed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(Refused):
+    """What was sent breaks a rule: a file, its metadata, a form, a document."""
+
+
+class NotAuthenticated(Refused):
+    """The credential does not prove who sends it: missing, malformed, unknown or revoked."""
+
+
+class NotPermitted(Refused):
+    """Who asks may not do this: their role, their token's scope, their account's state."""
+
+
+class Disabled(Refused):
+    """An administrator has switched this off for now (the admin flags)."""
+
+
+class Conflict(Refused):
+    """It clashes with what exists: a name taken, a state already reached."""
+
+
+class Gone(Refused):
+    """A part of the protocol that is no longer supported."""
+
+
+class TooMany(Refused):
+    """Done too often: a rate limit."""
