@@ -11,6 +11,7 @@ from django.db import transaction
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import ADMIN
+from cheeseshop.index import services as index_services
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging import changes
@@ -140,10 +141,11 @@ def test_unyanking_a_release_that_is_not_yanked_is_refused(release, owner):
 
 
 def test_a_change_that_fails_midway_leaves_nothing(monkeypatch, project, release, owner):
-    def fail(project):
+    def fail(page):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(changes, "refresh_project_pages", fail)
+    # The index renders the pages inside the change's transaction (packaging's publisher).
+    monkeypatch.setattr(index_services, "render_detail_html", fail)
     with pytest.raises(RuntimeError):
         changes.yank_release(release, actor=owner, reason="x")
     release.refresh_from_db()
@@ -417,3 +419,73 @@ def test_remove_role_deletes_it_and_records_the_event(project, owner, other):
     assert not Role.objects.filter(pk=role.pk).exists()
     event = Event.objects.get(tag=EventTag.PROJECT_ROLE_REMOVE)
     assert event.additional == {"target_user": "max", "role_name": "Maintainer"}
+
+
+# --- status (PEP 792) and the one visibility rule -------------------------------------------
+
+
+def visible_everywhere(client, project, wheel) -> dict[str, int]:
+    """What each reader of the index answers about the project: status codes by reader."""
+    name = project.normalized_name
+    return {
+        "simple page": client.get(f"/simple/{name}/").status_code,
+        "simple index": 200
+        if f'href="{name}/"' in client.get("/simple/").content.decode()
+        else 404,
+        "json api": client.get(f"/pypi/{name}/json").status_code,
+        "file": client.get(f"/packages/{wheel.path}").status_code,
+        "metadata": client.get(f"/packages/{wheel.metadata_path}").status_code,
+        "project page": client.get(f"/project/{name}/").status_code,
+        "search": 200 if name in client.get("/search/?q=cheese").content.decode() else 404,
+    }
+
+
+def test_quarantine_hides_the_project_from_every_reader_and_lifting_it_restores_it(
+    client, project, wheel, owner
+):
+    shown = visible_everywhere(client, project, wheel)
+    assert set(shown.values()) == {200}, shown
+
+    changes.set_status(project, "quarantined", reason="under review", actor=owner)
+
+    assert set(visible_everywhere(client, project, wheel).values()) == {404}
+    assert not SimpleDetailPage.objects.filter(project=project).exists()
+    event = Event.objects.get(tag=EventTag.PROJECT_STATUS_CHANGE)
+    assert event.additional == {
+        "status": "quarantined",
+        "previous_status": "active",
+        "reason": "under review",
+    }
+    project.refresh_from_db()
+    assert (project.status, project.status_reason, project.last_serial) == (
+        "quarantined",
+        "under review",
+        event.id,
+    )
+
+    changes.set_status(project, "active", actor=owner)
+
+    assert visible_everywhere(client, project, wheel) == shown
+    lifted = Event.objects.filter(tag=EventTag.PROJECT_STATUS_CHANGE).last()
+    assert simple_json(project)["meta"]["_last-serial"] == lifted.id
+
+
+def test_an_archived_project_stays_visible_and_says_so_in_its_pages(project, owner):
+    changes.set_status(project, "archived", reason="moved to cheese-tools2", actor=owner)
+    assert simple_json(project)["project-status"] == {
+        "status": "archived",
+        "reason": "moved to cheese-tools2",
+    }
+
+
+@pytest.mark.parametrize("status", ["deleted", "", "Quarantined"])
+def test_a_status_pep_792_does_not_name_is_refused(project, owner, status):
+    with pytest.raises(ChangeRefused, match="is not a project status"):
+        changes.set_status(project, status, actor=owner)
+    assert not Event.objects.exists()
+
+
+def test_setting_the_status_a_project_has_is_refused(project, owner):
+    with pytest.raises(ChangeRefused, match="already has the status active"):
+        changes.set_status(project, "active", actor=owner)
+    assert not Event.objects.exists()

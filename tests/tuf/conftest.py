@@ -11,10 +11,25 @@ from tuf.api.exceptions import DownloadHTTPError
 from tuf.ngclient import Updater
 from tuf.ngclient.fetcher import FetcherInterface
 
+from cheeseshop.audit.models import EventTag
+from cheeseshop.audit.services import CLI, record_event
+from cheeseshop.packaging import publishing
 from cheeseshop.tuf import operations
 
 BASE = "http://testserver"
 SMALL_BIT_LENGTH = 4
+
+
+def publish_change(project) -> None:
+    """What every change to a project does last: an audit event, then packaging's publisher
+    (the index renders the pages, TUF follows them)."""
+    event = record_event(EventTag.PROJECT_SETTINGS_CHANGE, project=project, credential=CLI)
+    publishing.publish(project, event)
+
+
+def publish_removal(project_id: int) -> None:
+    event = record_event(EventTag.PROJECT_REMOVE, credential=CLI)
+    publishing.publish_removal(project_id, event)
 
 
 class DjangoClientFetcher(FetcherInterface):

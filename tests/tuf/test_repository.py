@@ -16,23 +16,29 @@ from tuf.api.exceptions import (
 )
 from tuf.api.metadata import Metadata, SuccinctRoles
 
+from cheeseshop.audit.services import ADMIN
 from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.packaging import changes
 from cheeseshop.tuf import conf, operations, repository, services
 from cheeseshop.tuf.keys import KeysError
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 from cheeseshop.tuf.repository import TufError
 from tests.index.builders import make_file, make_project, make_release
-from tests.tuf.conftest import SMALL_BIT_LENGTH, DjangoClientFetcher, make_updater, root_keys
+from tests.tuf.conftest import (
+    SMALL_BIT_LENGTH,
+    DjangoClientFetcher,
+    make_updater,
+    publish_change,
+    publish_removal,
+    root_keys,
+)
 
 
 def _upload(name="Sample_Project", version="1.0", content=None):
     """A project with one stored wheel, its pages rendered and the TUF hook called."""
-    from cheeseshop.index.services import refresh_project_pages
-
     project = make_project(name)
     file = make_file(make_release(project, version), content=content)
-    refresh_project_pages(project)
-    services.project_changed(project)
+    publish_change(project)
     return project, file
 
 
@@ -148,10 +154,7 @@ def test_a_yank_re_signs_the_changed_simple_pages(initialised, keys_dir, tmp_pat
     release = file.release
     release.yanked = True
     release.save()
-    from cheeseshop.index.services import refresh_project_pages
-
-    refresh_project_pages(project)
-    services.project_changed(project)
+    publish_change(project)
     assert TufRole.objects.filter(dirty=True).exists()
     repository.publish()
     after = TufTarget.objects.get(path="simple/sample-project/vnd.pypi.simple.v1.json").hashes
@@ -181,10 +184,7 @@ def test_deleted_file_is_no_longer_a_target(initialised, keys_dir, tmp_path):
     repository.publish()
     path = f"packages/{file.path}"
     file.delete()
-    from cheeseshop.index.services import refresh_project_pages
-
-    refresh_project_pages(project)
-    services.project_changed(project)
+    publish_change(project)
     repository.publish()
     assert not TufTarget.objects.filter(path=path).exists()
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
@@ -197,7 +197,7 @@ def test_deleted_project_loses_all_its_targets(initialised, keys_dir, tmp_path):
     repository.publish()
     project_id = project.pk
     project.delete()
-    services.project_deleted(project_id)
+    publish_removal(project_id)
     repository.publish()
     assert not TufTarget.objects.exists()
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
@@ -609,4 +609,24 @@ def test_bins_are_copied_where_links_are_refused(initialised, keys_dir, tmp_path
     assert len({path.stat().st_ino for path in files}) == len(files)
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
     updater.refresh()
+    assert updater.get_targetinfo("simple/sample-project/vnd.pypi.simple.v1.json") is not None
+
+
+def test_a_quarantined_project_is_unsigned_until_the_quarantine_is_lifted(
+    initialised, keys_dir, tmp_path
+):
+    project, file = _upload()
+    repository.publish()
+    changes.set_status(project, "quarantined", actor=None, credential=ADMIN)
+    repository.publish()
+    assert not TufTarget.objects.filter(project_pk=project.pk).exists()
+    updater = make_updater(tmp_path / "during", _trusted_root(keys_dir))
+    updater.refresh()
+    assert updater.get_targetinfo(f"packages/{file.path}") is None
+
+    changes.set_status(project, "active", actor=None, credential=ADMIN)
+    repository.publish()
+    updater = make_updater(tmp_path / "after", _trusted_root(keys_dir))
+    updater.refresh()
+    updater.download_target(updater.get_targetinfo(f"packages/{file.path}"))
     assert updater.get_targetinfo("simple/sample-project/vnd.pypi.simple.v1.json") is not None

@@ -6,11 +6,10 @@ import pytest
 from django.db import connection, connections, transaction
 from tuf.api.metadata import Metadata
 
-from cheeseshop.index.services import refresh_project_pages
-from cheeseshop.tuf import conf, operations, repository, services
+from cheeseshop.tuf import conf, operations, repository
 from cheeseshop.tuf.models import TufRole, TufTarget
 from tests.index.builders import make_file, make_project, make_release
-from tests.tuf.conftest import make_updater, root_keys
+from tests.tuf.conftest import make_updater, publish_change, root_keys
 
 
 def test_init_at_16384_bins_publishes_every_bin_and_verifies(db, keys_dir, tmp_path):
@@ -20,8 +19,7 @@ def test_init_at_16384_bins_publishes_every_bin_and_verifies(db, keys_dir, tmp_p
     assert (conf.metadata_dir() / "1.bin-3fff.json").exists()
     project = make_project("big-index")
     file = make_file(make_release(project))
-    refresh_project_pages(project)
-    services.project_changed(project)
+    publish_change(project)
     published = repository.publish()
     assert published.bins == 3  # one wheel and two pages: at most three bins touched
     updater = make_updater(tmp_path / "client", (keys_dir / "1.root.json").read_bytes())
@@ -45,8 +43,7 @@ def test_50_concurrent_changes_and_publishes_leave_a_consistent_repository(keys_
             with transaction.atomic():
                 project = make_project(f"concurrent-{number}")
                 make_file(make_release(project), content=f"wheel {number}".encode())
-                refresh_project_pages(project)
-                services.project_changed(project)
+                publish_change(project)
             report = repository.publish()
             if report.snapshot_version is not None:
                 with lock:

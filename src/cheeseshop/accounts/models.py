@@ -27,3 +27,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def has_verified_primary_email(self) -> bool:
+        """What uploads, token creation, the management pages and invitations require."""
+        from allauth.account.models import EmailAddress
+
+        # user_id, not user: asked on every upload, and the join-free filter compiles faster.
+        return EmailAddress.objects.filter(user_id=self.pk, primary=True, verified=True).exists()

@@ -2,6 +2,8 @@
 invitations to a project. Each is a pair of templates, accounts/email/<notice>_subject.txt and
 _message.txt."""
 
+import logging
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sites.requests import RequestSite
@@ -12,6 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cheeseshop.audit.services import client_ip
+from cheeseshop.packaging.models import RoleName
+
+logger = logging.getLogger(__name__)
 
 METHOD_ADDED = "two_factor_method_added"
 METHOD_REMOVED = "two_factor_method_removed"
@@ -20,6 +25,22 @@ RECOVERY_CODE_USED = "recovery_code_used"
 TWO_FACTOR_RESET = "two_factor_reset"
 NEW_DEVICE_LOGIN = "new_device_login"
 PROJECT_INVITATION = "project_invitation"
+
+
+def mail_invitation(invitation, inviter, request: HttpRequest | None = None) -> None:
+    """Tell the invitee of a project invitation, who would otherwise learn of it only by
+    visiting their projects page. A mail server's failure is logged: the invitation stands."""
+    path = reverse("manage:projects")
+    context = {
+        "project": invitation.project.name,
+        "role": RoleName(invitation.role_name).label,
+        "inviter": inviter.username,
+        "invitations_url": request.build_absolute_uri(path) if request is not None else path,
+    }
+    try:
+        send_notice(PROJECT_INVITATION, invitation.user, request=request, context=context)
+    except Exception:
+        logger.exception("Could not mail the invitation to %s", invitation.user.username)
 
 
 def _recipient(user) -> str:

@@ -31,11 +31,6 @@ def create_user(
     return user
 
 
-def has_verified_primary_email(user: User) -> bool:
-    # user_id, not user: runs on every upload, and the join-free filter compiles faster.
-    return EmailAddress.objects.filter(user_id=user.pk, primary=True, verified=True).exists()
-
-
 def has_two_factor(user: User) -> bool:
     """Whether the user has a second factor enrolled (recovery codes alone do not count)."""
     from allauth.mfa.models import Authenticator

@@ -20,6 +20,7 @@ class EventTag(models.TextChoices):
     PROJECT_RELEASE_YANK = "project:release:yank", _("Release yanked")
     PROJECT_RELEASE_UNYANK = "project:release:unyank", _("Release un-yanked")
     PROJECT_SETTINGS_CHANGE = "project:settings:change", _("Project settings changed")
+    PROJECT_STATUS_CHANGE = "project:status:change", _("Project status changed")
     FILE_ADD = "file:add", _("File added")
     FILE_REMOVE = "file:remove", _("File deleted")
     ACCOUNT_CREATE = "account:create", _("Account created")

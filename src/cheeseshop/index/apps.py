@@ -6,3 +6,10 @@ class IndexConfig(AppConfig):
     name = "cheeseshop.index"
     label = "index"
     verbose_name = _("Index")
+
+    def ready(self):
+        from cheeseshop.index.services import render_pages
+        from cheeseshop.packaging import publishing
+
+        # The simple pages are rendered once per change, in its transaction.
+        publishing.render_with(render_pages)

@@ -8,6 +8,7 @@ gets (and what TUF signs), so they must not depend on the language of whoever ca
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -29,6 +30,7 @@ from cheeseshop.index.negotiation import (
     select_media_type,
 )
 from cheeseshop.packaging.models import HIDDEN_STATUSES, Project, Release, visible_project
+from cheeseshop.packaging.publishing import ProjectPages
 from cheeseshop.prepared import PreparedQuery, PreparedUpdate
 
 # PEP 629 version of what we serve: 1.1 (PEP 700) ... 1.4 (PEP 792).
@@ -344,6 +346,26 @@ def stored_page(normalized_name: str, media_type: str) -> bytes | None:
     """The stored bytes of a visible project's page in ``media_type`` (JSON_V1 or HTML_V1)."""
     row = _stored_page_row(normalized_name, media_type)
     return row[2] if row is not None else None
+
+
+def stored_pages() -> Iterator[tuple[int, ProjectPages]]:
+    """Every stored page of a visible project, with its project's id (for ``tuf init``)."""
+    rows = (
+        SimpleDetailPage.objects.filter(visible_project("project__"))
+        .order_by("project_id")
+        .values_list("project_id", "project__normalized_name", "html", "json")
+    )
+    for project_id, normalized_name, html, json_body in rows.iterator(chunk_size=500):
+        yield project_id, ProjectPages(normalized_name, html=bytes(html), json=bytes(json_body))
+
+
+def render_pages(project: Project) -> ProjectPages | None:
+    """The publisher's renderer (``IndexConfig.ready``): ``project`` is the row as the
+    changing transaction saved it, and locked."""
+    page = refresh_project_pages(project, current=True)
+    if page is None:
+        return None
+    return ProjectPages(project.normalized_name, html=page.html, json=page.json)
 
 
 def simple_detail_response(normalized_name: str, accept: str, if_none_match: str) -> http.Answer:

@@ -19,7 +19,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_name
 
-from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.accounts.two_factor import manage_requires_two_factor
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
@@ -51,7 +50,7 @@ def _account_check(request: HttpRequest) -> HttpResponse | None:
         return redirect_to_login(request.get_full_path())
     if getattr(user, "is_frozen", False):
         return refused(request, _("Your account is frozen: an administrator must unfreeze it."))
-    if not has_verified_primary_email(user):
+    if not user.has_verified_primary_email():
         return render(request, "manage/verify_email.html", status=403)
     if manage_requires_two_factor(user):
         # Sent to a page saying why, with the way to set it up (/account/2fa/).

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_version
 
+from cheeseshop.accounts.notices import mail_invitation
 from cheeseshop.audit.forms import KindFilterForm
 from cheeseshop.audit.history import PROJECT_KINDS, history_row
 from cheeseshop.audit.models import Event
@@ -207,7 +208,7 @@ def collaboration_invite(request: HttpRequest, access: ProjectAccess) -> HttpRes
     if not form.is_valid():
         return _render_collaboration(request, access, invite_form=form, status=400)
     try:
-        changes.invite_collaborator(
+        invitation = changes.invite_collaborator(
             access.project,
             invitee=form.invitee,
             role_name=form.cleaned_data["role_name"],
@@ -217,6 +218,7 @@ def collaboration_invite(request: HttpRequest, access: ProjectAccess) -> HttpRes
     except changes.ChangeRefused as refusal:
         form.add_error("username", refusal.message)
         return _render_collaboration(request, access, invite_form=form, status=400)
+    mail_invitation(invitation, request.user, request)  # the invitation is committed
     messages.success(
         request,
         _("User '%(user)s' was invited; they become a collaborator once they accept.")

@@ -14,25 +14,21 @@ stay in ``FilenameRegistry`` forever, so the same filename can never be uploaded
 import logging
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from cheeseshop.accounts.notices import PROJECT_INVITATION, send_notice
-from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import SESSION, record_event
-from cheeseshop.index.services import refresh_project_pages
-from cheeseshop.packaging import storage
+from cheeseshop.packaging import publishing, storage
 from cheeseshop.packaging.errors import ChangeRefused
 from cheeseshop.packaging.models import (
     File,
     Project,
+    ProjectStatus,
     Release,
     Role,
     RoleInvitation,
     RoleName,
 )
-from cheeseshop.tuf import services as tuf_services
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +57,6 @@ def _lock_release(release: Release) -> Project:
     return project
 
 
-def _publish(project: Project, event: Event) -> None:
-    """What the index shows changed: bump the serial to the event's id and re-render."""
-    project.last_serial = event.id
-    project.save(update_fields=["last_serial"])
-    refresh_project_pages(project)
-    tuf_services.project_changed(project)
-
-
 def _stored_paths(files) -> list[str]:
     paths = []
     for file in files:
@@ -92,13 +80,33 @@ def _release_details(release: Release) -> dict:
     return {"version": release.version, "canonical_version": release.canonical_version}
 
 
-def _record_removal(tag: EventTag, admin_tag: EventTag, *, admin: bool, **fields) -> Event:
-    """Record a removal, and when an admin removed it, the admin's removal too (same fields);
-    returns the last event recorded."""
-    event = record_event(tag, **fields)
+def _remove(
+    project: Project,
+    doomed,
+    files,
+    tag: EventTag,
+    admin_tag: EventTag,
+    *,
+    admin: bool,
+    credential,
+    **fields,
+) -> None:
+    """What every deletion does, in order, in the caller's transaction: record it (and, when an
+    admin removed it, the admin's removal too), delete ``doomed`` (a file, a release or the
+    project, with what cascades from it), publish the change, and remove the stored bytes of
+    ``files`` once it has committed."""
+    credential = credential or SESSION
+    event = record_event(tag, project=project, credential=credential, **fields)
     if admin:
-        event = record_event(admin_tag, **fields)
-    return event
+        event = record_event(admin_tag, project=project, credential=credential, **fields)
+    paths = _stored_paths(files)
+    project_id = project.pk
+    doomed.delete()
+    if doomed is project:
+        publishing.publish_removal(project_id, event)
+    else:
+        publishing.publish(project, event)
+    _delete_stored_after_commit(paths)
 
 
 # --- Releases and files ---------------------------------------------------------------------
@@ -123,7 +131,7 @@ def yank_release(release, *, actor, reason="", request=None, credential=None) ->
             project=project,
             additional={**_release_details(release), "yanked_reason": release.yanked_reason},
         )
-        _publish(project, event)
+        publishing.publish(project, event)
     return release
 
 
@@ -145,7 +153,7 @@ def unyank_release(release, *, actor, request=None, credential=None) -> Release:
             project=project,
             additional=_release_details(release),
         )
-        _publish(project, event)
+        publishing.publish(project, event)
     return release
 
 
@@ -160,28 +168,25 @@ def delete_file(file, *, actor, request=None, credential=None, admin=False) -> N
             raise ChangeRefused(_("This file no longer exists."))
         project = _lock_project(project_id)
         _reload(file, _("This file no longer exists."))
-        release = file.release
         details = {
             "filename": file.filename,
-            **_release_details(release),
+            **_release_details(file.release),
             "sha256": file.sha256_digest,
             "blake2_256": file.blake2_256_digest,
         }
-        event = _record_removal(
+        _remove(
+            project,
+            file,
+            [file],
             EventTag.FILE_REMOVE,
             EventTag.ADMIN_FILE_REMOVE,
             admin=admin,
+            credential=credential,
             request=request,
             actor=actor,
-            credential=credential or SESSION,
-            project=project,
             file=file,
             additional=details,
         )
-        paths = _stored_paths([file])
-        file.delete()
-        _publish(project, event)
-        _delete_stored_after_commit(paths)
 
 
 def delete_release(release, *, actor, request=None, credential=None, admin=False) -> None:
@@ -189,23 +194,21 @@ def delete_release(release, *, actor, request=None, credential=None, admin=False
     with transaction.atomic():
         project = _lock_release(release)
         files = list(release.files.all())
-        event = _record_removal(
+        _remove(
+            project,
+            release,
+            files,
             EventTag.PROJECT_RELEASE_REMOVE,
             EventTag.ADMIN_RELEASE_REMOVE,
             admin=admin,
+            credential=credential,
             request=request,
             actor=actor,
-            credential=credential or SESSION,
-            project=project,
             additional={
                 **_release_details(release),
                 "filenames": [file.filename for file in files],
             },
         )
-        paths = _stored_paths(files)
-        release.delete()
-        _publish(project, event)
-        _delete_stored_after_commit(paths)
 
 
 def delete_project(project, *, actor, request=None, credential=None, admin=False) -> None:
@@ -216,14 +219,17 @@ def delete_project(project, *, actor, request=None, credential=None, admin=False
     with transaction.atomic():
         locked = _lock_project(project.pk)
         files = list(File.objects.filter(release__project=locked))
-        _record_removal(
+        # Deleting cascades to releases, files, roles, invitations and the simple pages.
+        _remove(
+            locked,
+            locked,
+            files,
             EventTag.PROJECT_REMOVE,
             EventTag.ADMIN_PROJECT_REMOVE,
             admin=admin,
+            credential=credential,
             request=request,
             actor=actor,
-            credential=credential or SESSION,
-            project=locked,
             additional={
                 "name": locked.name,
                 "normalized_name": locked.normalized_name,
@@ -231,11 +237,45 @@ def delete_project(project, *, actor, request=None, credential=None, admin=False
                 "files": len(files),
             },
         )
-        paths = _stored_paths(files)
-        project_id = locked.pk
-        locked.delete()  # cascades to releases, files, roles, invitations and the simple pages
-        tuf_services.project_deleted(project_id)
-        _delete_stored_after_commit(paths)
+
+
+# --- Status (PEP 792) -----------------------------------------------------------------------
+
+
+def set_status(project, status: str, *, reason="", actor, request=None, credential=None):
+    """Give a project another status (PEP 792): active, archived, deprecated, or quarantined —
+    hidden from the index, the JSON API, TUF and the public pages until it is set back."""
+    if status not in ProjectStatus.values:
+        raise ChangeRefused(
+            _("'%(status)s' is not a project status; choose one of %(statuses)s.")
+            % {"status": status, "statuses": ", ".join(ProjectStatus.values)}
+        )
+    with transaction.atomic():
+        locked = _lock_project(project.pk)
+        previous = locked.status
+        if previous == status and locked.status_reason == reason.strip():
+            raise ChangeRefused(
+                _("Project '%(project)s' already has the status %(status)s.")
+                % {"project": locked.name, "status": status}
+            )
+        locked.status = status
+        locked.status_reason = reason.strip()
+        locked.save(update_fields=["status", "status_reason"])
+        event = record_event(
+            EventTag.PROJECT_STATUS_CHANGE,
+            request=request,
+            actor=actor,
+            credential=credential or SESSION,
+            project=locked,
+            additional={
+                "status": status,
+                "previous_status": previous,
+                "reason": locked.status_reason,
+            },
+        )
+        publishing.publish(locked, event)
+    project.status, project.status_reason = locked.status, locked.status_reason
+    return locked
 
 
 # --- Collaborators --------------------------------------------------------------------------
@@ -309,11 +349,11 @@ def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> 
                 _("User '%(user)s' already has a pending invitation to project '%(project)s'.")
                 % names
             )
-        if not invitee.is_active or getattr(invitee, "is_frozen", False):
+        if not invitee.is_active or invitee.is_frozen:
             raise ChangeRefused(
                 _("User '%(user)s' is not an active account and cannot be invited.") % names
             )
-        if not has_verified_primary_email(invitee):
+        if not invitee.has_verified_primary_email():
             raise ChangeRefused(
                 _(
                     "User '%(user)s' has no verified primary email address and cannot be "
@@ -334,25 +374,7 @@ def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> 
             role_name=role_name,
             project_details=_role_details(invitee, role_name),
         )
-        transaction.on_commit(lambda: _mail_invitation(invitation, actor, request))
     return invitation
-
-
-def _mail_invitation(invitation: RoleInvitation, inviter, request=None) -> None:
-    """Tell the invitee, who would otherwise learn of it only by visiting their projects page."""
-    path = reverse("manage:projects")
-    context = {
-        "project": invitation.project.name,
-        "role": RoleName(invitation.role_name).label,
-        "inviter": inviter.username,
-        "invitations_url": request.build_absolute_uri(path) if request is not None else path,
-    }
-    try:
-        send_notice(PROJECT_INVITATION, invitation.user, request=request, context=context)
-    except Exception:
-        # The invitation stands (it is on the invitee's projects page); a mail server's failure
-        # must not turn it into an error page.
-        logger.exception("Could not mail the invitation to %s", invitation.user.username)
 
 
 def _take_invitation(invitation: RoleInvitation) -> tuple[Project, RoleInvitation]:
@@ -389,7 +411,7 @@ def accept_invitation(invitation, *, request=None) -> Role:
             project_details=details,
         )
         # The JSON API lists the project's roles.
-        _publish(project, event)
+        publishing.publish(project, event)
     return role
 
 
@@ -472,7 +494,7 @@ def change_role(role, *, role_name, actor, request=None) -> Role:
                 "previous_role_name": previous,
             },
         )
-        _publish(project, event)
+        publishing.publish(project, event)
     role.role_name = role_name
     return current
 
@@ -506,4 +528,4 @@ def remove_role(role, *, actor, request=None) -> None:
             user=current.user,
             additional={"project": project.name, "role_name": current.role_name},
         )
-        _publish(project, event)
+        publishing.publish(project, event)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import Credential, client_ip, hash_ip, record_events
 from cheeseshop.flags.services import ensure_project_creation_allowed
-from cheeseshop.index.services import refresh_project_pages
-from cheeseshop.packaging import storage
+from cheeseshop.packaging import publishing, storage
 from cheeseshop.packaging.errors import TooManyNewProjects, UploadNotPermitted, UploadRejected
 from cheeseshop.packaging.models import (
     File,
@@ -32,14 +31,8 @@ from cheeseshop.packaging.models import (
     RoleName,
 )
 from cheeseshop.packaging.names import check_new_project_name, normalize_name, ultranormalize_name
-from cheeseshop.prepared import (
-    PreparedQuery,
-    PreparedUpdate,
-    instance,
-    model_columns,
-)
-from cheeseshop.tokens.services import record_token_use
-from cheeseshop.tuf import services as tuf_services
+from cheeseshop.packaging.tasks import verify_stored_file
+from cheeseshop.prepared import PreparedQuery, instance, model_columns
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,6 @@ _LOCKED_PROJECT = PreparedQuery(
     ),
     "\0normalized_name",
 )
-_PROJECT_NAME_AND_SERIAL = PreparedUpdate(Project, ["name", "last_serial"])
 _LARGEST_UPLOAD_LIMIT = PreparedQuery(
     lambda: (
         Project.objects.filter(upload_limit__isnull=False)
@@ -400,7 +392,6 @@ def _add_rows_and_store(
     if recheck:
         existing = find_existing_file(dist.filename, dist.sha256_digest, dist.blake2_256_digest)
         if existing is not None:
-            _record_token_use(uploader)
             return existing, False
 
     _check_sizes(project, dist)
@@ -460,45 +451,7 @@ def _add_rows_and_store(
         )
     )
     recorded = _record_all(uploader, events)
-    project.last_serial = recorded[-1].id
-    _PROJECT_NAME_AND_SERIAL.run(project.pk, project.name, project.last_serial)
-    # The instance is the locked row as just saved: the pages need not read it again.
-    refresh_project_pages(project, current=True)
-    tuf_services.project_changed(project)
-    _record_token_use(uploader)
-    _enqueue_after_upload(file.pk)
+    # The instance is the locked row as just saved, its name respelt: published as it is.
+    publishing.publish(project, recorded[-1])
+    publishing.after_commit(verify_stored_file, file.pk)
     return file, True
-
-
-def _record_token_use(uploader: Uploader) -> None:
-    # In the upload's own transaction: one commit for both.
-    if uploader.token is not None:
-        record_token_use(uploader.token)
-
-
-def _enqueues_in_transaction() -> bool:
-    """Whether tasks are rows of this database (django-tasks-db): enqueued inside the upload's
-    transaction, they exist exactly when the upload does, and cost no commit of their own."""
-    from django_tasks_db import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    from cheeseshop.packaging.tasks import verify_stored_file
-
-    return isinstance(verify_stored_file.get_backend(), DatabaseBackend) and (
-        router.db_for_write(DBTaskResult) == router.db_for_write(File)
-    )
-
-
-def _enqueue_after_upload(file_id: int) -> None:
-    if _enqueues_in_transaction():
-        enqueue_after_upload(file_id)
-    else:
-        # Other backends run tasks elsewhere, maybe at once: never for a rolled-back row.
-        transaction.on_commit(lambda: enqueue_after_upload(file_id))
-
-
-def enqueue_after_upload(file_id: int) -> None:
-    """Hand the post-upload work to the task queue."""
-    from cheeseshop.packaging.tasks import verify_stored_file
-
-    verify_stored_file.enqueue(file_id)

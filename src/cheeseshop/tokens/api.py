@@ -29,7 +29,6 @@ from packaging.utils import canonicalize_name
 
 from cheeseshop.accounts.logins import authenticated_recently
 from cheeseshop.accounts.models import User
-from cheeseshop.accounts.services import has_verified_primary_email
 from cheeseshop.audit.services import SESSION, Credential
 from cheeseshop.errors import (
     Disabled,
@@ -175,7 +174,7 @@ def _asker(request: HttpRequest) -> Asker:
     asker = _token_asker(header) if header.strip() else _session_asker(request)
     if asker.user.is_frozen:
         raise NotPermitted(_("Your account is frozen: an administrator must unfreeze it."))
-    if not has_verified_primary_email(asker.user):
+    if not asker.user.has_verified_primary_email():
         raise NotPermitted(
             _(
                 "User '%(user)s' does not have a verified primary email address. Verify it in "

@@ -602,11 +602,11 @@ _LAST_USED = PreparedUpdate(APIToken, ["last_used"], skip_locked=True)
 
 def record_token_use(token: APIToken) -> None:
     """Set ``last_used`` with one UPDATE. Where the database can, a row another transaction
-    holds is skipped rather than waited for: concurrent uploads with one token do not queue.
+    holds is skipped rather than waited for: concurrent requests with one token do not queue.
 
-    Called inside a transaction (an upload's), it is part of it, and the row stays locked until
-    that ends. The lock is the "no key" kind, which the foreign keys of other uploads' new files
-    (taken on the token row) do not conflict with.
+    Called inside a transaction, the row stays locked until that ends; the lock is the
+    "no key" kind, which the foreign keys of uploads' new files (taken on the token row) do not
+    conflict with.
     """
     _LAST_USED.run(token.pk, timezone.now())
 

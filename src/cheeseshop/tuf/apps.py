@@ -6,3 +6,10 @@ class TufConfig(AppConfig):
     name = "cheeseshop.tuf"
     label = "tuf"
     verbose_name = _("TUF signing")
+
+    def ready(self):
+        from cheeseshop.packaging import publishing
+        from cheeseshop.tuf.services import project_published
+
+        # TUF signs what the index serves: the pages just rendered, and the project's files.
+        publishing.subscribe(project_published)

@@ -1,23 +1,24 @@
 """Keeping the TUF targets in step with what the index serves.
 
-``project_changed`` is called in the transaction that changes a project (upload, yank,
-un-yank, file or release deletion), right after its simple pages are re-rendered;
-``project_deleted`` after a project is deleted. Both upsert or delete the project's
-``TufTarget`` rows, mark the affected bins dirty and, once the transaction commits, enqueue a
-publish. Nothing is signed in the web request.
+``project_published`` subscribes to packaging's publisher (``TufConfig.ready``): in the
+transaction of every change to what the index shows of a project, it receives the pages the
+index just rendered and makes the project's ``TufTarget`` rows match them and the project's
+files, marks the affected bins dirty and, once the transaction commits, a publish runs. Nothing
+is signed in the web request, and no page is read back from the database.
 """
 
+from __future__ import annotations
+
 import hashlib
+from dataclasses import dataclass
 
-from django.db import transaction
-
-from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.index.services import stored_pages
+from cheeseshop.packaging import publishing
 from cheeseshop.packaging.models import File
+from cheeseshop.packaging.publishing import ProjectPages, Publication
 from cheeseshop.prepared import PreparedQuery
 from cheeseshop.tuf import repository
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
-
-SIMPLE_PAGE_SUFFIXES = ("json", "html")
 
 
 def target_path_for_file(storage_path: str) -> str:
@@ -36,49 +37,68 @@ def content_hashes(body: bytes) -> dict:
     }
 
 
-def project_targets(project_pk: int) -> dict[str, tuple[int, dict]]:
+def project_targets(project_pk: int, pages: ProjectPages | None) -> dict[str, Target]:
     """Every target the project contributes: its files and its two simple pages.
 
-    A project without stored pages (quarantined, or gone) contributes nothing: TUF signs
-    exactly what the index shows.
+    A project without pages (hidden, or gone) contributes nothing: TUF signs exactly what the
+    index shows.
     """
-    page = (
-        SimpleDetailPage.objects.filter(project_id=project_pk)
-        .values_list("project__normalized_name", "json", "html")
-        .first()
-    )
-    if page is None:
+    if pages is None:
         return {}
-    normalized_name, json_body, html_body = page
     targets = {}
     files = File.objects.filter(release__project_id=project_pk).values_list(
         "path", "size", "blake2_256_digest", "sha256_digest"
     )
     for path, size, blake2_256, sha256 in files:
-        targets[target_path_for_file(path)] = (size, {"blake2b-256": blake2_256, "sha256": sha256})
-    for suffix, stored in zip(SIMPLE_PAGE_SUFFIXES, (json_body, html_body), strict=True):
-        body = bytes(stored)  # PostgreSQL drivers may hand back a memoryview
-        targets[target_path_for_page(normalized_name, suffix)] = (len(body), content_hashes(body))
+        targets[target_path_for_file(path)] = Target(
+            size, {"blake2b-256": blake2_256, "sha256": sha256}
+        )
+    for suffix, body in (("json", pages.json), ("html", pages.html)):
+        targets[target_path_for_page(pages.normalized_name, suffix)] = Target(
+            len(body), content_hashes(body)
+        )
     return targets
 
 
-def sync_project_targets(project_pk: int, bit_length: int) -> set[int]:
-    """Make the project's TufTarget rows match what it serves; returns the changed bins."""
-    wanted = project_targets(project_pk)
-    existing = {
-        path: (pk, length, repository.ordered_hashes(hashes), bin_index)
-        for pk, path, length, hashes, bin_index in TufTarget.objects.filter(
-            project_pk=project_pk
-        ).values_list("pk", "path", "length", "hashes", "bin_index")
+@dataclass(frozen=True)
+class Target:
+    """A target as the project serves it: its length and hashes."""
+
+    length: int
+    hashes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SignedTarget:
+    """A target as its ``TufTarget`` row holds it."""
+
+    pk: int
+    target: Target
+    bin_index: int
+
+
+def _signed_targets(project_pk: int) -> dict[str, SignedTarget]:
+    rows = TufTarget.objects.filter(project_pk=project_pk).values_list(
+        "pk", "path", "length", "hashes", "bin_index"
+    )
+    return {
+        path: SignedTarget(pk, Target(length, repository.ordered_hashes(hashes)), bin_index)
+        for pk, path, length, hashes, bin_index in rows
     }
+
+
+def sync_project_targets(project_pk: int, pages: ProjectPages | None, bit_length: int) -> set[int]:
+    """Make the project's TufTarget rows match what it serves; returns the changed bins."""
+    wanted = project_targets(project_pk, pages)
+    signed = _signed_targets(project_pk)
     changed_bins: set[int] = set()
-    removed = [path for path in existing if path not in wanted]
+    removed = [row for path, row in signed.items() if path not in wanted]
     if removed:
-        TufTarget.objects.filter(pk__in=[existing[path][0] for path in removed]).delete()
-        changed_bins.update(existing[path][3] for path in removed)
-    for path, (length, hashes) in wanted.items():
-        current = existing.get(path)
-        if current is not None and (current[1], current[2]) == (length, hashes):
+        TufTarget.objects.filter(pk__in=[row.pk for row in removed]).delete()
+        changed_bins.update(row.bin_index for row in removed)
+    for path, target in wanted.items():
+        current = signed.get(path)
+        if current is not None and current.target == target:
             continue
         index = repository.bin_index_for(path, bit_length)
         # A path moved from another project (a file re-uploaded after a deletion) is taken over.
@@ -87,8 +107,8 @@ def sync_project_targets(project_pk: int, bit_length: int) -> set[int]:
             defaults={
                 "bin_index": index,
                 "project_pk": project_pk,
-                "length": length,
-                "hashes": hashes,
+                "length": target.length,
+                "hashes": target.hashes,
             },
         )
         changed_bins.add(index)
@@ -115,40 +135,25 @@ def _initialised_bit_length() -> int | None:
     return row[0] if row is not None else None
 
 
-def _after_change(changed_bins: set[int], bit_length: int) -> None:
-    if not changed_bins:
-        return
-    mark_bins_dirty(changed_bins, bit_length)
-    from cheeseshop.tuf.tasks import publish_tuf
-
-    transaction.on_commit(publish_tuf.enqueue)
-
-
-def project_changed(project) -> None:
-    """Call in the transaction that changed ``project``, after refresh_project_pages.
+def project_published(publication: Publication) -> None:
+    """The publisher's subscriber: in the changing transaction, bring the project's targets in
+    step with the pages the index just rendered (none: every target of the project goes).
 
     Does nothing until ``cheeseshop tuf init`` has run.
     """
     bit_length = _initialised_bit_length()
     if bit_length is None:
         return
-    _after_change(sync_project_targets(project.pk, bit_length), bit_length)
+    changed_bins = sync_project_targets(publication.project_id, publication.pages, bit_length)
+    if changed_bins:
+        mark_bins_dirty(changed_bins, bit_length)
+        from cheeseshop.tuf.tasks import publish_tuf
 
-
-def project_deleted(project_id: int) -> None:
-    """Call in the transaction that deleted the project whose primary key was ``project_id``."""
-    bit_length = _initialised_bit_length()
-    if bit_length is None:
-        return
-    rows = TufTarget.objects.filter(project_pk=project_id)
-    changed_bins = set(rows.values_list("bin_index", flat=True))
-    rows.delete()
-    _after_change(changed_bins, bit_length)
+        publishing.after_commit(publish_tuf)
 
 
 def sync_all_projects(bit_length: int) -> int:
     """Load every project's targets (used by ``tuf init``); returns the number of targets."""
-    project_pks = SimpleDetailPage.objects.values_list("project_id", flat=True)
-    for project_pk in project_pks.iterator(chunk_size=2000):
-        sync_project_targets(project_pk, bit_length)
+    for project_pk, pages in stored_pages():
+        sync_project_targets(project_pk, pages, bit_length)
     return TufTarget.objects.count()

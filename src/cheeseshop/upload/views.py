@@ -19,7 +19,6 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cheeseshop.accounts.services import (
     has_two_factor,
-    has_verified_primary_email,
     two_factor_enforced,
 )
 from cheeseshop.accounts.two_factor import upload_refusal_message
@@ -42,6 +41,7 @@ from cheeseshop.tokens.services import (
     AuthenticatedToken,
     authenticate_token,
     check_upload_permission,
+    record_token_use,
     token_credential,
     token_from_authorization,
 )
@@ -138,7 +138,7 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
 
 
 def _ensure_user_may_upload(user, request: HttpRequest) -> None:
-    if not has_verified_primary_email(user):
+    if not user.has_verified_primary_email():
         raise NotPermitted(
             _(
                 "User '%(user)s', associated with the API token used, does not have a verified "
@@ -188,6 +188,9 @@ def _upload(request: HttpRequest) -> HttpResponse:
         raise NotPermitted(_("SSL is required."))
     ensure_uploads_allowed()
     auth = _authenticate(request)
+    # A token is used when it authenticates a request, whatever becomes of the upload (as on
+    # PyPI); recorded by itself, so that the upload's transaction holds no lock on the token.
+    record_token_use(auth.token)
     handler = HashingUploadHandler(request, max_size=services.max_upload_size())
     try:
         return _upload_received(request, auth, handler)
@@ -254,6 +257,5 @@ def _upload_received(
         request=request,
         user_agent=request.headers.get("User-Agent", ""),
     )
-    # Records the token's use too, in the same transaction.
     services.add_distribution(dist, uploader)
     return HttpResponse(status=200)
