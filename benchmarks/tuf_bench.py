@@ -6,7 +6,7 @@
 1. ``cheeseshop tuf init`` at 16,384 bins, as the command an operator runs (wall time of the
    process, default keys: 3 root, 2 targets, 2 bins), on a fresh data directory (SQLite, or
    a throwaway PostgreSQL database with ``--database-url``);
-2. ``operations.init`` in this process, then the publish cost per batch (one changed project:
+2. ``initialisation.init`` in this process, then the publish cost per batch (one changed project:
    three targets in three bins) as the repository grows to ``--targets`` synthetic TufTarget
    rows: it must not grow with targets outside the touched bins; then one refresh that
    re-signs every bin (all bins expire together, having been signed together);
@@ -141,12 +141,12 @@ def bench_init_and_publish(work: Path, target_steps: list[int]) -> None:
     _setup_django(work / "data")
     from django.db import transaction
 
-    from cheeseshop.tuf import operations, repository, services
+    from cheeseshop.tuf import initialisation, repository, services
     from cheeseshop.tuf.models import TufRole, TufTarget
 
-    init = operations.init(work / "keys", bit_length=BIT_LENGTH)
+    init = initialisation.init(work / "keys", bit_length=BIT_LENGTH)
     report(
-        f"operations.init at {2**BIT_LENGTH:,} bins (in process, {_database_label()}): "
+        f"initialisation.init at {2**BIT_LENGTH:,} bins (in process, {_database_label()}): "
         f"{init.seconds:.2f} s"
     )
     have = 0

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from cheeseshop.audit.cli import add_audit_commands
+from cheeseshop.console import migrate, setup_django
 from cheeseshop.tuf.cli import add_tuf_commands
 
 SETTINGS_HELP = """\
@@ -62,19 +63,6 @@ settings (environment variables, all optional):
   CHEESESHOP_LOG_LEVEL           INFO
 
 See docs/configuration.md for details."""
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cheeseshop.settings")
-    import django
-
-    django.setup()
-
-
-def _migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -150,7 +138,7 @@ def _supervise(children: dict[str, subprocess.Popen]) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.conf import settings
     from django.core.management import call_command
 
@@ -161,16 +149,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    _migrate()
+    migrate()
     call_command("db_worker", queue_name="*", interval=0.1, verbosity=0)
     return 0
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from cheeseshop.accounts.services import AccountError, create_user
 
-    _migrate()
+    migrate()
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -229,7 +217,7 @@ def _token_user(username: str):
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from datetime import timedelta
 
     from django.utils import timezone
@@ -237,7 +225,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     from cheeseshop.audit.services import CLI
     from cheeseshop.tokens.services import TokenError, issue_token
 
-    _migrate()
+    migrate()
     user = _token_user(args.username)
     if user is None:
         return 1
@@ -295,8 +283,8 @@ def _token_row(token) -> list[str]:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
-    _setup_django()
-    _migrate()
+    setup_django()
+    migrate()
     user = _token_user(args.username)
     if user is None:
         return 1
@@ -311,14 +299,14 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     import uuid
 
     from cheeseshop.audit.services import CLI
     from cheeseshop.tokens.models import APIToken
     from cheeseshop.tokens.services import revoke_token
 
-    _migrate()
+    migrate()
     try:
         token_id = uuid.UUID(args.id)
     except ValueError:
@@ -336,7 +324,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["cheeseshop manage", *args.manage_args])

@@ -1,6 +1,8 @@
-"""The command line's messages: results on standard output, refusals and warnings on standard
-error, one line each, flushed at once (operators pipe and log them)."""
+"""What every ``cheeseshop`` command shares: its messages — results on standard output,
+refusals and warnings on standard error, one line each, flushed at once (operators pipe and log
+them) — and starting Django with the database up to date."""
 
+import os
 import sys
 
 
@@ -12,3 +14,24 @@ def say(message: str) -> None:
 def complain(message: str) -> None:
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def setup_django() -> None:
+    """Load the settings (``cheeseshop.settings`` unless DJANGO_SETTINGS_MODULE says) and apps."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cheeseshop.settings")
+    import django
+
+    django.setup()
+
+
+def migrate() -> None:
+    """Apply any migration the database lacks."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def start_django() -> None:
+    """What a command that uses the index's data does first."""
+    setup_django()
+    migrate()

@@ -12,7 +12,7 @@ urlpatterns = [
     path("", include("cheeseshop.web.urls")),
     path("", include("cheeseshop.tokens.urls")),
     path("manage/account/tokens/", include("cheeseshop.tokens.web_urls")),
-    path("manage/account/", include("cheeseshop.audit.urls")),
+    path("manage/account/", include("cheeseshop.accounts.security_urls")),
     path("manage/", include("cheeseshop.manage.urls")),
     path("account/", include("cheeseshop.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -7,6 +7,21 @@ from django.test import Client
 from cheeseshop.accounts import ratelimits
 from cheeseshop.accounts.services import create_user
 
+# The security history and the project notices are about the audit tests' people and project
+# (the manage tests', used as they are).
+from tests.audit.conftest import (  # noqa: F401
+    maintainer,
+    other_project,
+    owner,
+    owner_client,
+    packages_dir,
+    project,
+    release,
+    staff,
+    stranger,
+    wheel,
+)
+
 # zxcvbn scores the strong ones 4 of 4 and the weak one 1 of 4.
 STRONG_PASSWORD = "correct-horse-battery-staple-42"
 OTHER_STRONG_PASSWORD = "violet tugboat glacier pancake"

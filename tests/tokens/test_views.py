@@ -17,8 +17,8 @@ from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import set_flag
 from cheeseshop.packaging.models import Role, RoleName
 from cheeseshop.tokens.models import APIToken
-from cheeseshop.tokens.services import issue_token, token_scope
-from cheeseshop.tokens.views import NEW_TOKEN_SESSION_KEY, visible_project_tokens
+from cheeseshop.tokens.services import issue_token, token_scope, visible_project_tokens
+from cheeseshop.tokens.views import NEW_TOKEN_SESSION_KEY
 from tests.index.builders import make_project
 from tests.packaging.dists import make_wheel
 from tests.upload.conftest import basic_auth, packages_dir, upload_form  # noqa: F401

@@ -14,7 +14,7 @@ from tuf.ngclient.fetcher import FetcherInterface
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import CLI, record_event
 from cheeseshop.packaging import publishing
-from cheeseshop.tuf import operations
+from cheeseshop.tuf import initialisation
 
 BASE = "http://testserver"
 SMALL_BIT_LENGTH = 4
@@ -66,12 +66,12 @@ def keys_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def initialised(db, keys_dir):
-    return operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 2))
+    return initialisation.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 2))
 
 
 def root_keys(count: int, threshold: int) -> dict:
     """``init``'s key specs for ``count`` generated root keys (targets and bins: defaults)."""
-    return {"root": operations.OfflineKeySpec(generate=count, threshold=threshold)}
+    return {"root": initialisation.OfflineKeySpec(generate=count, threshold=threshold)}
 
 
 def make_updater(workdir: Path, trusted_root: bytes, fetcher=None) -> Updater:

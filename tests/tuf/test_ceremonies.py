@@ -11,7 +11,17 @@ from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import Metadata
 
 from cheeseshop.audit.models import Event
-from cheeseshop.tuf import conf, keys, offline, operations, repository
+from cheeseshop.tuf import (
+    ceremony,
+    conf,
+    initialisation,
+    keys,
+    offline,
+    repository,
+    rotation,
+    signing,
+    upkeep,
+)
 from cheeseshop.tuf.keys import KeysError
 from cheeseshop.tuf.models import TufRepository, TufRole
 from cheeseshop.tuf.repository import TufError
@@ -44,7 +54,7 @@ def _tags() -> list[str]:
 
 
 def test_init_with_pep_458_defaults_records_the_ceremony(db, keys_dir):
-    report = operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH)
+    report = initialisation.init(keys_dir, bit_length=SMALL_BIT_LENGTH)
     assert report.pending == {}
     root = Metadata.from_file(str(report.trust_anchor)).signed
     assert (root.roles["root"].threshold, len(root.roles["root"].keyids)) == (2, 3)
@@ -59,11 +69,11 @@ def test_init_with_pep_458_defaults_records_the_ceremony(db, keys_dir):
 
 def test_init_waits_for_a_holder_of_a_given_root_key_then_publishes(db, keys_dir, tmp_path):
     holder, public, keyid = _holder(tmp_path / "alice", "root")
-    report = operations.init(
+    report = initialisation.init(
         keys_dir,
         bit_length=SMALL_BIT_LENGTH,
         key_specs={
-            "root": operations.OfflineKeySpec(generate=1, threshold=2, public_keys=(public,))
+            "root": initialisation.OfflineKeySpec(generate=1, threshold=2, public_keys=(public,))
         },
     )
     assert report.trust_anchor is None
@@ -72,13 +82,13 @@ def test_init_waits_for_a_holder_of_a_given_root_key_then_publishes(db, keys_dir
     assert not TufRepository.objects.exists()
     assert Client().get("/tuf/timestamp.json").status_code == 404
     assert not (keys_dir / "1.root.json").exists()
-    status = operations.status()
+    status = upkeep.status()
     assert any("root version 1 waits for signatures: 1 of 2" in line for line in status.lines)
     assert any("initialisation waits for signatures" in w for w in status.warnings)
     with pytest.raises(TufError, match="waiting for signatures"):
-        operations.init(tmp_path / "again", bit_length=SMALL_BIT_LENGTH)
+        initialisation.init(tmp_path / "again", bit_length=SMALL_BIT_LENGTH)
 
-    signed = operations.sign(holder, "root")
+    signed = signing.sign(holder, "root")
     assert (signed.added, signed.published, signed.pending) == (1, True, {})
     assert signed.trust_anchor == holder / "1.root.json"
     root = Metadata.from_file(str(signed.trust_anchor))
@@ -97,19 +107,19 @@ def test_init_waits_for_a_holder_of_a_given_root_key_then_publishes(db, keys_dir
 def test_targets_and_bins_held_elsewhere_wait_for_their_holders(db, keys_dir, tmp_path):
     targets_holder, targets_public, _ = _holder(tmp_path / "t", "targets", pem_public_key=False)
     bins_holder, bins_public, _ = _holder(tmp_path / "b", "bins")
-    report = operations.init(
+    report = initialisation.init(
         keys_dir,
         bit_length=SMALL_BIT_LENGTH,
         key_specs={
-            "targets": operations.OfflineKeySpec(generate=1, public_keys=(targets_public,)),
-            "bins": operations.OfflineKeySpec(generate=1, public_keys=(bins_public,)),
+            "targets": initialisation.OfflineKeySpec(generate=1, public_keys=(targets_public,)),
+            "bins": initialisation.OfflineKeySpec(generate=1, public_keys=(bins_public,)),
         },
     )
     assert report.pending == {"targets": "1 of 2 signatures", "bins": "1 of 2 signatures"}
-    first = operations.sign(bins_holder, "bins")
+    first = signing.sign(bins_holder, "bins")
     assert (first.published, first.pending) == (False, {"targets": "1 of 2 signatures"})
     assert not TufRepository.objects.exists()
-    last = operations.sign(targets_holder, "targets")
+    last = signing.sign(targets_holder, "targets")
     assert last.published is True
     assert TufRole.objects.get(name="bins").version == 1
     make_updater(tmp_path / "client", last.trust_anchor.read_bytes()).refresh()
@@ -119,23 +129,23 @@ def test_a_key_that_is_not_authorised_adds_no_signature(db, keys_dir, tmp_path):
     _pending_with_alice(keys_dir, tmp_path)
     mallory, _other, _ = _holder(tmp_path / "mallory", "root")
     with pytest.raises(TufError, match=r"No key in .* adds a signature to the pending root"):
-        operations.sign(mallory, "root")
+        signing.sign(mallory, "root")
     # Signing twice with a key that already signed adds nothing either.
     with pytest.raises(TufError, match="1 of 2 signatures"):
-        operations.sign(keys_dir, "root")
+        signing.sign(keys_dir, "root")
     assert not TufRepository.objects.exists()
-    assert operations.pending_progress() == {"root": "1 of 2 signatures"}
+    assert ceremony.pending_progress() == {"root": "1 of 2 signatures"}
 
 
 def test_init_refuses_one_key_for_two_roles(db, keys_dir, tmp_path):
     _holder_dir, public, _ = _holder(tmp_path / "alice", "root")
     with pytest.raises(TufError, match="given for both root and targets"):
-        operations.init(
+        initialisation.init(
             keys_dir,
             bit_length=SMALL_BIT_LENGTH,
             key_specs={
-                "root": operations.OfflineKeySpec(public_keys=(public,)),
-                "targets": operations.OfflineKeySpec(public_keys=(public,)),
+                "root": initialisation.OfflineKeySpec(public_keys=(public,)),
+                "targets": initialisation.OfflineKeySpec(public_keys=(public,)),
             },
         )
     assert not keys_dir.exists() or not list(keys_dir.glob("*.pem"))
@@ -149,21 +159,21 @@ def test_init_refuses_a_file_that_is_not_a_public_key(db, keys_dir, tmp_path, co
     path = tmp_path / "bad.pub"
     path.write_bytes(content)
     with pytest.raises(KeysError, match="is not a public key"):
-        operations.init(
+        initialisation.init(
             keys_dir,
             bit_length=SMALL_BIT_LENGTH,
-            key_specs={"root": operations.OfflineKeySpec(public_keys=(path,))},
+            key_specs={"root": initialisation.OfflineKeySpec(public_keys=(path,))},
         )
 
 
 def test_init_refuses_thresholds_it_cannot_meet_or_that_mean_nothing(db, keys_dir):
     for spec, message in (
-        (operations.OfflineKeySpec(generate=2, threshold=3), "targets threshold"),
-        (operations.OfflineKeySpec(generate=0), "needs at least one key"),
-        (operations.OfflineKeySpec(generate=-1), "cannot be negative"),
+        (initialisation.OfflineKeySpec(generate=2, threshold=3), "targets threshold"),
+        (initialisation.OfflineKeySpec(generate=0), "needs at least one key"),
+        (initialisation.OfflineKeySpec(generate=-1), "cannot be negative"),
     ):
         with pytest.raises(TufError, match=message):
-            operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs={"targets": spec})
+            initialisation.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs={"targets": spec})
     assert not TufRepository.objects.exists()
 
 
@@ -192,25 +202,25 @@ def test_online_key_rotation_waits_for_root_and_bins_holders(initialised, keys_d
     old_keyid = TufRepository.objects.get().online_key["keyid"]
     other = _split_keys(keys_dir, tmp_path)
 
-    rotation = operations.rotate_online_key(keys_dir)
-    assert rotation.published is False
-    assert rotation.pending == {"root": "1 of 2 signatures", "bins": "1 of 2 signatures"}
+    report = rotation.rotate_online_key(keys_dir)
+    assert report.published is False
+    assert report.pending == {"root": "1 of 2 signatures", "bins": "1 of 2 signatures"}
     assert keys.staged_online_key_file().exists()
     # Until both are signed the index keeps signing with the old key, and clients follow.
     assert TufRepository.objects.get().online_key["keyid"] == old_keyid
     _upload("second-project")
     repository.publish()
     make_updater(client_dir, (keys_dir / "1.root.json").read_bytes()).refresh()
-    assert any("online key rotation waits" in w for w in operations.status().warnings)
+    assert any("online key rotation waits" in w for w in upkeep.status().warnings)
     with pytest.raises(TufError, match="already waiting for signatures"):
-        operations.renew(keys_dir)
+        signing.renew(keys_dir)
 
-    after_root = operations.sign(other, "root")
+    after_root = signing.sign(other, "root")
     assert (after_root.published, after_root.pending) == (False, {"bins": "1 of 2 signatures"})
     assert TufRole.objects.get(name="root").version == 1
-    after_bins = operations.sign(other, "bins")
+    after_bins = signing.sign(other, "bins")
     assert after_bins.published is True
-    assert TufRepository.objects.get().online_key["keyid"] == rotation.new_keyid
+    assert TufRepository.objects.get().online_key["keyid"] == report.new_keyid
     assert not keys.staged_online_key_file().exists()
     assert repository.pending_roles() == []
 
@@ -232,15 +242,15 @@ def test_a_rotation_that_fails_to_publish_keeps_the_old_key_in_use(
     other = _split_keys(keys_dir, tmp_path)
     old_keyid = TufRepository.objects.get().online_key["keyid"]
     old_key_bytes = keys.online_key_file().read_bytes()
-    operations.rotate_online_key(keys_dir)
-    operations.sign(other, "root")
+    rotation.rotate_online_key(keys_dir)
+    signing.sign(other, "root")
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(repository, "publish_locked", fail)
     with pytest.raises(OSError, match="disk full"):
-        operations.sign(other, "bins")
+        signing.sign(other, "bins")
     # Database, files and key file agree on the old state; the new one waits, and can finish.
     assert TufRepository.objects.get().online_key["keyid"] == old_keyid
     assert not (conf.metadata_dir() / "2.root.json").exists()
@@ -251,7 +261,7 @@ def test_a_rotation_that_fails_to_publish_keeps_the_old_key_in_use(
     monkeypatch.undo()
     _upload()
     assert repository.publish().timestamp_version is not None  # still signs with the old key
-    retry = operations.sign(other, "bins")  # nothing to add: publishes what is signed
+    retry = signing.sign(other, "bins")  # nothing to add: publishes what is signed
     assert (retry.added, retry.published) == (0, True)
     assert TufRepository.objects.get().online_key["keyid"] != old_keyid
 
@@ -259,14 +269,14 @@ def test_a_rotation_that_fails_to_publish_keeps_the_old_key_in_use(
 def test_abandon_drops_a_pending_rotation_and_the_staged_key(initialised, keys_dir, tmp_path):
     _split_keys(keys_dir, tmp_path)
     old_keyid = TufRepository.objects.get().online_key["keyid"]
-    operations.rotate_online_key(keys_dir)
-    assert operations.abandon() == ["root", "bins"]
+    rotation.rotate_online_key(keys_dir)
+    assert signing.abandon() == ["root", "bins"]
     assert repository.pending_roles() == []
     assert not keys.staged_online_key_file().exists()
     assert TufRepository.objects.get().online_key["keyid"] == old_keyid
-    assert not (conf.pending_dir() / operations.PENDING_ONLINE_KEY).exists()
+    assert not (conf.pending_dir() / ceremony.PENDING_ONLINE_KEY).exists()
     with pytest.raises(TufError, match="Nothing is waiting"):
-        operations.abandon()
+        signing.abandon()
     assert _tags()[-1] == "tuf:abandon"
 
 
@@ -274,15 +284,15 @@ def test_rotating_to_the_current_online_key_is_refused(initialised, keys_dir, tm
     current = tmp_path / "current.json"
     current.write_text(json.dumps(TufRepository.objects.get().online_key))
     with pytest.raises(TufError, match="is the current one"):
-        operations.rotate_online_key(keys_dir, current)
+        rotation.rotate_online_key(keys_dir, current)
     assert repository.pending_roles() == []
 
 
 def test_renew_and_gc_are_audited(initialised, keys_dir):
-    operations.renew(keys_dir, ("targets",))
+    signing.renew(keys_dir, ("targets",))
     (event,) = Event.objects.filter(tag="tuf:renew")
     assert event.additional == {"roles": {"targets": True}}
-    removed = operations.gc(0)
+    removed = upkeep.gc(0)
     assert "1.targets.json" in removed
     (event,) = Event.objects.filter(tag="tuf:gc")
     assert event.additional == {"removed": len(removed)}
@@ -292,11 +302,11 @@ def test_ceremonies_from_a_keys_directory_without_their_keys_are_refused(initial
     empty = tmp_path / "wrong-dir"
     empty.mkdir()
     with pytest.raises(TufError, match="may sign targets"):
-        operations.renew(empty, ("targets",))
+        signing.renew(empty, ("targets",))
     with pytest.raises(TufError, match="may sign root"):
-        operations.rotate_root(empty)
+        rotation.rotate_root(empty)
     with pytest.raises(TufError, match="may sign root or bins"):
-        operations.rotate_online_key(empty)
+        rotation.rotate_online_key(empty)
     # Nothing was started: no pending metadata, no new root keys written anywhere.
     assert repository.pending_roles() == []
     assert not list(empty.glob("*.pem"))
@@ -305,11 +315,11 @@ def test_ceremonies_from_a_keys_directory_without_their_keys_are_refused(initial
 
 def _pending_with_alice(keys_dir, tmp_path):
     alice, public, keyid = _holder(tmp_path / "alice", "root")
-    operations.init(
+    initialisation.init(
         keys_dir,
         bit_length=SMALL_BIT_LENGTH,
         key_specs={
-            "root": operations.OfflineKeySpec(generate=1, threshold=2, public_keys=(public,))
+            "root": initialisation.OfflineKeySpec(generate=1, threshold=2, public_keys=(public,))
         },
     )
     copy = alice / "root-to-sign.json"
@@ -323,7 +333,7 @@ def test_a_holder_signs_offline_and_the_operator_imports_it(db, keys_dir, tmp_pa
     assert (signed.role_type, signed.version, signed.signed_by) == ("root", 1, [keyid])
     assert any(line.startswith("root: threshold 2") for line in signed.summary)
 
-    report = operations.import_signatures("root", copy)
+    report = signing.import_signatures("root", copy)
     assert (report.added, report.published) == (1, True)
     assert report.trust_anchor == alice / "1.root.json"
     make_updater(tmp_path / "client", report.trust_anchor.read_bytes()).refresh()
@@ -336,8 +346,8 @@ def test_an_imported_file_that_was_changed_is_refused(db, keys_dir, tmp_path):
     copy.write_bytes(md.to_bytes(offline.PENDING_SERIALIZER))
     offline.sign_offline(copy, alice)
     with pytest.raises(TufError, match="is not a copy of the pending root"):
-        operations.import_signatures("root", copy)
-    assert operations.pending_progress() == {"root": "1 of 2 signatures"}
+        signing.import_signatures("root", copy)
+    assert ceremony.pending_progress() == {"root": "1 of 2 signatures"}
 
 
 def test_imported_signatures_of_unknown_keys_or_forged_ones_do_not_count(db, keys_dir, tmp_path):
@@ -346,7 +356,7 @@ def test_imported_signatures_of_unknown_keys_or_forged_ones_do_not_count(db, key
     pristine = copy.read_bytes()
     offline.sign_offline(copy, mallory)
     with pytest.raises(TufError, match="adds no signature to the pending root"):
-        operations.import_signatures("root", copy)
+        signing.import_signatures("root", copy)
 
     # Alice's key id with a signature that is not hers.
     forged = Metadata.from_bytes(pristine)
@@ -356,8 +366,8 @@ def test_imported_signatures_of_unknown_keys_or_forged_ones_do_not_count(db, key
     forged.signatures = {keyid: signature}
     copy.write_bytes(forged.to_bytes(offline.PENDING_SERIALIZER))
     with pytest.raises(TufError, match=f"signature of key {keyid} .* does not verify"):
-        operations.import_signatures("root", copy)
-    assert operations.pending_progress() == {"root": "1 of 2 signatures"}
+        signing.import_signatures("root", copy)
+    assert ceremony.pending_progress() == {"root": "1 of 2 signatures"}
     assert not TufRepository.objects.exists()
 
 

@@ -19,7 +19,7 @@ from tuf.api.metadata import Metadata, SuccinctRoles
 from cheeseshop.audit.services import ADMIN
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.packaging import changes
-from cheeseshop.tuf import conf, operations, repository, services
+from cheeseshop.tuf import conf, initialisation, repository, rotation, services, signing, upkeep
 from cheeseshop.tuf.keys import KeysError
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 from cheeseshop.tuf.repository import TufError
@@ -87,18 +87,18 @@ def test_init_publishes_every_role_and_the_trust_anchor(initialised, keys_dir):
 
 def test_init_refuses_a_keys_directory_inside_the_data_directory(db, settings):
     with pytest.raises(KeysError, match="inside the data directory"):
-        operations.init(conf.tuf_dir() / "keys", bit_length=SMALL_BIT_LENGTH)
+        initialisation.init(conf.tuf_dir() / "keys", bit_length=SMALL_BIT_LENGTH)
     assert not TufRepository.objects.exists()
 
 
 def test_init_refuses_to_run_twice(initialised, tmp_path):
     with pytest.raises(TufError, match="already initialised"):
-        operations.init(tmp_path / "other-keys", bit_length=SMALL_BIT_LENGTH)
+        initialisation.init(tmp_path / "other-keys", bit_length=SMALL_BIT_LENGTH)
 
 
 def test_init_refuses_a_threshold_above_the_number_of_root_keys(db, keys_dir):
     with pytest.raises(TufError, match="threshold"):
-        operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 3))
+        initialisation.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 3))
 
 
 def test_hook_does_nothing_before_init(db):
@@ -108,7 +108,7 @@ def test_hook_does_nothing_before_init(db):
 
 def test_init_signs_projects_that_existed_before(db, keys_dir, tmp_path):
     _project, file = _upload()
-    operations.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(1, 1))
+    initialisation.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(1, 1))
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
     updater.refresh()
     assert updater.get_targetinfo(f"packages/{file.path}") is not None
@@ -250,10 +250,10 @@ def test_an_old_client_follows_root_and_online_key_rotation(initialised, keys_di
     make_updater(client_dir, _trusted_root(keys_dir)).refresh()
     old_online = TufRepository.objects.get().online_key["keyid"]
 
-    version, published = operations.rotate_root(keys_dir)
-    assert (version, published) == (2, True)
-    rotation = operations.rotate_online_key(keys_dir)
-    assert (rotation.published, rotation.root_version) == (True, 3)
+    rotated = rotation.rotate_root(keys_dir)
+    assert (rotated.version, rotated.published) == (2, True)
+    report = rotation.rotate_online_key(keys_dir)
+    assert (report.published, report.root_version) == (True, 3)
     assert TufRepository.objects.get().online_key["keyid"] != old_online
     assert len(list((keys_dir / "retired").glob("root-*.pem"))) == 2
 
@@ -273,12 +273,12 @@ def test_root_rotation_waits_for_a_threshold_from_other_key_holders(
     first, second = sorted(keys_dir.glob("root-*.pem"))
     first.rename(holder_a / first.name)
     second.rename(holder_b / second.name)
-    version, published = operations.rotate_root(holder_a, root_keys=2, threshold=2)
-    assert (version, published) == (2, False)
+    rotated = rotation.rotate_root(holder_a, root_keys=2, threshold=2)
+    assert (rotated.version, rotated.published) == (2, False)
     assert (conf.pending_dir() / "root.json").exists()
     assert TufRole.objects.get(name="root").version == 1
     assert not (conf.metadata_dir() / "2.root.json").exists()
-    assert operations.sign(holder_b, "root").published is True
+    assert signing.sign(holder_b, "root").published is True
     assert TufRole.objects.get(name="root").version == 2
     assert not (conf.pending_dir() / "root.json").exists()
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
@@ -288,11 +288,11 @@ def test_root_rotation_waits_for_a_threshold_from_other_key_holders(
 
 def test_sign_without_pending_metadata_is_refused(initialised, keys_dir):
     with pytest.raises(TufError, match="no pending root"):
-        operations.sign(keys_dir, "root")
+        signing.sign(keys_dir, "root")
 
 
 def test_renew_re_signs_offline_roles_with_a_year_to_run(initialised, keys_dir, tmp_path):
-    assert operations.renew(keys_dir) == {"root": True, "targets": True, "bins": True}
+    assert signing.renew(keys_dir) == {"root": True, "targets": True, "bins": True}
     versions = dict(TufRole.objects.values_list("name", "version"))
     assert (versions["root"], versions["targets"], versions["bins"]) == (2, 2, 2)
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
@@ -392,13 +392,13 @@ def test_hash_prefixed_urls_serve_only_matching_content(initialised):
 
 
 def test_gc_removes_superseded_metadata_but_never_roots(initialised, keys_dir):
-    operations.renew(keys_dir, ("root",))
+    signing.renew(keys_dir, ("root",))
     _upload()
     repository.publish()
     metadata = conf.metadata_dir()
     for path in metadata.glob("*.json"):
         os.utime(path, (0, 0))
-    removed = operations.gc(3600)
+    removed = upkeep.gc(3600)
     assert "1.snapshot.json" in removed
     assert (metadata / "1.root.json").exists()
     assert (metadata / "2.root.json").exists()
@@ -410,12 +410,12 @@ def test_gc_removes_superseded_metadata_but_never_roots(initialised, keys_dir):
 def test_gc_keeps_recent_files(initialised):
     _upload()
     repository.publish()
-    assert operations.gc(3600) == []
+    assert upkeep.gc(3600) == []
 
 
 def test_status_reports_versions_and_pending_work(initialised):
     _upload()
-    result = operations.status()
+    result = upkeep.status()
     text = "\n".join(result.lines)
     assert f"bins: {2**SMALL_BIT_LENGTH}" in text
     assert "pending (dirty) bins: " in text
@@ -425,7 +425,7 @@ def test_status_reports_versions_and_pending_work(initialised):
 
 def test_status_warns_30_days_before_offline_expiry(initialised):
     TufRole.objects.filter(name="targets").update(expires=repository.utcnow() + timedelta(days=10))
-    assert any("targets expires" in w for w in operations.status().warnings)
+    assert any("targets expires" in w for w in upkeep.status().warnings)
 
 
 def test_publish_order_leaves_the_previous_set_when_signing_fails(initialised, monkeypatch):
@@ -460,7 +460,7 @@ def record_purge(urls):
 def test_verify_reports_every_checked_target(initialised, keys_dir):
     _project, file = _upload()
     repository.publish()
-    report = operations.verify(
+    report = upkeep.verify(
         "http://testserver",
         _trusted_root(keys_dir),
         [f"packages/{file.path}", "packages/not/there.whl"],

@@ -6,14 +6,14 @@ import pytest
 from django.db import connection, connections, transaction
 from tuf.api.metadata import Metadata
 
-from cheeseshop.tuf import conf, operations, repository
+from cheeseshop.tuf import conf, initialisation, repository
 from cheeseshop.tuf.models import TufRole, TufTarget
 from tests.index.builders import make_file, make_project, make_release
 from tests.tuf.conftest import make_updater, publish_change, root_keys
 
 
 def test_init_at_16384_bins_publishes_every_bin_and_verifies(db, keys_dir, tmp_path):
-    report = operations.init(keys_dir, bit_length=14, key_specs=root_keys(1, 1))
+    report = initialisation.init(keys_dir, bit_length=14, key_specs=root_keys(1, 1))
     assert report.bins == 16384
     assert len(list(conf.metadata_dir().glob("1.bin-*.json"))) == 16384
     assert (conf.metadata_dir() / "1.bin-3fff.json").exists()
@@ -33,7 +33,7 @@ def test_init_at_16384_bins_publishes_every_bin_and_verifies(db, keys_dir, tmp_p
 )
 @pytest.mark.django_db(transaction=True)
 def test_50_concurrent_changes_and_publishes_leave_a_consistent_repository(keys_dir, tmp_path):
-    operations.init(keys_dir, bit_length=4, key_specs=root_keys(1, 1))
+    initialisation.init(keys_dir, bit_length=4, key_specs=root_keys(1, 1))
     snapshot_versions: list[int] = []
     errors: list[BaseException] = []
     lock = threading.Lock()

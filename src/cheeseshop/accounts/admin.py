@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from cheeseshop.accounts.models import User
 from cheeseshop.accounts.services import reset_two_factor
+from cheeseshop.admin import ReadOnlyInline
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import ADMIN, record_event
 from cheeseshop.packaging.models import Role
-from cheeseshop.tokens.models import APIToken
 
 
 def end_sessions(users) -> int:
@@ -103,22 +103,7 @@ def _report_verification(modeladmin, request, verified, refused) -> None:
         )
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class EmailAddressInline(_ReadOnlyInline):
+class EmailAddressInline(ReadOnlyInline):
     model = EmailAddress
     fields = ("email", "primary", "verified")
     readonly_fields = fields
@@ -126,7 +111,7 @@ class EmailAddressInline(_ReadOnlyInline):
     verbose_name_plural = gettext_lazy("email addresses")
 
 
-class RoleInline(_ReadOnlyInline):
+class RoleInline(ReadOnlyInline):
     model = Role
     fk_name = "user"
     fields = ("project", "role_name", "created")
@@ -135,13 +120,15 @@ class RoleInline(_ReadOnlyInline):
     verbose_name_plural = gettext_lazy("project roles")
 
 
-class APITokenInline(_ReadOnlyInline):
-    model = APIToken
-    # Never the key: it is the secret every token of this row is signed with.
-    fields = ("id", "description", "created", "last_used", "revoked")
-    readonly_fields = fields
-    verbose_name = gettext_lazy("API token")
-    verbose_name_plural = gettext_lazy("API tokens")
+# Inlines other apps show on a user's page (the tokens app its API tokens), registered from
+# their own admin modules: this app does not know them.
+_more_inlines: list[type[admin.options.InlineModelAdmin]] = []
+
+
+def show_on_user_page(inline: type[admin.options.InlineModelAdmin]) -> None:
+    """Show ``inline``'s rows on every user's admin page, after this app's own."""
+    if inline not in _more_inlines:
+        _more_inlines.append(inline)
 
 
 @admin.register(User)
@@ -154,11 +141,11 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (gettext_lazy("Account state"), {"fields": ("is_frozen",)}),
     )
-    inlines = (EmailAddressInline, RoleInline, APITokenInline)
+    inlines = (EmailAddressInline, RoleInline)
     actions = ("freeze", "unfreeze", "verify_emails", "reset_two_factor")
 
     def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else ()
+        return (*self.inlines, *_more_inlines) if obj is not None else ()
 
     def save_model(self, request, obj, form, change) -> None:
         """Edits through the admin's own forms are audit events too (inside the form's

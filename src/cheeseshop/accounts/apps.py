@@ -9,4 +9,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Importing connects the audit receivers (@receiver with dispatch_uid: once only).
-        from cheeseshop.accounts import receivers, two_factor_receivers  # noqa: F401
+        from cheeseshop.accounts import project_notices, receivers, two_factor_receivers  # noqa: F401
+
+        project_notices.connect()

@@ -6,8 +6,3 @@ class AuditConfig(AppConfig):
     name = "cheeseshop.audit"
     label = "audit"
     verbose_name = _("Audit trail")
-
-    def ready(self):
-        from cheeseshop.audit import notifications
-
-        notifications.connect()

@@ -2,18 +2,11 @@
 
 import argparse
 
-from cheeseshop.console import complain, say
-
-
-def _setup() -> None:
-    from cheeseshop.cli import _migrate, _setup_django
-
-    _setup_django()
-    _migrate()
+from cheeseshop.console import complain, say, start_django
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    _setup()
+    start_django()
     from django.utils.translation import gettext as _
 
     from cheeseshop.audit.chain import verify_chain
@@ -40,7 +33,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_expire(args: argparse.Namespace) -> int:
-    _setup()
+    start_django()
     from django.utils.translation import gettext as _
 
     from cheeseshop.audit.retention import expire_events, retention_days

@@ -1,5 +1,5 @@
-"""The forms of the audit pages: a history's kind filter, the notification setting, and the
-admin audit log's filters (which also select what an export contains)."""
+"""The forms of the audit pages: a history's kind filter, and the admin audit log's filters
+(which also select what an export contains)."""
 
 import datetime
 import ipaddress
@@ -15,7 +15,6 @@ from packaging.utils import canonicalize_name
 from cheeseshop.audit.history import Kind, tags_of_kind
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import hash_ip
-from cheeseshop.packaging.models import Project
 
 # Shorter IP hash prefixes would match too many unrelated addresses to be a useful filter.
 MIN_IP_HASH_PREFIX = 8
@@ -51,12 +50,6 @@ class KindFilterForm(forms.Form):
         if self.is_bound and self.is_valid() and self.cleaned_data.get("kind"):
             return f"kind={self.cleaned_data['kind']}&"
         return ""
-
-
-class NotificationSettingsForm(forms.ModelForm):
-    class Meta:
-        model = get_user_model()
-        fields = ["notify_non_critical"]
 
 
 class AuditLogFilterForm(forms.Form):
@@ -161,7 +154,11 @@ def _project_ids(name: str) -> list[int]:
     """The ids a project name had: the live project's, and those of deleted projects of that
     name (their deletion event keeps the name; their other events only the id)."""
     normalized = canonicalize_name(name.strip())
-    live = Project.objects.filter(normalized_name=normalized).values_list("pk", flat=True)
+    live = (
+        Event.objects.filter(project__normalized_name=normalized)
+        .values_list("project_id", flat=True)
+        .distinct()
+    )
     deleted = Event.objects.filter(
         tag__in=[EventTag.PROJECT_REMOVE, EventTag.ADMIN_PROJECT_REMOVE],
         additional__normalized_name=normalized,

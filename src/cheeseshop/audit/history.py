@@ -4,6 +4,7 @@ the request came from.
 Shared by the two security history pages (a user's, a project's) and the admin audit log.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.packaging.models import RoleName
 
 # How much of the IP hash a page shows: enough to tell addresses apart, short enough to read.
 SHORT_IP_HASH = 12
@@ -118,20 +118,19 @@ DETAIL_LABELS = {
 }
 
 
-def role_label(role_name: Any) -> str:
-    """A stored role name ("Owner") in the reader's language."""
-    try:
-        return str(RoleName(role_name).label)
-    except ValueError:
-        return str(role_name)
+# How a detail's stored value reads in the reader's language, by key: the apps whose events
+# store coded values (packaging's role names) register a reader in their AppConfig.ready().
+_VALUE_READERS: dict[str, Callable[[Any], str]] = {}
 
 
-_TRANSLATED_VALUES = {"role_name": role_label, "previous_role_name": role_label}
+def read_detail_with(key: str, reader: Callable[[Any], str]) -> None:
+    """Show the ``key`` detail of events as ``reader`` tells it (any other value: as it is)."""
+    _VALUE_READERS[key] = reader
 
 
 def describe_details(additional: dict) -> list[tuple[str, str]]:
     return [
-        (str(label), _TRANSLATED_VALUES.get(key, str)(additional[key]))
+        (str(label), _VALUE_READERS.get(key, str)(additional[key]))
         for key, label in DETAIL_LABELS.items()
         if additional.get(key) not in (None, "", [], {})
     ]

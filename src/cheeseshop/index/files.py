@@ -6,7 +6,6 @@ handed to storage as given.
 """
 
 import logging
-from dataclasses import replace
 from urllib.parse import quote
 
 from django.conf import settings
@@ -51,18 +50,15 @@ def _distribution(path: str, if_none_match: str, method: str) -> http.Answer | N
     if row is None:
         return None
     sha256, size = row
-    answer = http.stored(
-        None,
+    return http.stored_file(
+        lambda: packages_storage().open(path, "rb"),
+        length=size,
         etag=sha256,
         content_type=http.DISTRIBUTION,
-        length=size,
         cache_control=http.IMMUTABLE,
         if_none_match=if_none_match,
+        method=method,
     )
-    if answer.status != 200 or method == "HEAD":
-        return answer
-    # Opened here, so that missing bytes are a 404 rather than a broken download.
-    return replace(answer, file=packages_storage().open(path, "rb"))
 
 
 def _core_metadata(path: str, if_none_match: str) -> http.Answer | None:

@@ -8,8 +8,8 @@ on PyPI); a 200 carries its Content-Type and Content-Length; a conditional reque
 ``If-None-Match`` names the current ETag gets 304 with the same headers and no content.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 from django.http import (
@@ -102,6 +102,31 @@ def stored(
     if if_none_match_matches(if_none_match, etag):
         return Answer(304, common)
     return Answer(200, [*common, ("Content-Type", content_type)], body or b"")
+
+
+def stored_file(
+    open_file: Callable[[], BinaryIO],
+    *,
+    length: int,
+    etag: str,
+    content_type: str,
+    cache_control: str,
+    if_none_match: str,
+    method: str,
+) -> Answer:
+    """``stored`` for a file streamed from storage: opened (``open_file``) only for a GET that
+    gets 200, so that missing bytes raise here, before any answer starts."""
+    answer = stored(
+        None,
+        etag=etag,
+        content_type=content_type,
+        length=length,
+        cache_control=cache_control,
+        if_none_match=if_none_match,
+    )
+    if answer.status != 200 or method == "HEAD":
+        return answer
+    return replace(answer, file=open_file())
 
 
 def not_found(

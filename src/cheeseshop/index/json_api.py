@@ -14,12 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.urls import get_script_prefix
 from django.utils.translation import gettext as _
-from packaging.utils import canonicalize_version
 
 from cheeseshop.index import http
 from cheeseshop.index.files import file_url
-from cheeseshop.index.services import content_etag, format_upload_time, version_sort_key
+from cheeseshop.index.services import content_etag, format_upload_time
 from cheeseshop.packaging.models import File, Project, Release, Role, RoleName
+from cheeseshop.packaging.versions import find_release, latest_release, version_sort_key
 
 UNKNOWN_DOWNLOADS = {"last_day": -1, "last_month": -1, "last_week": -1}
 
@@ -27,35 +27,6 @@ UNKNOWN_DOWNLOADS = {"last_day": -1, "last_month": -1, "last_week": -1}
 def _text_or_none(value: str) -> str | None:
     # PyPI reports metadata a release does not declare as null, not as "".
     return value or None
-
-
-def latest_release(releases: list[Release]) -> Release | None:
-    """The release ``/pypi/<project>/json`` describes: the highest version, preferring
-    releases that are not yanked, then ones that are not pre-releases."""
-    return max(
-        releases,
-        key=lambda release: (
-            not release.yanked,
-            not release.is_prerelease,
-            version_sort_key(release.version),
-        ),
-        default=None,
-    )
-
-
-def find_release(releases: list[Release], version: str) -> Release | None:
-    """The release a URL names: by its exact version string, else by its canonical form."""
-    for release in releases:
-        if release.version == version:
-            return release
-    try:
-        canonical = canonicalize_version(version)
-    except ValueError:
-        return None
-    for release in releases:
-        if release.canonical_version == canonical:
-            return release
-    return None
 
 
 def _project_urls(release: Release) -> dict[str, str] | None:

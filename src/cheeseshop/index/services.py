@@ -17,7 +17,6 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from packaging.version import InvalidVersion, Version
 
 from cheeseshop.index import http
 from cheeseshop.index.files import FROM_SIMPLE_PAGE, file_url
@@ -31,19 +30,11 @@ from cheeseshop.index.negotiation import (
 )
 from cheeseshop.packaging.models import HIDDEN_STATUSES, Project, Release, visible_project
 from cheeseshop.packaging.publishing import ProjectPages
+from cheeseshop.packaging.versions import version_sort_key
 from cheeseshop.prepared import PreparedQuery, PreparedUpdate
 
 # PEP 629 version of what we serve: 1.1 (PEP 700) ... 1.4 (PEP 792).
 API_VERSION = "1.4"
-
-
-def version_sort_key(version: str) -> tuple:
-    """Sorts PEP 440 versions by their meaning, after any version that is not PEP 440 (those
-    by their text), and equal versions ("1.0", "1.0.0") by their text, so order is total."""
-    try:
-        return (1, Version(version), version)
-    except InvalidVersion:
-        return (0, (), version)
 
 
 def format_upload_time(moment: datetime) -> str:

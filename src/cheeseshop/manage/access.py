@@ -1,30 +1,29 @@
-"""Who may see and change what under /manage/: the checks every management view runs first.
+"""Who may see and change a project under /manage/project/: the checks every project page runs
+first.
 
-In order: signed in (else the login page), an account in good standing with a verified primary
-email and, when CHEESESHOP_MANAGE_REQUIRES_2FA is on, a second factor (else a page saying how to
-set one up), then for project pages: the name in its normalized form (else 301), a project of
-that name (else 404), a role on it (else 403, for every method), the method the view answers
-(else 405), the Owner role for Owner-only changes (else 403), and no change while the site is
-read-only.
+In order: the account's own checks (``cheeseshop.accounts.access``: signed in, in good standing,
+a verified email, a second factor where required), then the name in its normalized form (else
+301), a project of that name (else 404), a role on it (else 403, for every method), the method
+the view answers (else 405), the Owner role for Owner-only changes (else 403), and no change
+while the site is read-only.
 """
 
 from dataclasses import dataclass
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_name
 
-from cheeseshop.accounts.two_factor import manage_requires_two_factor
-from cheeseshop.flags.models import FlagId
-from cheeseshop.flags.services import is_enabled
+from cheeseshop.accounts.access import (
+    SAFE_METHODS,
+    account_refusal,
+    read_only_refusal,
+    refused,
+)
 from cheeseshop.packaging.models import Project, Role, RoleName
-
-SAFE_METHODS = ("GET", "HEAD")
 
 
 @dataclass(frozen=True)
@@ -37,54 +36,6 @@ class ProjectAccess:
     @property
     def is_owner(self) -> bool:
         return self.role.role_name == RoleName.OWNER
-
-
-def refused(request: HttpRequest, message: str, *, status: int = 403) -> HttpResponse:
-    return render(request, "manage/refused.html", {"message": message}, status=status)
-
-
-def _account_check(request: HttpRequest) -> HttpResponse | None:
-    """None when the user may use the management pages, else the answer to send instead."""
-    user = request.user
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if getattr(user, "is_frozen", False):
-        return refused(request, _("Your account is frozen: an administrator must unfreeze it."))
-    if not user.has_verified_primary_email():
-        return render(request, "manage/verify_email.html", status=403)
-    if manage_requires_two_factor(user):
-        # Sent to a page saying why, with the way to set it up (/account/2fa/).
-        query = urlencode({"next": request.get_full_path()})
-        return redirect(f"{reverse('two_factor_required')}?{query}")
-    return None
-
-
-def _read_only_check(request: HttpRequest) -> HttpResponse | None:
-    if request.method not in SAFE_METHODS and is_enabled(FlagId.READ_ONLY):
-        return refused(
-            request,
-            _("Read-only mode: changes are temporarily disabled. Nothing was changed."),
-        )
-    return None
-
-
-def account_page(*, methods=SAFE_METHODS):
-    """A page about the signed-in user's own account (no project)."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if (answer := _account_check(request)) is not None:
-                return answer
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            if (answer := _read_only_check(request)) is not None:
-                return answer
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _normalized_redirect(request: HttpRequest, normalized: str, kwargs: dict) -> HttpResponse:
@@ -116,7 +67,7 @@ def project_page(*, methods=SAFE_METHODS, owner_only: bool = False):
     def decorate(view):
         @wraps(view)
         def wrapper(request: HttpRequest, name: str, **kwargs) -> HttpResponse:
-            if (answer := _account_check(request)) is not None:
+            if (answer := account_refusal(request)) is not None:
                 return answer
             access = _project_access(request, name, kwargs)
             if isinstance(access, HttpResponse):
@@ -126,7 +77,7 @@ def project_page(*, methods=SAFE_METHODS, owner_only: bool = False):
                 return HttpResponseNotAllowed(methods)
             if owner_only and not access.is_owner:
                 return refused(request, _("Only the project's Owners may do this."))
-            if (answer := _read_only_check(request)) is not None:
+            if (answer := read_only_refusal(request)) is not None:
                 return answer
             return view(request, access, **kwargs)
 

@@ -10,14 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from packaging.utils import canonicalize_version
 
+from cheeseshop.accounts.access import account_page, refused
 from cheeseshop.accounts.notices import mail_invitation
 from cheeseshop.audit.forms import KindFilterForm
 from cheeseshop.audit.history import PROJECT_KINDS, history_row
 from cheeseshop.audit.models import Event
-from cheeseshop.index.services import version_sort_key
-from cheeseshop.manage.access import ProjectAccess, account_page, project_page, refused
+from cheeseshop.manage.access import ProjectAccess, project_page
 from cheeseshop.manage.forms import (
     ChangeRoleForm,
     InviteForm,
@@ -26,7 +25,8 @@ from cheeseshop.manage.forms import (
 )
 from cheeseshop.packaging import changes
 from cheeseshop.packaging.models import File, Release, Role, RoleInvitation, RoleName
-from cheeseshop.tokens.views import visible_project_tokens
+from cheeseshop.packaging.versions import find_release, newest_first
+from cheeseshop.tokens.services import visible_project_tokens
 
 POST = ("POST",)
 HISTORY_PAGE_SIZE = 25
@@ -299,10 +299,8 @@ def invitation_revoke(
 
 @project_page()
 def releases(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
-    found = sorted(
-        Release.objects.filter(project=access.project).annotate(file_count=Count("files")),
-        key=lambda release: version_sort_key(release.version),
-        reverse=True,
+    found = newest_first(
+        Release.objects.filter(project=access.project).annotate(file_count=Count("files"))
     )
     rows = [(release, YankForm(auto_id=f"id_yank{release.pk}_%s")) for release in found]
     context = {**_project_context(access, "releases"), "rows": rows}
@@ -310,15 +308,9 @@ def releases(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
 
 
 def _find_release(access: ProjectAccess, version: str) -> Release:
-    """The release a URL names: by its exact version, else by its canonical form."""
-    found = Release.objects.filter(project=access.project)
-    release = found.filter(version=version).first()
-    if release is None:
-        try:
-            canonical = canonicalize_version(version)
-        except ValueError:
-            canonical = version
-        release = found.filter(canonical_version=canonical).first()
+    """The release a URL names (``find_release``), with all its fields."""
+    names = Release.objects.filter(project=access.project).only("version", "canonical_version")
+    release = find_release(names, version)
     if release is None:
         raise Http404(
             _("Project '%(project)s' has no release %(version)s.")
@@ -327,7 +319,7 @@ def _find_release(access: ProjectAccess, version: str) -> Release:
                 "version": version,
             }
         )
-    return release
+    return Release.objects.get(pk=release.pk)
 
 
 def _release_url(access: ProjectAccess, release: Release) -> str:

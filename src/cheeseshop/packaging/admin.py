@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from cheeseshop.admin import ReadOnlyInline, ViewOnly
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import ADMIN, record_event
 from cheeseshop.packaging import changes
@@ -32,36 +33,12 @@ from cheeseshop.packaging.names import PROJECT_NAME_RE, normalize_name
 CONFIRM_REMOVAL_TEMPLATE = "admin/packaging/confirm_removal.html"
 
 
-class _ViewOnlyAdmin(admin.ModelAdmin):
+class _ViewOnlyAdmin(ViewOnly, admin.ModelAdmin):
     """Rows that only uploads create: the admin looks, and removes through ``changes``."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_remove_permission(self, request) -> bool:
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
-
-
-class _ViewOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def remove_after_confirmation(modeladmin, request, queryset, *, action, delete, describe):
@@ -110,24 +87,25 @@ def _count_files(count: int) -> str:
     return ngettext("%(count)d file", "%(count)d files", count) % {"count": count}
 
 
-class RoleInline(_ViewOnlyInline):
+class RoleInline(ReadOnlyInline):
     model = Role
     fields = ("user", "role_name", "created")
     readonly_fields = fields
-    show_change_link = False
 
 
-class ReleaseInline(_ViewOnlyInline):
+class ReleaseInline(ReadOnlyInline):
     model = Release
     fields = ("version", "created", "yanked", "uploader")
     readonly_fields = fields
     ordering = ("-created",)
+    show_change_link = True
 
 
-class FileInline(_ViewOnlyInline):
+class FileInline(ReadOnlyInline):
     model = File
     fields = ("filename", "packagetype", "size", "upload_time", "uploader")
     readonly_fields = fields
+    show_change_link = True
 
 
 @admin.register(Project)

@@ -6,3 +6,11 @@ class PackagingConfig(AppConfig):
     name = "cheeseshop.packaging"
     label = "packaging"
     verbose_name = _("Packaging")
+
+    def ready(self):
+        from cheeseshop.audit import history
+        from cheeseshop.packaging.models import role_label
+
+        # Events about collaborators store role names: histories show them translated.
+        history.read_detail_with("role_name", role_label)
+        history.read_detail_with("previous_role_name", role_label)

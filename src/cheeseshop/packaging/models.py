@@ -242,6 +242,14 @@ class RoleName(models.TextChoices):
     MAINTAINER = "Maintainer", _("Maintainer")
 
 
+def role_label(role_name: object) -> str:
+    """A stored role name ("Owner") in the reader's language; anything else as it is."""
+    try:
+        return str(RoleName(role_name).label)
+    except ValueError:
+        return str(role_name)
+
+
 class Role(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -5,6 +5,7 @@ objects are written inside it and removed again if it does not commit, so a fail
 no row and no object behind.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,7 +38,10 @@ from cheeseshop.prepared import PreparedQuery, instance, model_columns
 
 @dataclass(frozen=True)
 class Distribution:
-    """One uploaded file, received and validated, ready to be added to the index."""
+    """One uploaded file, received and validated, ready to be added to the index.
+
+    The fields of ``File`` it fills have the names of its columns (``FILE_COLUMNS``).
+    """
 
     filename: str
     packagetype: str
@@ -51,11 +55,36 @@ class Distribution:
     version: str
     release_fields: dict[str, Any]
     requires_python: str = ""
-    comment: str = ""
-    # Core metadata served beside a wheel (PEP 658), with its digests.
+    comment_text: str = ""
+    # Core metadata served beside a wheel (PEP 658).
     metadata_bytes: bytes | None = None
-    metadata_sha256_digest: str = ""
-    metadata_blake2_256_digest: str = ""
+
+    @property
+    def metadata_sha256_digest(self) -> str:
+        return hashlib.sha256(self.metadata_bytes).hexdigest() if self.metadata_bytes else ""
+
+    @property
+    def metadata_blake2_256_digest(self) -> str:
+        if not self.metadata_bytes:
+            return ""
+        return hashlib.blake2b(self.metadata_bytes, digest_size=32).hexdigest()
+
+
+# What a distribution tells of its File row (the uploader, the release and the path come from
+# the upload).
+FILE_COLUMNS = (
+    "filename",
+    "packagetype",
+    "python_version",
+    "requires_python",
+    "size",
+    "md5_digest",
+    "sha256_digest",
+    "blake2_256_digest",
+    "metadata_sha256_digest",
+    "metadata_blake2_256_digest",
+    "comment_text",
+)
 
 
 @dataclass(frozen=True)
@@ -408,19 +437,9 @@ def _add_rows_and_store(
 
     path = storage.distribution_path(dist.blake2_256_digest, dist.filename)
     file = File.objects.create(
+        **{column: getattr(dist, column) for column in FILE_COLUMNS},
         release_id=release.pk,
-        filename=dist.filename,
-        packagetype=dist.packagetype,
-        python_version=dist.python_version,
-        requires_python=dist.requires_python,
-        size=dist.size,
-        md5_digest=dist.md5_digest,
-        sha256_digest=dist.sha256_digest,
-        blake2_256_digest=dist.blake2_256_digest,
         path=path,
-        metadata_sha256_digest=dist.metadata_sha256_digest,
-        metadata_blake2_256_digest=dist.metadata_blake2_256_digest,
-        comment_text=dist.comment,
         uploader=uploader.user,
         uploaded_via=uploader.user_agent[:256],
         token=uploader.token,

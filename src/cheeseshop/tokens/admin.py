@@ -4,9 +4,25 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy, ngettext
 
+from cheeseshop.accounts.admin import show_on_user_page
+from cheeseshop.admin import ReadOnlyInline
 from cheeseshop.audit.services import ADMIN
 from cheeseshop.tokens.models import APIToken
 from cheeseshop.tokens.services import revoke_token
+
+
+class APITokenInline(ReadOnlyInline):
+    """A user's tokens, on their admin page."""
+
+    model = APIToken
+    # Never the key: it is the secret every token of this row is signed with.
+    fields = ("id", "description", "created", "last_used", "revoked")
+    readonly_fields = fields
+    verbose_name = gettext_lazy("API token")
+    verbose_name_plural = gettext_lazy("API tokens")
+
+
+show_on_user_page(APITokenInline)
 
 
 @admin.register(APIToken)

@@ -370,6 +370,15 @@ def tokens_for_project(project: Project, *, now: datetime | None = None) -> list
     return [token for token in candidates if _may_upload_to(token, project, now)]
 
 
+def visible_project_tokens(project: Project, viewer, *, is_owner: bool) -> list[APIToken]:
+    """The tokens that can upload to ``project`` that ``viewer`` may see: all of them for an
+    Owner, only the viewer's own for a Maintainer."""
+    tokens = tokens_for_project(project)
+    if is_owner:
+        return tokens
+    return [token for token in tokens if token.user_id == viewer.pk]
+
+
 def _may_upload_to(token: APIToken, project: Project, now: datetime) -> bool:
     caveats = _server_caveats(token)
     if caveats is None:
@@ -633,4 +642,5 @@ __all__ = [
     "token_from_authorization",
     "token_scope",
     "tokens_for_project",
+    "visible_project_tokens",
 ]

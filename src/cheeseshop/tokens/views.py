@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from cheeseshop.accounts.access import account_page
 from cheeseshop.accounts.logins import recent_authentication_required
 from cheeseshop.audit.services import SESSION
-from cheeseshop.manage.access import account_page
 from cheeseshop.packaging.models import Project, Role
 from cheeseshop.tokens.forms import CreateTokenForm
 from cheeseshop.tokens.models import APIToken
@@ -33,7 +33,6 @@ from cheeseshop.tokens.services import (
     issue_token,
     revoke_token,
     token_scope,
-    tokens_for_project,
 )
 
 GET_OR_POST = ("GET", "POST")
@@ -180,15 +179,3 @@ def token_revoke(request: HttpRequest, token_id: uuid.UUID) -> HttpResponse:
     else:
         messages.info(request, _("The token “%(description)s” was already revoked.") % names)
     return redirect("tokens:list")
-
-
-# --- For the project settings page ---------------------------------------------------------
-
-
-def visible_project_tokens(project: Project, viewer, *, is_owner: bool) -> list[APIToken]:
-    """The tokens that can upload to ``project`` that ``viewer`` may see: all of them for an
-    Owner, only the viewer's own for a Maintainer."""
-    tokens = tokens_for_project(project)
-    if is_owner:
-        return tokens
-    return [token for token in tokens if token.user_id == viewer.pk]

@@ -7,16 +7,9 @@ error; a refused command exits with status 1.
 import argparse
 from pathlib import Path
 
-from cheeseshop.console import complain, say
+from cheeseshop.console import complain, say, start_django
 
 OFFLINE_ROLE_CHOICES = ["root", "targets", "bins"]
-
-
-def _setup() -> None:
-    from cheeseshop.cli import _migrate, _setup_django
-
-    _setup_django()
-    _migrate()
 
 
 def _setup_offline() -> None:
@@ -38,7 +31,7 @@ def _run(function, args: argparse.Namespace, *, offline: bool = False) -> int:
     if offline:
         _setup_offline()
     else:
-        _setup()
+        start_django()
     from cheeseshop.tuf.errors import TufError
     from cheeseshop.tuf.keys import KeysError
 
@@ -64,17 +57,17 @@ def _say_pending(pending: dict[str, str]) -> None:
 def _init(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import initialisation
 
     specs = {
-        role: operations.OfflineKeySpec(
+        role: initialisation.OfflineKeySpec(
             generate=getattr(args, f"{role}_keys"),
             threshold=getattr(args, f"{role}_threshold"),
             public_keys=tuple(Path(path) for path in getattr(args, f"{role}_public_key")),
         )
         for role in OFFLINE_ROLE_CHOICES
     }
-    report = operations.init(
+    report = initialisation.init(
         Path(args.keys_dir),
         bit_length=args.bit_length,
         key_specs=specs,
@@ -100,9 +93,9 @@ def _init(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import upkeep
 
-    result = operations.status()
+    result = upkeep.status()
     for line in result.lines:
         say(line)
     for warning in result.warnings:
@@ -135,24 +128,24 @@ def _refresh(args: argparse.Namespace) -> int:
 def _renew(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import ceremony, signing
 
     roles = tuple(args.role) if args.role else tuple(OFFLINE_ROLE_CHOICES)
-    results = operations.renew(Path(args.keys_dir), roles)
+    results = signing.renew(Path(args.keys_dir), roles)
     for role, published in results.items():
         if published:
             say(_("%(role)s renewed for a year") % {"role": role})
-    _say_pending(operations.pending_progress())
+    _say_pending(ceremony.pending_progress())
     return 0
 
 
 def _rotate_online_key(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import rotation
 
     public = Path(args.online_public_key) if args.online_public_key else None
-    report = operations.rotate_online_key(Path(args.keys_dir), public)
+    report = rotation.rotate_online_key(Path(args.keys_dir), public)
     if report.published:
         say(
             _("online key is now %(keyid)s (root version %(version)d); every bin re-signed")
@@ -167,27 +160,28 @@ def _rotate_online_key(args: argparse.Namespace) -> int:
 def _rotate_root(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import ceremony, rotation
 
-    version, published = operations.rotate_root(
+    rotated = rotation.rotate_root(
         Path(args.keys_dir), root_keys=args.root_keys, threshold=args.root_threshold
     )
-    if published:
+    version = rotated.version
+    if rotated.published:
         say(_("root version %(version)d published with the new root keys") % {"version": version})
     else:
-        _say_pending(operations.pending_progress())
+        _say_pending(ceremony.pending_progress())
     return 0
 
 
 def _sign(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import signing
 
     if args.signed_file:
-        report = operations.import_signatures(args.role, Path(args.signed_file))
+        report = signing.import_signatures(args.role, Path(args.signed_file))
     else:
-        report = operations.sign(Path(args.keys_dir), args.role)
+        report = signing.sign(Path(args.keys_dir), args.role)
     say(
         _("added %(count)d signature(s) to %(role)s")
         % {"count": report.added, "role": report.role}
@@ -230,9 +224,9 @@ def _sign_offline(args: argparse.Namespace) -> int:
 def _abandon(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import signing
 
-    roles = operations.abandon()
+    roles = signing.abandon()
     say(_("abandoned: %(roles)s") % {"roles": ", ".join(roles) or "-"})
     return 0
 
@@ -240,17 +234,17 @@ def _abandon(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import repository, upkeep
 
     try:
         trusted_root = Path(args.root).read_bytes()
     except OSError as exc:
-        raise operations.TufError(
+        raise repository.TufError(
             _("Cannot read the trusted root %(path)s: %(reason)s")
             % {"path": args.root, "reason": exc.strerror}
         ) from exc
-    paths = list(args.target) or operations.sample_target_paths(args.sample)
-    report = operations.verify(args.url, trusted_root, paths)
+    paths = list(args.target) or upkeep.sample_target_paths(args.sample)
+    report = upkeep.verify(args.url, trusted_root, paths)
     for path in report.checked:
         say(_("verified %(path)s") % {"path": path})
     for failure in report.failures:
@@ -265,9 +259,9 @@ def _verify(args: argparse.Namespace) -> int:
 def _gc(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import operations
+    from cheeseshop.tuf import upkeep
 
-    removed = operations.gc(args.min_age)
+    removed = upkeep.gc(args.min_age)
     say(_("removed %(count)d superseded metadata files") % {"count": len(removed)})
     return 0
 

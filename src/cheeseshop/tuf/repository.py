@@ -137,7 +137,7 @@ def _write_metadata(md: Metadata, *, durable: bool = True) -> bytes:
     return data
 
 
-def _write_role(role: str, md: Metadata, *, durable: bool = True) -> bytes:
+def write_role(role: str, md: Metadata, *, durable: bool = True) -> bytes:
     """Like _write_metadata, for delegated roles (whose ``type`` is "targets")."""
     data = md.to_bytes(SERIALIZER)
     write_atomically(metadata_filename(role, md.signed.version), data, durable=durable)
@@ -215,10 +215,21 @@ def build_bins(online_key: Key, bit_length: int, *, version: int = 1) -> Metadat
     )
 
 
-def build_bin(targets: list[tuple[str, int, dict]], version: int, expires: datetime) -> Metadata:
+@dataclass(frozen=True)
+class BinTarget:
+    """A target as a bin lists it."""
+
+    path: str
+    length: int
+    hashes: dict
+
+
+def build_bin(targets: list[BinTarget], version: int, expires: datetime) -> Metadata:
     files = {
-        path: TargetFile(length=length, hashes=ordered_hashes(hashes), path=path)
-        for path, length, hashes in targets
+        target.path: TargetFile(
+            length=target.length, hashes=ordered_hashes(target.hashes), path=target.path
+        )
+        for target in targets
     }
     return Metadata(Targets(version=version, expires=expires, targets=files))
 
@@ -371,10 +382,10 @@ def _refresh_expiring_bins() -> int:
                 expires__lte=soon,
                 name__gt=after,
             )
-            chunk = list(due.order_by("name").values_list("pk", "name", "version")[:REFRESH_CHUNK])
+            chunk = _bin_states(due.order_by("name")[:REFRESH_CHUNK])
             if not chunk:
                 return refreshed
-            after = chunk[-1][1]
+            after = chunk[-1].name
             signer = keys.online_signer(repository.online_key)
             refreshed += _publish_bins(repository, chunk, signer, moment)
 
@@ -396,7 +407,7 @@ def publish_locked(
     if not all_bins:
         # Bins near expiry were re-signed before the call (``_refresh_expiring_bins``).
         bins = bins.filter(dirty=True)
-    to_sign = list(bins.order_by("name").values_list("pk", "name", "version"))
+    to_sign = _bin_states(bins.order_by("name"))
     if to_sign:
         report.bins = _publish_bins(repository, to_sign, signer, moment, all_bins=all_bins)
 
@@ -404,9 +415,8 @@ def publish_locked(
     snapshot_due = refresh and states["snapshot"].expires <= soon
     snapshot_bytes = None
     if to_sign or force_snapshot or snapshot_due:
-        report.snapshot_version, snapshot_bytes = _publish_snapshot(
-            states["snapshot"], signer, moment
-        )
+        snapshot = _publish_snapshot(states["snapshot"], signer, moment)
+        report.snapshot_version, snapshot_bytes = snapshot.version, snapshot.data
     timestamp_due = refresh and states["timestamp"].expires <= soon
     if report.snapshot_version is not None or timestamp_due:
         report.timestamp_version = _publish_timestamp(
@@ -427,27 +437,52 @@ def publish_locked(
     return report
 
 
-def _targets_by_bin(indices: set[int], total_bins: int) -> dict[int, list]:
-    grouped: dict[int, list] = defaultdict(list)
+@dataclass(frozen=True)
+class BinState:
+    """A bin role's row, as publishing reads it."""
+
+    pk: int
+    name: str
+    version: int
+
+    @property
+    def index(self) -> int:
+        return int(self.name.split("-", 1)[1], 16)
+
+
+def _bin_states(rows) -> list[BinState]:
+    return [BinState(*row) for row in rows.values_list("pk", "name", "version")]
+
+
+def _targets_by_bin(indices: set[int], total_bins: int) -> dict[int, list[BinTarget]]:
+    grouped: dict[int, list[BinTarget]] = defaultdict(list)
     rows = TufTarget.objects.order_by("path").values_list("bin_index", "path", "length", "hashes")
     if len(indices) * 4 >= total_bins:
         # Most bins are affected: one pass over the table beats thousands of lookups.
         for index, path, length, hashes in rows.iterator(chunk_size=5000):
             if index in indices:
-                grouped[index].append((path, length, hashes))
+                grouped[index].append(BinTarget(path, length, hashes))
         return grouped
     ordered = sorted(indices)
     for start in range(0, len(ordered), CHUNK):
         for index, path, length, hashes in rows.filter(
             bin_index__in=ordered[start : start + CHUNK]
         ):
-            grouped[index].append((path, length, hashes))
+            grouped[index].append(BinTarget(path, length, hashes))
     return grouped
+
+
+@dataclass(frozen=True)
+class _EmptyBin:
+    """The signed file of an empty bin of one version, written once and linked to the rest."""
+
+    data: bytes
+    first: Path
 
 
 def _publish_bins(
     repository: TufRepository,
-    to_sign: list[tuple[int, str, int]],
+    to_sign: list[BinState],
     signer: Signer,
     moment,
     *,
@@ -457,7 +492,7 @@ def _publish_bins(
     # Claim the bins first: a change committed after this statement marks its bin dirty again
     # and is published next time; one committed before it is in the rows read below.
     bins = TufRole.objects.filter(name__startswith=f"{conf.BIN_PREFIX}-")
-    pks = [pk for pk, _name, _version in to_sign]
+    pks = [state.pk for state in to_sign]
     if all_bins:
         # No list of 2**bit_length ids: it could exceed the database's parameter limit.
         list(bins.select_for_update().order_by("name").values_list("pk", flat=True))
@@ -468,7 +503,7 @@ def _publish_bins(
                 dirty=False
             )
     bit_length = repository.bit_length
-    indices = {int(name.split("-", 1)[1], 16) for _pk, name, _version in to_sign}
+    indices = {state.index for state in to_sign}
     grouped = _targets_by_bin(indices, 2**bit_length)
     expires = moment + ONLINE_EXPIRY
     durable = len(to_sign) < 64
@@ -477,20 +512,21 @@ def _publish_bins(
     # files: one signature serves them all, and the copies are hard links to the first one
     # (init, key rotation and the daily refresh rewrite thousands of empty bins; creating a
     # file costs far more than linking one). Published files are never modified in place.
-    empty: dict[int, tuple[bytes, Path]] = {}
-    for _pk, name, version in to_sign:
-        filename = metadata_filename(name, version + 1)
-        targets = grouped.get(int(name.split("-", 1)[1], 16))
+    empty: dict[int, _EmptyBin] = {}
+    for state in to_sign:
+        version = state.version + 1
+        filename = metadata_filename(state.name, version)
+        targets = grouped.get(state.index)
         if targets:
-            data = serialization.sign_to_bytes(build_bin(targets, version + 1, expires), signer)
-        elif version + 1 in empty:
-            data, first = empty[version + 1]
-            if _link_atomically(first, filename, directory):
+            data = serialization.sign_to_bytes(build_bin(targets, version, expires), signer)
+        elif version in empty:
+            data = empty[version].data
+            if _link_atomically(empty[version].first, filename, directory):
                 continue
         else:
-            data = serialization.sign_to_bytes(build_bin([], version + 1, expires), signer)
+            data = serialization.sign_to_bytes(build_bin([], version, expires), signer)
             first = write_atomically(filename, data, durable=durable, directory=directory)
-            empty[version + 1] = (data, first)
+            empty[version] = _EmptyBin(data, first)
             continue
         write_atomically(filename, data, durable=durable, directory=directory)
     if not durable:
@@ -549,8 +585,14 @@ def _snapshot_meta(versions: list[tuple[str, int]]) -> dict:
     return meta
 
 
-def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> tuple[int, bytes]:
-    """Sign and write the next snapshot; returns its version and file bytes.
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    version: int
+    data: bytes  # the file as written
+
+
+def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> PublishedSnapshot:
+    """Sign and write the next snapshot.
 
     The signed dict is built directly (what Snapshot.to_dict would return for MetaFiles that
     carry only a version): 16,384 MetaFile objects cost more than signing.
@@ -576,7 +618,7 @@ def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> tuple
     write_atomically(metadata_filename("snapshot", version), data)
     state.version, state.expires = version, expires
     state.save(update_fields=["version", "expires"])
-    return version, data
+    return PublishedSnapshot(version, data)
 
 
 def _published_timestamp_version() -> int:
@@ -660,7 +702,7 @@ def publish_offline_locked(role: str, md: Metadata, publication: OfflinePublicat
     if role == "root":
         _write_metadata(md)
     else:
-        _write_role(role, md)
+        write_role(role, md)
     TufRole.objects.filter(name=role).update(version=md.signed.version, expires=md.signed.expires)
     publication.roles.append(role)
 

@@ -62,19 +62,16 @@ def _versioned_metadata(name: str, if_none_match: str, method: str) -> http.Answ
         size = path.stat().st_size
     except (FileNotFoundError, NotADirectoryError):
         return _metadata_not_found(name)
-    # Immutable once written: its name is its ETag.
-    answer = http.stored(
-        None,
-        etag=name.removesuffix(".json"),
-        content_type=http.JSON,
-        length=size,
-        cache_control=http.IMMUTABLE,
-        if_none_match=if_none_match,
-    )
-    if answer.status != 200 or method == "HEAD":
-        return answer
     try:
-        return http.Answer(answer.status, answer.headers, file=path.open("rb"))
+        return http.stored_file(
+            lambda: path.open("rb"),
+            length=size,
+            etag=name.removesuffix(".json"),  # immutable once written: its name is its ETag
+            content_type=http.JSON,
+            cache_control=http.IMMUTABLE,
+            if_none_match=if_none_match,
+            method=method,
+        )
     except (FileNotFoundError, IsADirectoryError):
         return _metadata_not_found(name)
 

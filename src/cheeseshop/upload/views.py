@@ -6,7 +6,6 @@ rules in ``cheeseshop.packaging`` (filenames, archives, metadata, names), and pe
 its audit events in ``cheeseshop.packaging.services``.
 """
 
-import hashlib
 import hmac
 import logging
 
@@ -241,14 +240,8 @@ def _upload_received(
         version=str(meta.version),
         release_fields=metadata.release_fields(meta),
         requires_python=str(meta.requires_python or ""),
-        comment=form.comment,
+        comment_text=form.comment,
         metadata_bytes=metadata_bytes,
-        metadata_sha256_digest=hashlib.sha256(metadata_bytes).hexdigest()
-        if metadata_bytes
-        else "",
-        metadata_blake2_256_digest=(
-            hashlib.blake2b(metadata_bytes, digest_size=32).hexdigest() if metadata_bytes else ""
-        ),
     )
     uploader = services.Uploader(
         user=auth.user,

@@ -11,8 +11,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from packaging.utils import canonicalize_name
 
-from cheeseshop.index.json_api import latest_release
 from cheeseshop.packaging.models import Project, Release
+from cheeseshop.packaging.versions import latest_release
 
 PAGE_SIZE = 20
 

@@ -13,7 +13,6 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Value, When
 from django.urls import get_script_prefix
 
 from cheeseshop.index.files import file_url
-from cheeseshop.index.services import version_sort_key
 from cheeseshop.packaging.models import (
     File,
     Project,
@@ -22,6 +21,7 @@ from cheeseshop.packaging.models import (
     RoleName,
     visible_project,
 )
+from cheeseshop.packaging.versions import newest_first
 
 LATEST_RELEASES_SHOWN = 10
 WEB_URL_SCHEMES = {"http", "https"}
@@ -48,9 +48,7 @@ HISTORY_FIELDS = (
 def releases_newest_first(project: Project) -> list[Release]:
     """The project's releases for its history, highest version first, without their
     metadata (``load_release`` reads the one a page shows)."""
-    releases = list(Release.objects.filter(project=project).only(*HISTORY_FIELDS))
-    releases.sort(key=lambda release: version_sort_key(release.version), reverse=True)
-    return releases
+    return newest_first(Release.objects.filter(project=project).only(*HISTORY_FIELDS))
 
 
 def load_release(release: Release) -> Release:

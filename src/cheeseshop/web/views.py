@@ -20,8 +20,8 @@ from django.views import csrf
 from django.views.decorators.http import require_safe
 from packaging.utils import canonicalize_name
 
-from cheeseshop.index.json_api import find_release, latest_release
 from cheeseshop.packaging.models import Project, Release
+from cheeseshop.packaging.versions import find_release, latest_release
 from cheeseshop.web import search as project_search
 from cheeseshop.web.readme import release_readme_html
 from cheeseshop.web.services import (

@@ -239,7 +239,7 @@ def test_a_failing_mail_server_neither_raises_nor_stops_the_other_notices(
     django_capture_on_commit_callbacks,
     caplog,
 ):
-    from cheeseshop.audit import notifications
+    from cheeseshop.accounts import project_notices as notifications
 
     real_send_mail = notifications.send_mail
 

@@ -1,5 +1,5 @@
-"""The signed-in user's own audit pages, under /manage/account/: their security history and
-their choice of security notices."""
+"""The signed-in user's own security pages, under /manage/account/: their security history (the
+audit trail's events about them) and their choice of security notices."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -8,10 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from cheeseshop.audit.forms import KindFilterForm, NotificationSettingsForm
+from cheeseshop.accounts.access import account_page
+from cheeseshop.accounts.forms import NotificationSettingsForm
+from cheeseshop.audit.forms import KindFilterForm
 from cheeseshop.audit.history import ACCOUNT_KINDS, history_row
 from cheeseshop.audit.models import Event
-from cheeseshop.manage.access import account_page
 
 HISTORY_PAGE_SIZE = 25
 
@@ -37,7 +38,7 @@ def account_history(request: HttpRequest) -> HttpResponse:
         history_row(event, show_origin=event.actor_id in (None, request.user.pk)) for event in page
     ]
     context = {"form": form, "page": page, "rows": rows}
-    return render(request, "audit/account_history.html", context, status=status)
+    return render(request, "accounts/security_history.html", context, status=status)
 
 
 @account_page(methods=("GET", "POST"))
@@ -56,5 +57,5 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
                     "notices of deletions and new collaborators still come."
                 ),
             )
-        return redirect("audit:notifications")
-    return render(request, "audit/notification_settings.html", {"form": form})
+        return redirect("security:notifications")
+    return render(request, "accounts/notification_settings.html", {"form": form})

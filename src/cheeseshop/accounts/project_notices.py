@@ -1,10 +1,10 @@
 """Security notices to a project's Owners: an email when something security-relevant happens to
 the project, whoever did it and however it was recorded.
 
-Connected in AuditConfig.ready() to ``post_save`` of Event, so every recorded event passes
-here. Recipients are decided when the event is recorded (a deleted project's Owners are gone
-once its deletion commits); the mail goes only after the recording transaction commits, so a
-change that was rolled back sends nothing.
+Connected in AccountsConfig.ready() to ``post_save`` of the audit trail's Event, so every
+recorded event passes here. Recipients are decided when the event is recorded (a deleted
+project's Owners are gone once its deletion commits); the mail goes only after the recording
+transaction commits, so a change that was rolled back sends nothing.
 
 Critical notices always go: deletions (project, release, file), a new collaborator, an Owner
 added or removed. The others (a role change not involving the Owner role, an API token added
@@ -25,9 +25,9 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from cheeseshop.audit.history import describe_credential, role_label
+from cheeseshop.audit.history import describe_credential
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.packaging.models import RoleName
+from cheeseshop.packaging.models import RoleName, role_label
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def _history_path(event: Event) -> str:
 
 def _settings_path() -> str:
     try:
-        return reverse("audit:notifications")
+        return reverse("security:notifications")
     except NoReverseMatch:  # mounted by the project's urls.py
         return ""
 
@@ -205,9 +205,9 @@ class PendingNotice:
     @staticmethod
     def _send_to(recipient: Recipient, context: dict) -> None:
         context = {**context, "username": recipient.username}
-        subject = render_to_string("audit/email/project_notice_subject.txt", context)
+        subject = render_to_string("accounts/email/project_notice_subject.txt", context)
         subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
-        body = render_to_string("audit/email/project_notice_message.txt", context).strip()
+        body = render_to_string("accounts/email/project_notice_message.txt", context).strip()
         send_mail(subject, body, None, [recipient.email])
 
 
@@ -243,5 +243,5 @@ def on_event_recorded(sender, instance: Event, created: bool, raw: bool = False,
 
 def connect() -> None:
     post_save.connect(
-        on_event_recorded, sender=Event, dispatch_uid="cheeseshop.audit.notifications"
+        on_event_recorded, sender=Event, dispatch_uid="cheeseshop.accounts.project_notices"
     )
