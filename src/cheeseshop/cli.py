@@ -24,6 +24,8 @@ settings (environment variables, all optional):
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
   CHEESESHOP_FILES_STORAGE       Django storage class for files, e.g.
                                  storages.backends.s3.S3Storage
+  CHEESESHOP_FILES_URL           where files are downloaded from when not from this index
+                                 (a CDN or bucket with FILES_DIR's layout; default: /packages/)
   CHEESESHOP_TASKS_BACKEND       background tasks: database (default; `serve` runs the worker),
                                  immediate, or a Django Tasks backend path
   CHEESESHOP_CACHE_URL           cache: locmem:// (default) or redis://host:port/db
@@ -34,11 +36,13 @@ settings (environment variables, all optional):
   CHEESESHOP_EMAIL_URL           smtp://, smtp+tls:// or smtps:// URL (default: emails are
                                  written to DATA_DIR/outbox and their links logged)
   CHEESESHOP_EMAIL_FROM          sender address of the index's emails
-  CHEESESHOP_LOGIN_LIMIT, _SIGNUP_LIMIT, _PASSWORD_RESET_LIMIT, _EMAIL_VERIFY_LIMIT
-                                 rate limits, e.g. "10 per 5 minutes"
+  CHEESESHOP_LOGIN_LIMIT         failed logins per account and per IP ("10 per 5 minutes")
+  CHEESESHOP_SIGNUP_LIMIT        sign-ups per IP ("10 per hour")
+  CHEESESHOP_PASSWORD_RESET_LIMIT  reset requests per address and per IP ("5 per day")
+  CHEESESHOP_EMAIL_VERIFY_LIMIT  verification emails per user ("3 per 6 hours")
   CHEESESHOP_RATELIMIT_STORAGE   memory:// (default) or redis://host:port/db
-  CHEESESHOP_2FA_USER_LIMIT, _2FA_IP_LIMIT
-                                 failed second-factor codes per account / per IP
+  CHEESESHOP_2FA_USER_LIMIT      failed second-factor codes per account ("5 per 5 minutes")
+  CHEESESHOP_2FA_IP_LIMIT        failed second-factor codes per IP ("10 per 5 minutes")
   CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)
   CHEESESHOP_WEBAUTHN_ALLOW_INSECURE_ORIGIN  WebAuthn over plain HTTP (false; never public)
   CHEESESHOP_AUDIT_RETENTION_DAYS  days audit events are kept (0 = forever); `cheeseshop
@@ -46,16 +50,22 @@ settings (environment variables, all optional):
   CHEESESHOP_AUDIT_STORE_IP_PREFIX keep the /24 or /48 network of IPs beside the hash (false)
   CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
   CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key (default: a key file in
-                                 DATA_DIR/tuf); see docs/tuf-admin.md for all TUF settings
+                                 DATA_DIR/tuf)
+  CHEESESHOP_TUF_METADATA_DIR    where TUF metadata is written (default DATA_DIR/tuf/metadata)
+  CHEESESHOP_TUF_REFRESH_INTERVAL  seconds between re-signing runs of online roles (3600)
+  CHEESESHOP_TUF_REFRESH_MARGIN  online roles expiring within this are re-signed (43200)
+  CHEESESHOP_TUF_TIMESTAMP_MAX_AGE  seconds clients may cache timestamp.json (60)
+  CHEESESHOP_TUF_PURGE_HOOK      dotted path of a callable given the URLs each publish changed
   CHEESESHOP_MAX_FILE_SIZE       largest accepted distribution file, bytes (104857600)
   CHEESESHOP_MAX_PROJECT_SIZE    largest total size of one project, bytes (10737418240)
   CHEESESHOP_UPLOAD_REQUIRES_2FA uploaders need two-factor authentication (true)
   CHEESESHOP_TOKEN_PREFIX        API token prefix (pypi-)
+  CHEESESHOP_TOKEN_LOCATION      the location tokens name (macaroon location; cheeseshop)
   CHEESESHOP_SECRET_SCANNING_KEYS  JSON file of GitHub's secret-scanning public keys; enables
                                  POST /_/secrets/disclose-token (leaked tokens are revoked)
   CHEESESHOP_SIMPLE_MAX_AGE      seconds clients may cache index pages (60)
-  CHEESESHOP_PROJECT_CREATE_USER_LIMIT / _IP_LIMIT
-                                 new projects per user / per IP (20/hour, 40/hour)
+  CHEESESHOP_PROJECT_CREATE_USER_LIMIT  new projects per user (20/hour)
+  CHEESESHOP_PROJECT_CREATE_IP_LIMIT  new projects per IP (40/hour)
   CHEESESHOP_WEB_WORKERS         web server worker processes, 4 threads each (default:
                                  number of CPUs)
   CHEESESHOP_SITE_NAME           name shown to users (cheeseshop)
@@ -77,14 +87,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if migrated.returncode != 0:
         print("cheeseshop: the database could not be migrated (see above)", file=sys.stderr)
         return migrated.returncode
-    workers = int(os.environ.get("CHEESESHOP_WEB_WORKERS", "0")) or os.cpu_count() or 1
     host = f"[{args.host}]" if ":" in args.host else args.host
     # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
     with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
         web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
         web += uwsgi_arguments(
             f"{host}:{args.port}",
-            processes=workers,
+            processes=settings.CHEESESHOP_WEB_WORKERS,
             socket_path=Path(run_dir) / "web.sock",
             verbose=settings.LOG_LEVEL == "DEBUG",
         )

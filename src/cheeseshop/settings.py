@@ -85,12 +85,14 @@ CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # self-hosted index without one wants changes seen sooner).
 CHEESESHOP_SIMPLE_MAX_AGE = _env_int("SIMPLE_MAX_AGE", 60)
 # TUF (PEP 458): bins of the online role (2**bits; 14 → 16,384 as PEP 458 says), the online
-# key (a securesystemslib signer URI; "" = a file key in DATA_DIR/tuf/online_key), where the
-# metadata lives ("" = DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
+# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), where the
+# metadata lives (default DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
 # roles are re-signed, timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
 CHEESESHOP_TUF_BIT_LENGTH = _env_int("TUF_BIT_LENGTH", 14)
-CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "")
-CHEESESHOP_TUF_METADATA_DIR = _env("TUF_METADATA_DIR", "")
+CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "") or (
+    f"file2:{DATA_DIR / 'tuf' / 'online_key'}"
+)
+CHEESESHOP_TUF_METADATA_DIR = _env("TUF_METADATA_DIR", "") or str(DATA_DIR / "tuf" / "metadata")
 CHEESESHOP_TUF_REFRESH_INTERVAL = _env_int("TUF_REFRESH_INTERVAL", 3600)
 CHEESESHOP_TUF_REFRESH_MARGIN = _env_int("TUF_REFRESH_MARGIN", 12 * 3600)
 CHEESESHOP_TUF_TIMESTAMP_MAX_AGE = _env_int("TUF_TIMESTAMP_MAX_AGE", 60)
@@ -107,6 +109,8 @@ CHEESESHOP_SECRET_SCANNING_KEYS = _env("SECRET_SCANNING_KEYS", "")
 # New projects per hour, per user and per IP address (PyPI: 20 and 40).
 CHEESESHOP_PROJECT_CREATE_USER_LIMIT = _env("PROJECT_CREATE_USER_LIMIT", "20/hour")
 CHEESESHOP_PROJECT_CREATE_IP_LIMIT = _env("PROJECT_CREATE_IP_LIMIT", "40/hour")
+# Web server worker processes `cheeseshop serve` starts (4 threads each); 0: one per CPU.
+CHEESESHOP_WEB_WORKERS = _env_int("WEB_WORKERS", 0) or os.cpu_count() or 1
 
 # --- Django ---------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
     log_in_with_password,
     secret_on_page,
 )
+from tests.conftest import fresh_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -177,9 +178,13 @@ def test_failed_codes_are_limited_per_address_across_accounts(app, clock, settin
     assert send_code(other, bob_app.at(clock.time)).status_code == 429
 
 
-def test_the_default_limits_apply_without_settings(app, clock, settings):
-    del settings.CHEESESHOP_2FA_USER_LIMIT
-    del settings.CHEESESHOP_2FA_IP_LIMIT
+def test_the_default_limits_apply_without_settings(app, clock, settings, monkeypatch):
+    # The defaults are settings.py's, for an environment that sets neither variable.
+    monkeypatch.delenv("CHEESESHOP_2FA_USER_LIMIT", raising=False)
+    monkeypatch.delenv("CHEESESHOP_2FA_IP_LIMIT", raising=False)
+    defaults = fresh_settings()
+    settings.CHEESESHOP_2FA_USER_LIMIT = defaults.CHEESESHOP_2FA_USER_LIMIT
+    settings.CHEESESHOP_2FA_IP_LIMIT = defaults.CHEESESHOP_2FA_IP_LIMIT
     client = password_step()
     for _ in range(5):
         assert send_code(client, "000001").status_code == 200

@@ -13,6 +13,7 @@ from cheeseshop.audit.retention import expire_events, retention_days
 from cheeseshop.audit.services import CLI, record_event
 from cheeseshop.audit.tasks import expire_audit_events
 from tests.audit.tampering import execute_refused, on_postgresql, tamper
+from tests.conftest import fresh_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -131,8 +132,10 @@ def test_the_expiry_door_closes_after_its_delete_on_postgresql():
     assert Event.objects.count() == 2
 
 
-def test_retention_defaults_to_keeping_events_forever(settings):
-    del settings.CHEESESHOP_AUDIT_RETENTION_DAYS
+def test_retention_defaults_to_keeping_events_forever(monkeypatch):
+    # The default is settings.py's, for an environment that does not set the variable.
+    monkeypatch.delenv("CHEESESHOP_AUDIT_RETENTION_DAYS", raising=False)
+    assert fresh_settings().CHEESESHOP_AUDIT_RETENTION_DAYS == 0
     assert retention_days() == 0
 
 

@@ -28,11 +28,6 @@ LIMIT_SETTINGS = {
     "two_factor_user": "CHEESESHOP_2FA_USER_LIMIT",
     "two_factor_ip": "CHEESESHOP_2FA_IP_LIMIT",
 }
-# Limits that apply even when settings do not name them (settings.py does, for operators).
-_DEFAULT_LIMITS = {
-    "two_factor_user": "5 per 5 minutes",
-    "two_factor_ip": "10 per 5 minutes",
-}
 _NAMESPACE = "cheeseshop.accounts"
 
 
@@ -52,10 +47,7 @@ def _parse(rule: str) -> RateLimitItem:
 
 def _item(name: str) -> RateLimitItem:
     # An unknown name is a programming error: KeyError, not a silent "no limit".
-    setting = LIMIT_SETTINGS[name]
-    if name in _DEFAULT_LIMITS:
-        return _parse(getattr(settings, setting, _DEFAULT_LIMITS[name]))
-    return _parse(getattr(settings, setting))
+    return _parse(getattr(settings, LIMIT_SETTINGS[name]))
 
 
 def hit(name: str, key: str) -> bool:

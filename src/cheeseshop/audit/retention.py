@@ -37,7 +37,7 @@ class Expiry:
 
 def retention_days() -> int:
     """Days events are kept; 0 keeps them forever."""
-    return int(getattr(settings, "CHEESESHOP_AUDIT_RETENTION_DAYS", 0) or 0)
+    return settings.CHEESESHOP_AUDIT_RETENTION_DAYS
 
 
 def _allow_expiry_delete(using: str, allowed: bool) -> None:

@@ -60,7 +60,7 @@ def ip_prefix(ip: str) -> str:
 
 
 def _stores_ip_prefix() -> bool:
-    return bool(getattr(settings, "CHEESESHOP_AUDIT_STORE_IP_PREFIX", False))
+    return settings.CHEESESHOP_AUDIT_STORE_IP_PREFIX
 
 
 def _as_stored(value: dict[str, Any]) -> dict[str, Any]:

@@ -197,7 +197,7 @@ def disclose_token(request: HttpRequest) -> HttpResponse:
         response = JsonResponse({"error": _("Use POST to report leaked tokens.")}, status=405)
         response["Allow"] = "POST"
         return response
-    keys_path = getattr(settings, "CHEESESHOP_SECRET_SCANNING_KEYS", "")
+    keys_path = settings.CHEESESHOP_SECRET_SCANNING_KEYS
     key_id = request.headers.get(KEY_ID_HEADER)
     if not keys_path or not key_id:
         return JsonResponse({"error": _("No secret scanning origin is configured.")}, status=404)

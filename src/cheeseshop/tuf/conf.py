@@ -1,4 +1,5 @@
-"""The TUF settings, each with a default so that an unconfigured index works."""
+"""Where TUF keeps its files, and the constants of its metadata. Its settings are
+``settings.CHEESESHOP_TUF_*``, defined (with their defaults) in ``cheeseshop.settings``."""
 
 from pathlib import Path
 
@@ -12,46 +13,14 @@ ONE_DAY_HOURS = 24
 
 
 def tuf_dir() -> Path:
+    """The data directory's part for TUF (the default home of the metadata and online key)."""
     return Path(settings.DATA_DIR) / "tuf"
 
 
 def metadata_dir() -> Path:
-    configured = getattr(settings, "CHEESESHOP_TUF_METADATA_DIR", "")
-    return Path(configured) if configured else tuf_dir() / "metadata"
+    return Path(settings.CHEESESHOP_TUF_METADATA_DIR)
 
 
 def pending_dir() -> Path:
     """Offline metadata that still lacks a threshold of signatures (multi-holder ceremonies)."""
     return metadata_dir() / "pending"
-
-
-def default_online_key_path() -> Path:
-    return tuf_dir() / "online_key"
-
-
-def online_key_uri() -> str:
-    configured = getattr(settings, "CHEESESHOP_TUF_ONLINE_KEY_URI", "")
-    return configured or f"file2:{default_online_key_path()}"
-
-
-def bit_length() -> int:
-    return int(getattr(settings, "CHEESESHOP_TUF_BIT_LENGTH", 14))
-
-
-def refresh_interval_seconds() -> int:
-    """How often the worker re-signs online roles that are near expiry."""
-    return int(getattr(settings, "CHEESESHOP_TUF_REFRESH_INTERVAL", 3600))
-
-
-def refresh_margin_seconds() -> int:
-    """Online roles expiring within this are re-signed (default half their 1-day life)."""
-    return int(getattr(settings, "CHEESESHOP_TUF_REFRESH_MARGIN", 12 * 3600))
-
-
-def timestamp_max_age() -> int:
-    return int(getattr(settings, "CHEESESHOP_TUF_TIMESTAMP_MAX_AGE", 60))
-
-
-def purge_hook() -> str:
-    """Dotted path of ``callable(surrogate_keys: list[str])`` run after each publish."""
-    return getattr(settings, "CHEESESHOP_TUF_PURGE_HOOK", "")

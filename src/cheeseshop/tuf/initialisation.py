@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -121,7 +122,7 @@ def init(
     Otherwise root, targets and bins wait in the pending directory for ``tuf sign``.
     """
     started = time.perf_counter()
-    bit_length = bit_length or conf.bit_length()
+    bit_length = bit_length or settings.CHEESESHOP_TUF_BIT_LENGTH
     if not 1 <= bit_length <= 32:
         raise TufError(_("The bit length must be between 1 and 32."))
     keys_dir = keys.check_keys_dir(keys_dir)

@@ -20,7 +20,6 @@ from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
 
 from cheeseshop.errors import Invalid
-from cheeseshop.tuf import conf
 
 OFFLINE_ROLES = ("root", "targets", "bins")
 
@@ -137,7 +136,7 @@ def generate_online_key() -> CryptoSigner:
 
 def online_key_file() -> Path | None:
     """The online key's file when CHEESESHOP_TUF_ONLINE_KEY_URI is a ``file2:`` URI."""
-    uri = conf.online_key_uri()
+    uri = settings.CHEESESHOP_TUF_ONLINE_KEY_URI
     if not uri.startswith(f"{CryptoSigner.SCHEME}:"):
         return None
     return Path(uri.split(":", 1)[1])
@@ -198,4 +197,6 @@ def read_file_online_key() -> SSlibKey | None:
 
 def online_signer(public_key: dict) -> Signer:
     """The signer for bin-n, snapshot and timestamp, from CHEESESHOP_TUF_ONLINE_KEY_URI."""
-    return Signer.from_priv_key_uri(conf.online_key_uri(), public_key_from_dict(public_key))
+    return Signer.from_priv_key_uri(
+        settings.CHEESESHOP_TUF_ONLINE_KEY_URI, public_key_from_dict(public_key)
+    )

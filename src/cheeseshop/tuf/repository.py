@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils.module_loading import import_string
@@ -367,7 +368,7 @@ def _refresh_expiring_bins() -> int:
     the caller publishes next names them.
     """
     refreshed = 0
-    soon = utcnow() + timedelta(seconds=conf.refresh_margin_seconds())
+    soon = utcnow() + timedelta(seconds=settings.CHEESESHOP_TUF_REFRESH_MARGIN)
     # One pass in name order: a bin this refresh signed is never due again in it, whatever
     # the margin.
     after = ""
@@ -399,7 +400,7 @@ def publish_locked(
 ) -> PublishReport:
     started = time.perf_counter()
     moment = utcnow()
-    soon = moment + timedelta(seconds=conf.refresh_margin_seconds())
+    soon = moment + timedelta(seconds=settings.CHEESESHOP_TUF_REFRESH_MARGIN)
     signer = keys.online_signer(repository.online_key)
     report = PublishReport()
 
@@ -656,7 +657,7 @@ def _publish_timestamp(
 
 def run_purge_hook(urls: list[str]) -> None:
     """Tell a CDN which cached URLs changed (CHEESESHOP_TUF_PURGE_HOOK), never failing."""
-    path = conf.purge_hook()
+    path = settings.CHEESESHOP_TUF_PURGE_HOOK
     if not path:
         return
     try:

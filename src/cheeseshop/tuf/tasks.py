@@ -8,10 +8,11 @@ With a backend that cannot defer tasks, run ``cheeseshop tuf refresh`` from cron
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
-from cheeseshop.tuf import conf, repository
+from cheeseshop.tuf import repository
 from cheeseshop.tuf.models import TufRepository
 
 
@@ -53,7 +54,7 @@ def schedule_refresh() -> bool:
     if not refresh_tuf.get_backend().supports_defer:
         return False
     now = repository.utcnow()
-    due = now + timedelta(seconds=conf.refresh_interval_seconds())
+    due = now + timedelta(seconds=settings.CHEESESHOP_TUF_REFRESH_INTERVAL)
     with transaction.atomic():
         repo = repository.lock_repository()
         if repo is None:
