@@ -80,6 +80,22 @@ def _release_details(release: Release) -> dict:
     return {"version": release.version, "canonical_version": release.canonical_version}
 
 
+def _record_and_publish(
+    tag: EventTag, project: Project, *, request, actor, credential, additional: dict
+) -> Event:
+    """The last steps of a change the index shows: its event, then its publication."""
+    event = record_event(
+        tag,
+        request=request,
+        actor=actor,
+        credential=credential or SESSION,
+        project=project,
+        additional=additional,
+    )
+    publishing.publish(project, event)
+    return event
+
+
 def _remove(
     project: Project,
     doomed,
@@ -123,15 +139,14 @@ def yank_release(release, *, actor, reason="", request=None, credential=None) ->
         release.yanked = True
         release.yanked_reason = reason.strip()
         release.save(update_fields=["yanked", "yanked_reason"])
-        event = record_event(
+        _record_and_publish(
             EventTag.PROJECT_RELEASE_YANK,
+            project,
             request=request,
             actor=actor,
-            credential=credential or SESSION,
-            project=project,
+            credential=credential,
             additional={**_release_details(release), "yanked_reason": release.yanked_reason},
         )
-        publishing.publish(project, event)
     return release
 
 
@@ -145,15 +160,14 @@ def unyank_release(release, *, actor, request=None, credential=None) -> Release:
         release.yanked = False
         release.yanked_reason = ""
         release.save(update_fields=["yanked", "yanked_reason"])
-        event = record_event(
+        _record_and_publish(
             EventTag.PROJECT_RELEASE_UNYANK,
+            project,
             request=request,
             actor=actor,
-            credential=credential or SESSION,
-            project=project,
+            credential=credential,
             additional=_release_details(release),
         )
-        publishing.publish(project, event)
     return release
 
 
@@ -261,19 +275,18 @@ def set_status(project, status: str, *, reason="", actor, request=None, credenti
         locked.status = status
         locked.status_reason = reason.strip()
         locked.save(update_fields=["status", "status_reason"])
-        event = record_event(
+        _record_and_publish(
             EventTag.PROJECT_STATUS_CHANGE,
+            locked,
             request=request,
             actor=actor,
-            credential=credential or SESSION,
-            project=locked,
+            credential=credential,
             additional={
                 "status": status,
                 "previous_status": previous,
                 "reason": locked.status_reason,
             },
         )
-        publishing.publish(locked, event)
     project.status, project.status_reason = locked.status, locked.status_reason
     return locked
 
@@ -475,12 +488,13 @@ def change_role(role, *, role_name, actor, request=None) -> Role:
         previous = current.role_name
         current.role_name = role_name
         current.save(update_fields=["role_name"])
-        event = record_event(
+        # The JSON API lists the project's roles.
+        _record_and_publish(
             EventTag.PROJECT_ROLE_CHANGE,
+            project,
             request=request,
             actor=actor,
             credential=SESSION,
-            project=project,
             additional={**_role_details(current.user, role_name), "previous_role_name": previous},
         )
         _record_account_role_event(
@@ -494,7 +508,6 @@ def change_role(role, *, role_name, actor, request=None) -> Role:
                 "previous_role_name": previous,
             },
         )
-        publishing.publish(project, event)
     role.role_name = role_name
     return current
 
@@ -513,12 +526,12 @@ def remove_role(role, *, actor, request=None) -> None:
                 % {"user": current.user.username}
             )
         current.delete()
-        event = record_event(
+        _record_and_publish(
             EventTag.PROJECT_ROLE_REMOVE,
+            project,
             request=request,
             actor=actor,
             credential=SESSION,
-            project=project,
             additional=_role_details(current.user, current.role_name),
         )
         _record_account_role_event(
@@ -528,4 +541,3 @@ def remove_role(role, *, actor, request=None) -> None:
             user=current.user,
             additional={"project": project.name, "role_name": current.role_name},
         )
-        publishing.publish(project, event)
