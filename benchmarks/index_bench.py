@@ -43,6 +43,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 SERVER_NAMES = ("cheeseshop", "pypiserver", "devpi")
 PEERS = ("pypiserver", "devpi")
+# With --baseline-bin: another cheeseshop (an earlier commit's, say), run in the same run.
+BASELINE = "baseline"
 
 # What each peer's virtualenv holds. watchdog 2.2.1: newer releases make pypiserver's cache
 # invalidate itself on every read (pypiserver issue #502), which would benchmark a bug.
@@ -860,10 +862,26 @@ def ratios(results: dict[str, dict], rows: list[Figure]) -> dict[str, dict]:
     return out
 
 
+def baseline_ratios(results: dict[str, dict], rows: list[Figure]) -> dict[str, float]:
+    """cheeseshop's figure divided by the baseline cheeseshop's, per figure."""
+    mine, baseline = results.get("cheeseshop"), results.get(BASELINE)
+    if not mine or not baseline:
+        return {}
+    out = {}
+    for figure in rows:
+        value, base = lookup(mine, figure.key), lookup(baseline, figure.key)
+        if value is not None and base:
+            out[figure.key] = value / base
+    return out
+
+
 def render_markdown(report: dict, rows: list[Figure]) -> str:
     results = report["servers"]
-    names = [n for n in SERVER_NAMES if n in results]
+    names = [n for n in (BASELINE, *SERVER_NAMES) if n in results]
+    against_baseline = report.get("baseline_ratios", {})
     header = ["figure", "better", *names, "cheeseshop / best peer"]
+    if BASELINE in results:
+        header.append("cheeseshop / baseline")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for figure in rows:
         cells = [figure.label, "higher" if figure.higher_is_better else "lower"]
@@ -872,6 +890,9 @@ def render_markdown(report: dict, rows: list[Figure]) -> str:
             cells.append("—" if value is None else f"{value:,.{figure.digits}f}")
         ratio = report["ratios"].get(figure.key)
         cells.append(f"{ratio['ratio']:.2f}x ({ratio['best_peer']})" if ratio else "—")
+        if BASELINE in results:
+            baseline = against_baseline.get(figure.key)
+            cells.append(f"{baseline:.2f}x" if baseline is not None else "—")
         lines.append("| " + " | ".join(cells) + " |")
     params = report["parameters"]
     notes = [
@@ -932,6 +953,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cheeseshop-bin", default="cheeseshop", help="cheeseshop executable (default: on PATH)"
     )
     parser.add_argument(
+        "--baseline-bin",
+        default=None,
+        help="another cheeseshop executable (an earlier commit's) to measure in the same run",
+    )
+    parser.add_argument(
         "--connections", default="2,16", help="wrk connection counts (default: %(default)s)"
     )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -955,6 +981,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def make_servers(args: argparse.Namespace, run_dir: Path) -> list[IndexServer]:
     servers: list[IndexServer] = []
     log_dir = run_dir / "logs"
+    if args.baseline_bin:
+        work_dir = run_dir / BASELINE
+        work_dir.mkdir(parents=True)
+        servers.append(
+            CheeseshopServer(
+                BASELINE, work_dir, free_port(), executable=args.baseline_bin,
+                versions={"executable": args.baseline_bin},
+            )
+        )  # fmt: skip
     for name in SERVER_NAMES:
         if name not in args.only:
             continue
@@ -1038,6 +1073,12 @@ def main(argv: list[str] | None = None) -> int:
             log(f"cheeseshop executable {args.cheeseshop_bin!r} not found: pass --cheeseshop-bin")
             return 2
         args.cheeseshop_bin = executable
+    if args.baseline_bin:
+        executable = shutil.which(args.baseline_bin)
+        if executable is None:
+            log(f"baseline executable {args.baseline_bin!r} not found")
+            return 2
+        args.baseline_bin = executable
     signal.signal(signal.SIGTERM, interrupt_on_sigterm)
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -1077,6 +1118,7 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or "error" in report["servers"][server.name]
         rows = figures(args.connections)
         report["ratios"] = ratios(report["servers"], rows)
+        report["baseline_ratios"] = baseline_ratios(report["servers"], rows)
         args.results_dir.mkdir(parents=True, exist_ok=True)
         out = args.results_dir / f"{stamp}.json"
         out.write_text(json.dumps(report, indent=2) + "\n")

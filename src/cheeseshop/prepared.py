@@ -14,6 +14,7 @@ from such rows. ``PreparedUpdate`` writes a few fields of a row found by one col
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from threading import Lock
 from typing import Any
 
@@ -30,13 +31,22 @@ _UUID_HEX = "hex"
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Per parameter: (how it is filled in, the placeholder's index or the constant).
-    slots: list[tuple[str, Any]]
+    # Per parameter, what gives its value from the values of a call.
+    params: tuple[Callable[[tuple], Any], ...]
     # The selected expressions, whose converters apply to the rows.
     columns: list[Any]
     # Whether any of them has one (the same for every connection of this database): rows of a
     # query without converters are returned as the driver gives them.
     converted: bool
+
+
+def _parameter(kind: str, value: Any) -> Callable[[tuple], Any]:
+    """What gives a compiled parameter's value from a call's values."""
+    if kind == _VALUE:
+        return itemgetter(value)
+    if kind == _UUID_HEX:
+        return lambda values: values[value].hex
+    return lambda values: value
 
 
 def model_columns(model: type[Model]) -> tuple[str, ...]:
@@ -76,8 +86,7 @@ class PreparedQuery:
             raise ValueError(f"parameter {param!r} matches several placeholders in {sql}")
         return matches[0] if matches else (_CONSTANT, param)
 
-    def _compile(self, using: str) -> _Compiled:
-        connection = connections[using]
+    def _compile(self, using: str, connection) -> _Compiled:
         key = (using, connection.vendor)
         compiled = self._compiled.get(key)
         if compiled is not None:
@@ -91,22 +100,20 @@ class PreparedQuery:
         used = {index for kind, index in slots if kind != _CONSTANT}
         if len(used) != len(self._placeholders):  # pragma: no cover - a mistake, as above
             raise ValueError(f"not every placeholder is a parameter of {sql}")
-        compiled = _Compiled(sql, slots, columns, bool(self._converters(columns, connection)))
+        compiled = _Compiled(
+            sql,
+            tuple(_parameter(kind, value) for kind, value in slots),
+            columns,
+            bool(self._converters(columns, connection)),
+        )
         with self._lock:
             self._compiled[key] = compiled
         return compiled
 
     def rows(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
-        compiled = self._compile(using)
-        params = []
-        for kind, value in compiled.slots:
-            if kind == _VALUE:
-                params.append(values[value])
-            elif kind == _UUID_HEX:
-                params.append(values[value].hex)
-            else:
-                params.append(value)
-        connection = connections[using]
+        connection = connections[using]  # a thread-local lookup: once per call
+        compiled = self._compile(using, connection)
+        params = [parameter(values) for parameter in compiled.params]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -164,8 +171,7 @@ class PreparedUpdate:
         self._skip_locked = skip_locked
         self._sql: dict[tuple[str, str], str] = {}
 
-    def _compile(self, using: str) -> str:
-        connection = connections[using]
+    def _compile(self, using: str, connection) -> str:
         sql = self._sql.get((using, connection.vendor))
         if sql is not None:
             return sql
@@ -196,5 +202,5 @@ class PreparedUpdate:
         ]
         params.append(self._key.get_db_prep_value(key_value, connection))
         with connection.cursor() as cursor:
-            cursor.execute(self._compile(using), params)
+            cursor.execute(self._compile(using, connection), params)
             return cursor.rowcount

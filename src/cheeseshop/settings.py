@@ -204,8 +204,8 @@ if CACHE_URL.startswith("redis://"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Files: local directory under the data directory by default; any Django storage backend
-# (django-storages' S3 backend, say) through CHEESESHOP_FILES_STORAGE + CHEESESHOP_FILES_OPTIONS.
+# Files: a local directory under the data directory by default; CHEESESHOP_FILES_STORAGE names
+# another Django storage class.
 FILES_DIR = Path(_env("FILES_DIR", str(DATA_DIR / "files"))).resolve()
 STORAGES = {
     "default": {

@@ -25,7 +25,6 @@ from django.db import close_old_connections
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
-from cheeseshop.index import http
 from cheeseshop.index.services import simple_detail_response
 
 # A PEP 503 normalised name: what canonicalize_name returns, and nothing else.
@@ -140,7 +139,7 @@ class SimpleDetailFastPath:
         return request.is_secure()
 
     def _secure(self, environ: dict) -> bool | None:
-        key = tuple(environ.get(name) for name in self._keys)
+        key = tuple(map(environ.get, self._keys))
         verdict = self._verdicts.get(key, ...)
         if verdict is ...:
             verdict = self._judge(key)
@@ -168,14 +167,12 @@ class SimpleDetailFastPath:
         if answerable is None:
             return self.application(environ, start_response)
         name, secure = answerable
-        # What Django's request_started / request_finished signals do for every request.
+        # What Django's request_started signal does for every request (request_finished does it
+        # again; the next request's start is soon enough: a thread's connections wait for it).
         close_old_connections()
-        try:
-            answer: http.Answer = simple_detail_response(
-                name, environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_IF_NONE_MATCH", "")
-            )
-        finally:
-            close_old_connections()
+        answer = simple_detail_response(
+            name, environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_IF_NONE_MATCH", "")
+        )
         headers = answer.headers + self.extra_headers[(secure, answer.status)]
         start_response(_STATUS_LINES[answer.status], headers)
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else answer.body]

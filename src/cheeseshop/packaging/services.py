@@ -7,6 +7,7 @@ no row and no object behind.
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -377,8 +378,13 @@ def max_upload_size() -> int:
     return max(settings.CHEESESHOP_MAX_FILE_SIZE, largest[0] if largest is not None else 0)
 
 
-def add_distribution(dist: Distribution, uploader: Uploader) -> tuple[File, bool]:
+def add_distribution(
+    dist: Distribution, uploader: Uploader, *, also: Callable[[], None] | None = None
+) -> tuple[File, bool]:
     """Add a validated distribution; returns the file and whether it was new.
+
+    ``also``: the caller's own writes (the upload records its token's use), made in the
+    upload's transaction: one commit, and none of them if the upload fails.
 
     The caller has answered an upload that repeats or collides with a stored file already
     (``find_existing_file``, before the file is inspected), so the first attempt does not look
@@ -387,18 +393,20 @@ def add_distribution(dist: Distribution, uploader: Uploader) -> tuple[File, bool
     looks at everything again, so it answers exactly as if it had been first.
     """
     try:
-        return _add_distribution(dist, uploader, recheck=False)
+        return _add_distribution(dist, uploader, also, recheck=False)
     except IntegrityError:
-        return _add_distribution(dist, uploader, recheck=True)
+        return _add_distribution(dist, uploader, also, recheck=True)
 
 
 def _add_distribution(
-    dist: Distribution, uploader: Uploader, *, recheck: bool
+    dist: Distribution, uploader: Uploader, also: Callable[[], None] | None, *, recheck: bool
 ) -> tuple[File, bool]:
     stored: list[str] = []
     try:
         with transaction.atomic():
             result = _add_rows_and_store(dist, uploader, stored, recheck=recheck)
+            if also is not None:
+                also()
     except BaseException:
         for path in stored:
             storage.delete_quietly(path)

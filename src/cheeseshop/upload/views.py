@@ -187,9 +187,6 @@ def _upload(request: HttpRequest) -> HttpResponse:
         raise NotPermitted(_("SSL is required."))
     ensure_uploads_allowed()
     auth = _authenticate(request)
-    # A token is used when it authenticates a request, whatever becomes of the upload (as on
-    # PyPI); recorded by itself, so that the upload's transaction holds no lock on the token.
-    record_token_use(auth.token)
     handler = HashingUploadHandler(request, max_size=services.max_upload_size())
     try:
         return _upload_received(request, auth, handler)
@@ -250,5 +247,6 @@ def _upload_received(
         request=request,
         user_agent=request.headers.get("User-Agent", ""),
     )
-    services.add_distribution(dist, uploader)
+    # The token's use is recorded with the upload, in its transaction (one commit).
+    services.add_distribution(dist, uploader, also=lambda: record_token_use(auth.token))
     return HttpResponse(status=200)
