@@ -83,7 +83,8 @@ def make_file(
 
 
 def publish(project: Project) -> None:
-    """What the upload code does after changing a project: bump the serial, re-render."""
+    """The index's part of a change: bump the serial, re-render (no audit event, no TUF; the
+    whole seam is ``cheeseshop.packaging.publishing.publish``)."""
     project.last_serial += 1
     project.save(update_fields=["last_serial"])
     refresh_project_pages(project)

@@ -1,9 +1,10 @@
 """The simple index: rendering a project's detail pages when it changes, and serving them.
 
 Detail pages (PEP 503 HTML and PEP 691 JSON) are rendered once, inside the transaction that
-changes the project, and stored as bytes in ``SimpleDetailPage``; serving one is a single
-indexed query and no rendering. Pages are not translated: the stored bytes are what every client
-gets (and what TUF signs), so they must not depend on the language of whoever caused the change.
+changes the project (``render_pages``, packaging's publisher calls it), and stored as bytes in
+``SimpleDetailPage``; serving one is a single indexed query and no rendering. Pages are not
+translated: the stored bytes are what every client gets (and what TUF signs), so they must not
+depend on the language of whoever caused the change.
 """
 
 import hashlib
@@ -253,7 +254,7 @@ _PAGE_UPDATE = PreparedUpdate(SimpleDetailPage, _PAGE_FIELDS)
 def refresh_project_pages(project: Project, *, current: bool = False) -> SimpleDetailPage | None:
     """Re-render a project's simple pages; call inside the transaction that changed it.
 
-    A quarantined project loses its pages (the index then answers 404); a project with no
+    A hidden (quarantined) project loses its pages (the index then answers 404); one with no
     files keeps a page that lists none, so deleting the last file never leaves stale links.
     ``current``: ``project`` holds the row as this transaction last saved it (and has it
     locked), so its fields are used as they are rather than read again.
