@@ -3,7 +3,19 @@
 import importlib.util
 from types import ModuleType
 
+import pytest
+from django.utils import translation
+
 import cheeseshop.settings
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language: a page rendered in French (LocaleMiddleware
+    activates the request's language in the thread) must not leave French to the next test."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 def fresh_settings() -> ModuleType:
