@@ -653,3 +653,14 @@ def test_a_project_upload_limit_raises_its_file_size_limit(post_upload, tmp_path
 )
 def test_each_kind_of_refusal_has_the_legacy_protocols_status(refusal, status):
     assert status_of(refusal) == status
+
+
+def test_upload_form_fields_over_the_form_limit_are_refused_with_the_rule(
+    post_upload, tmp_path, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    wheel = make_wheel(tmp_path, "chatty", "1.0")
+    response = post_upload(wheel, "chatty", "1.0", comment="x" * (64 * 1024))
+    assert response.status_code == 400
+    assert "The upload form's fields are larger than 64 KiB in all" in response.content.decode()
+    assert not Project.objects.filter(name="chatty").exists()
