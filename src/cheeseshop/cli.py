@@ -424,7 +424,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Every file a command writes (the database and its WAL, keys, stored files, the outbox) and
+# every process it starts is for cheeseshop's own user alone; settings.py sets it again for
+# processes started without this command (a WSGI server).
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
     return args.func(args)
 
