@@ -21,6 +21,8 @@ settings (environment variables, all optional):
   CHEESESHOP_DATABASE_URL        database, e.g. postgresql://user@host/db (default: SQLite
                                  in the data directory)
   CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory)
+  CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until
+                                 `cheeseshop reseal` has run after a rotation
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
   CHEESESHOP_FILES_STORAGE       Django storage class for files, e.g.
                                  storages.backends.s3.S3Storage

@@ -83,6 +83,12 @@ DATA_DIR = Path(_env("DATA_DIR", "./cheeseshop-data")).resolve()
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("CHEESESHOP_SECRET_KEY") or _load_or_create_secret_key(DATA_DIR)
+# Earlier secret keys, still accepted after a rotation: sessions and links signed under them stay
+# valid, and what was sealed under them (cheeseshop.sealing) still opens, until `cheeseshop
+# reseal` has sealed everything under SECRET_KEY and they can be dropped.
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in _env("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 DEBUG = _env_bool("DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "*").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
