@@ -31,6 +31,13 @@ UNKNOWN_KEY = _(
     "SECRET_KEY_FALLBACKS"
 )
 
+# What a system check refusing the start says to do when stored values do not open.
+WAY_OUT = (
+    "Put the secret key they were sealed under into CHEESESHOP_SECRET_KEY_FALLBACKS "
+    "(comma-separated), start again, then run `cheeseshop reseal` to seal everything under the "
+    'current key (docs/configuration.md, "Rotating the secret key").'
+)
+
 
 class Unsealable(Invalid):
     """A stored value that cannot be opened; ``message`` says why."""

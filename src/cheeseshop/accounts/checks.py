@@ -5,14 +5,11 @@ codes would be locked out. Run by `migrate`, hence by every `cheeseshop serve` a
 from django.core import checks
 from django.db import connections
 
+from cheeseshop import sealing
+
 UNOPENABLE = (
     "{count} stored two-factor secret(s) were sealed under a secret key that is neither "
     "SECRET_KEY nor one of SECRET_KEY_FALLBACKS"
-)
-WAY_OUT = (
-    "Put the secret key they were sealed under into CHEESESHOP_SECRET_KEY_FALLBACKS "
-    "(comma-separated), start again, then run `cheeseshop reseal` to seal everything under the "
-    'current key (docs/configuration.md, "Rotating the secret key").'
 )
 
 
@@ -38,6 +35,8 @@ def two_factor_secrets_open(app_configs=None, databases=None, **kwargs) -> list[
         count = _unopenable_in(alias)
         if count:
             errors.append(
-                checks.Error(UNOPENABLE.format(count=count), hint=WAY_OUT, id="accounts.E001")
+                checks.Error(
+                    UNOPENABLE.format(count=count), hint=sealing.WAY_OUT, id="accounts.E001"
+                )
             )
     return errors
