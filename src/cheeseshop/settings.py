@@ -309,6 +309,8 @@ TIME_ZONE = "UTC"
 # Served over HTTPS (CHEESESHOP_HTTPS, or behind a TLS-terminating proxy): cookies only over
 # TLS, HSTS, and plain-HTTP requests redirected.
 HTTPS = _env_bool("HTTPS", False)
+# Sessions in the database under a keyed hash of their key: a copy of the table opens none.
+SESSION_ENGINE = "cheeseshop.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS
