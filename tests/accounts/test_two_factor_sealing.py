@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from cheeseshop import sealing
-from cheeseshop.accounts import checks, totp
+from cheeseshop.accounts import checks, sealed_secrets, totp
 from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
 from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
     Clock,
@@ -197,3 +197,27 @@ def test_the_password_alone_still_does_not_log_in_when_secrets_cannot_be_opened(
     client = Client()
     client.post("/account/login/", {"login": "alice", "password": STRONG_PASSWORD})
     assert not is_logged_in(client)
+
+
+def test_after_a_rotation_reseal_lets_the_old_key_go(app, codes, clock, settings):
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OTHER_KEY, [old_key]
+    assert sealed_secrets.reseal_two_factor_secrets() == 2
+    settings.SECRET_KEY_FALLBACKS = []
+    assert checks.two_factor_secrets_open(databases=["default"]) == []
+    client, _ = second_step(app.at(clock.time))
+    assert is_logged_in(client)
+    client, _ = second_step(codes[0])
+    assert is_logged_in(client)
+
+
+def test_reseal_refuses_secrets_no_key_opens(app, settings):
+    settings.SECRET_KEY = OTHER_KEY
+    with pytest.raises(sealing.Unsealable):
+        sealed_secrets.reseal_two_factor_secrets()
+
+
+def test_reseal_seals_what_was_stored_plain(alice):
+    _store_plain_secrets(alice, "JBSWY3DPEHPK3PXP", "ab" * 40)
+    assert sealed_secrets.reseal_two_factor_secrets() == 2
+    assert "JBSWY3DPEHPK3PXP" not in json.dumps(copied_rows())

@@ -18,7 +18,12 @@ from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.services import SESSION
 from cheeseshop.tokens import checks
 from cheeseshop.tokens.models import APIToken
-from cheeseshop.tokens.services import TokenError, authenticate_token, issue_token
+from cheeseshop.tokens.services import (
+    TokenError,
+    authenticate_token,
+    issue_token,
+    reseal_root_keys,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +158,20 @@ def test_the_start_is_refused_when_no_configured_key_opens_the_root_keys(token, 
 def test_the_start_goes_ahead_with_the_old_key_among_the_fallbacks(token, settings):
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OTHER_KEY, [settings.SECRET_KEY]
     assert checks.token_root_keys_open(databases=["default"]) == []
+
+
+def test_after_a_rotation_reseal_lets_the_old_key_go(user, settings):
+    _token, raw = issue_token(user, description="CI", credential=SESSION)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = OTHER_KEY, [settings.SECRET_KEY]
+    assert reseal_root_keys() == 1
+    settings.SECRET_KEY_FALLBACKS = []
+    assert checks.token_root_keys_open(databases=["default"]) == []
+    assert mint_with(raw).status_code == 201
+
+
+def test_reseal_refuses_keys_no_secret_key_opens(token, settings):
+    stored = copied_key(token)
+    settings.SECRET_KEY = OTHER_KEY
+    with pytest.raises(sealing.Unsealable):
+        reseal_root_keys()
+    assert copied_key(token) == stored

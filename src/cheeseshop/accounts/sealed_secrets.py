@@ -55,3 +55,20 @@ def opens(kind: str, data: dict) -> bool:
     return all(
         sealing.opens(value) for value in secrets_of(kind, data) if sealing.is_sealed(value)
     )
+
+
+def reseal_two_factor_secrets() -> int:
+    """Seal every stored two-factor secret under the current SECRET_KEY; returns how many
+    methods were sealed again. Raises ``sealing.Unsealable`` when one does not open (the
+    caller's transaction then leaves everything as it was)."""
+    from allauth.mfa.models import Authenticator
+
+    resealed_count = 0
+    methods = Authenticator.objects.select_for_update().exclude(type=Authenticator.Type.WEBAUTHN)
+    for authenticator in methods.order_by("pk"):
+        data = with_secrets_changed(authenticator.type, authenticator.data, resealed)
+        if data != authenticator.data:
+            authenticator.data = data
+            authenticator.save(update_fields=["data"])
+            resealed_count += 1
+    return resealed_count

@@ -593,6 +593,21 @@ def _genuine_token(raw: str) -> tuple[APIToken, Macaroon]:
     return token, macaroon
 
 
+def reseal_root_keys() -> int:
+    """Seal every token's root key under the current SECRET_KEY (after a rotation); returns how
+    many. Raises ``sealing.Unsealable`` when one does not open (the caller's transaction then
+    leaves everything as it was)."""
+    count = 0
+    for token_id, key in (
+        APIToken.objects.select_for_update().order_by("pk").values_list("id", "key")
+    ):
+        stored = bytes(key)
+        changed = sealing.reseal(stored) if sealing.is_sealed(stored) else sealing.seal(stored)
+        APIToken.objects.filter(pk=token_id).update(key=changed)
+        count += 1
+    return count
+
+
 def identify_token(raw: str) -> APIToken:
     """The row of ``raw`` if it is a genuine token issued here, usable or not (revoked,
     expired, its user frozen...): what a leak report needs to know. Raises TokenError."""
@@ -651,6 +666,7 @@ __all__ = [
     "identify_token",
     "issue_token",
     "record_token_use",
+    "reseal_root_keys",
     "revoke_token",
     "token_credential",
     "token_from_authorization",
