@@ -112,3 +112,9 @@ def test_the_migration_hashes_the_sessions_stored_before_and_keeps_them_logged_i
 def test_undoing_the_migration_ends_the_hashed_sessions(alice_client):
     load_migration.drop_hashed_sessions(apps, None)
     assert copied_session_keys() == []
+
+
+@pytest.mark.parametrize("cookie", ["", "short", "x" * 41, "é" * 32, "a\x00b" * 11])
+def test_an_odd_cookie_is_no_session_and_no_error(alice_client, cookie):
+    assert SessionStore(cookie).load() == {}
+    assert Client(headers={"Cookie": f"sessionid={cookie}"}).get(PRIVATE_PAGE).status_code == 302

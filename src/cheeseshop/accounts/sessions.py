@@ -39,6 +39,8 @@ def _stored_keys(session_key: str) -> list[str]:
 
 class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
+        if self.session_key is None:  # no cookie, or not a key Django would have made
+            return None
         stored = _stored_keys(self.session_key)
         rows = {
             row.session_key: row
