@@ -102,9 +102,10 @@ def _as_base32(data: bytes) -> str:
 
 # What an attacker holding the row might take for the app's secret (base32, as apps take it).
 SECRET_GUESSES = {
+    # 32 characters: the length of the apps' own secrets (and a whole number of base32 blocks).
     "the stored value, letters only": lambda stored: "".join(
         c for c in stored.upper() if c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-    ),
+    )[:32],
     "the decoded payload": lambda stored: _as_base32(_fernet_payload(stored)),
     "its last 20 bytes": lambda stored: _as_base32(_fernet_payload(stored)[-20:]),
     "20 bytes after its header": lambda stored: _as_base32(_fernet_payload(stored)[25:45]),
