@@ -92,3 +92,69 @@ def test_resealing_a_value_no_key_opens_is_refused(settings):
     settings.SECRET_KEY = NEW_KEY
     with pytest.raises(sealing.Unsealable):
         sealing.reseal(sealed)
+
+
+# -- the class: what a copy of the database gives
+
+
+def _every_stored_value() -> list[bytes]:
+    """Every value of every row of every table, as a copy of the database holds it."""
+    from django.db import connection
+
+    values = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, bytes | memoryview):
+                        values.append(bytes(value))
+                    elif value is not None:
+                        values.append(str(value).encode())
+    return values
+
+
+@pytest.fixture
+def an_account_with_every_secret(db):
+    """alice: an authenticator app, recovery codes, an API token, a live session."""
+    from allauth.mfa.models import Authenticator
+    from django.test import Client
+
+    from cheeseshop.accounts.services import create_user, enrol_totp
+    from cheeseshop.audit.services import SESSION
+    from cheeseshop.tokens.services import issue_token
+
+    user = create_user("alice", "alice@example.org", password="correct-horse-battery-staple-42")
+    _uri, totp_secret = enrol_totp(user)
+    codes = Authenticator.objects.get(user=user, type="recovery_codes").wrap().generate_codes()
+    token, raw_token = issue_token(user, description="CI", credential=SESSION)
+    client = Client()
+    client.force_login(user)
+    return {
+        "the TOTP secret": totp_secret.encode(),
+        "a recovery code": codes[0].encode(),
+        "the recovery-code seed": sealing.unseal(
+            Authenticator.objects.get(user=user, type="recovery_codes").data["seed"]
+        ),
+        "the token's root key": token.root_key,
+        "the token's root key, in hex": token.root_key.hex().encode(),
+        "the token": raw_token.encode(),
+        "the session key": client.session.session_key.encode(),
+    }
+
+
+SECRETS = [
+    "the TOTP secret",
+    "a recovery code",
+    "the recovery-code seed",
+    "the token's root key",
+    "the token's root key, in hex",
+    "the token",
+    "the session key",
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_a_copy_of_the_database_holds_no_secret_that_logs_in(an_account_with_every_secret, secret):
+    value = an_account_with_every_secret[secret]
+    assert not [stored for stored in _every_stored_value() if value in stored]
