@@ -23,6 +23,7 @@ from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
 from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
     Clock,
     cheeseshop_mfa_settings,
+    confirm_identity,
     enrol_totp,
     log_in_with_password,
     recovery_codes_on_page,
@@ -248,3 +249,20 @@ def test_reseal_seals_what_was_stored_plain(alice):
     _store_plain_secrets(alice, "JBSWY3DPEHPK3PXP", "ab" * 40)
     assert sealed_secrets.reseal_two_factor_secrets() == 2
     assert "JBSWY3DPEHPK3PXP" not in json.dumps(copied_rows())
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/account/2fa/", "/account/2fa/recovery-codes/", "/account/2fa/recovery-codes/download/"],
+)
+def test_a_page_needing_secrets_no_key_opens_says_so_with_503_not_500(alice, settings, path):
+    from cheeseshop.accounts.services import enrol_totp as enrol_by_operator
+
+    enrol_by_operator(alice)
+    settings.SECRET_KEY = OTHER_KEY
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    confirm_identity(client)  # the recovery codes pages ask for a recent confirmation
+    response = client.get(path)
+    assert response.status_code == 503
+    assert "cannot read your two-factor secrets" in response.content.decode()

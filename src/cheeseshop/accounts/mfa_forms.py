@@ -16,7 +16,6 @@ from allauth.mfa.totp import forms as totp_forms
 from allauth.mfa.webauthn import forms as webauthn_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import gettext_noop
 
 from cheeseshop import sealing
@@ -24,10 +23,6 @@ from cheeseshop.accounts import ratelimits, responses, totp
 
 TWO_FACTOR_LOCKED = gettext_noop(
     "Too many failed two-factor authentication attempts. Try again in %(wait)s."
-)
-UNREADABLE_SECRETS = _lazy(
-    "This index cannot read your two-factor secrets at the moment. Use a security key if you "
-    "have one, or ask the index's administrators."
 )
 # Set on the request by the activation form, read by the receiver that sees the new
 # authenticator: the activation code's step is used up too.
@@ -64,7 +59,7 @@ class _CodeFormMixin:
         except sealing.Unsealable:
             # Sealed under a secret key this index no longer holds (the adapter logged it):
             # no code can be checked, which is no fault of the user's.
-            raise ValidationError(UNREADABLE_SECRETS, code="unsealable") from None
+            raise ValidationError(responses.UNREADABLE_SECRETS, code="unsealable") from None
 
     def _checked_code(self, request, code: str) -> str:
         authenticators = list(
