@@ -21,6 +21,8 @@ settings (environment variables, all optional):
   CHEESESHOP_DATABASE_URL        database, e.g. postgresql://user@host/db (default: SQLite
                                  in the data directory)
   CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory)
+  CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until
+                                 `cheeseshop reseal` has run after a rotation
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
   CHEESESHOP_FILES_STORAGE       Django storage class for files, e.g.
                                  storages.backends.s3.S3Storage
@@ -344,6 +346,33 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reseal(args: argparse.Namespace) -> int:
+    """Seal every sealed value again under the current SECRET_KEY, in one transaction: after a
+    rotation, before the old key is dropped from SECRET_KEY_FALLBACKS."""
+    setup_django()
+    from django.db import transaction
+
+    from cheeseshop import sealing
+    from cheeseshop.accounts.sealed_secrets import reseal_two_factor_secrets
+    from cheeseshop.console import complain, say
+    from cheeseshop.tokens.services import reseal_root_keys
+
+    migrate()
+    try:
+        with transaction.atomic():
+            methods = reseal_two_factor_secrets()
+            keys = reseal_root_keys()
+    except sealing.Unsealable as exc:
+        complain(f"error: nothing was resealed: {exc.message}. {sealing.WAY_OUT}")
+        return 1
+    say(
+        f"resealed under the current secret key: {methods} two-factor method(s), "
+        f"{keys} API token root key(s); the old secret key can be dropped from "
+        "CHEESESHOP_SECRET_KEY_FALLBACKS (sessions not used since the rotation then end)"
+    )
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
@@ -425,6 +454,13 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke.add_argument("id", help="the token's id, as `token list` shows it")
     trevoke.set_defaults(func=cmd_token_revoke)
 
+    reseal = sub.add_parser(
+        "reseal",
+        help="after a secret key rotation: seal two-factor secrets and token root keys again "
+        "under the current key, so the old one can be dropped from the fallbacks",
+    )
+    reseal.set_defaults(func=cmd_reseal)
+
     add_tuf_commands(sub)
     add_audit_commands(sub)
 
@@ -436,7 +472,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Every file a command writes (the database and its WAL, keys, stored files, the outbox) and
+# every process it starts is for cheeseshop's own user alone; settings.py sets it again for
+# processes started without this command (a WSGI server).
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -5,6 +5,7 @@ variable with an embedded default, so that ``cheeseshop serve`` works on a fresh
 configuration at all. ``cheeseshop --help`` and ``docs/configuration.md`` list them.
 """
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -13,6 +14,12 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
+
+# What cheeseshop writes is for its own user alone: the database, its WAL, the secret key, the
+# TUF keys, stored files (a copy of the database is a copy of every account). The command line
+# sets this too, before anything it starts; here it covers the WSGI server and `manage`.
+PRIVATE_UMASK = 0o077
+os.umask(PRIVATE_UMASK)
 
 
 def _env(name: str, default: str) -> str:
@@ -59,7 +66,7 @@ def _load_or_create_secret_key(data_dir: Path) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -69,12 +76,33 @@ def _load_or_create_secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _restrict(path: Path, mode: int) -> None:
+    """Give ``path`` ``mode`` if it exists and is ours to change (an operator's own layout, say
+    a data directory owned by another user, is left as it is)."""
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        os.chmod(path, mode)
+
+
+def _restrict_data_dir(data_dir: Path, private_files: list[Path]) -> None:
+    """Close a data directory made before its files were private (mode 0755, files 0644): the
+    directory becomes 0700, its secrets 0600, at every start."""
+    _restrict(data_dir, 0o700)
+    for path in private_files:
+        _restrict(path, 0o600)
+
+
 # --- Data directory -----------------------------------------------------------------------------
 
 DATA_DIR = Path(_env("DATA_DIR", "./cheeseshop-data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("CHEESESHOP_SECRET_KEY") or _load_or_create_secret_key(DATA_DIR)
+# Earlier secret keys, still accepted after a rotation: sessions and links signed under them stay
+# valid, and what was sealed under them (cheeseshop.sealing) still opens, until `cheeseshop
+# reseal` has sealed everything under SECRET_KEY and they can be dropped.
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in _env("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 DEBUG = _env_bool("DEBUG", False)
 # The index's address as its users reach it: every absolute URL it writes (emails, the JSON API)
 # is built from it, never from a request's Host header. `serve` sets it to the address it prints
@@ -188,6 +216,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cheeseshop.accounts.middleware.UnreadableSecretsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -233,6 +262,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+_restrict_data_dir(
+    DATA_DIR,
+    [
+        DATA_DIR / "secret_key",
+        *(
+            Path(f"{DATABASES['default']['NAME']}{suffix}")
+            for suffix in ("", "-wal", "-shm", "-journal")
+            if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        ),
+        *(
+            [Path(CHEESESHOP_TUF_ONLINE_KEY_URI.removeprefix("file2:"))]
+            if CHEESESHOP_TUF_ONLINE_KEY_URI.startswith("file2:")
+            else []
+        ),
+    ],
+)
 
 CACHE_URL = _env("CACHE_URL", "locmem://")
 if CACHE_URL.startswith("redis://"):
@@ -305,6 +351,8 @@ TIME_ZONE = "UTC"
 # Served over HTTPS (CHEESESHOP_HTTPS, or behind a TLS-terminating proxy): cookies only over
 # TLS, HSTS, and plain-HTTP requests redirected.
 HTTPS = _env_bool("HTTPS", False)
+# Sessions in the database under a keyed hash of their key: a copy of the table opens none.
+SESSION_ENGINE = "cheeseshop.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS
@@ -341,6 +389,10 @@ SECURE_PROXY_SSL_HEADER = (
 DATA_UPLOAD_MAX_MEMORY_SIZE = CHEESESHOP_MAX_FORM_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
+# Stored files and the directories made for them: for cheeseshop's own user only (the web
+# server reads them as that user; a CDN or FILES_URL serves them to the world).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Accounts (django-allauth) --------------------------------------------------------------

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 
+from cheeseshop.accounts.sessions import stored_session_key
 from cheeseshop.audit.models import Event
 from cheeseshop.audit.services import hash_ip
 from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
@@ -73,11 +74,12 @@ def test_login_rotates_the_session_key(alice):
     session["before_login"] = True
     session.save()
     anonymous_key = session.session_key
+    assert Session.objects.filter(session_key=stored_session_key(anonymous_key)).exists()
 
     log_in(client)
     assert is_logged_in(client)
     assert client.session.session_key != anonymous_key
-    assert not Session.objects.filter(session_key=anonymous_key).exists()
+    assert not Session.objects.filter(session_key=stored_session_key(anonymous_key)).exists()
 
 
 @pytest.mark.django_db

@@ -9,6 +9,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Importing connects the audit receivers (@receiver with dispatch_uid: once only).
-        from cheeseshop.accounts import project_notices, receivers, two_factor_receivers  # noqa: F401
+        from cheeseshop.accounts import (  # noqa: F401
+            checks,
+            project_notices,
+            receivers,
+            two_factor_receivers,
+        )
 
         project_notices.connect()

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from cheeseshop import sealing
 from cheeseshop.accounts import ratelimits, responses, totp
 
 TWO_FACTOR_LOCKED = gettext_noop(
@@ -53,6 +54,14 @@ class _CodeFormMixin:
         request = context.request
         refuse_if_locked(request, self.user)
         code = self.cleaned_data["code"].strip()
+        try:
+            return self._checked_code(request, code)
+        except sealing.Unsealable:
+            # Sealed under a secret key this index no longer holds (the adapter logged it):
+            # no code can be checked, which is no fault of the user's.
+            raise ValidationError(responses.UNREADABLE_SECRETS, code="unsealable") from None
+
+    def _checked_code(self, request, code: str) -> str:
         authenticators = list(
             Authenticator.objects.filter(user=self.user).exclude(type=Authenticator.Type.WEBAUTHN)
         )

@@ -3,8 +3,15 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cheeseshop.accounts import ratelimits
+
+# A stored two-factor secret no configured secret key opens (cheeseshop.sealing).
+UNREADABLE_SECRETS = gettext_lazy(
+    "This index cannot read your two-factor secrets at the moment. Use a security key if you "
+    "have one, or ask the index's administrators."
+)
 
 
 def too_many_attempts(request: HttpRequest, message: str, *, retry_after: int) -> HttpResponse:
@@ -30,4 +37,11 @@ def read_only(request: HttpRequest) -> HttpResponse:
         "account/read_only.html",
         {"message": _("Read-only mode: changes to accounts are temporarily disabled.")},
         status=403,
+    )
+
+
+def unreadable_secrets(request: HttpRequest) -> HttpResponse:
+    """503: the index cannot open a stored two-factor secret (logged where it failed)."""
+    return render(
+        request, "account/unreadable_secrets.html", {"message": UNREADABLE_SECRETS}, status=503
     )

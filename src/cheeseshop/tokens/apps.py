@@ -6,3 +6,6 @@ class TokensConfig(AppConfig):
     name = "cheeseshop.tokens"
     label = "tokens"
     verbose_name = _("API tokens")
+
+    def ready(self):
+        from cheeseshop.tokens import checks  # noqa: F401 (registers the system check)

@@ -5,9 +5,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cheeseshop import sealing
+
+ROOT_KEY_BYTES = 32
+
 
 def _new_root_key() -> bytes:
-    return os.urandom(32)
+    """A new macaroon root key, sealed: whoever holds a copy of the database and a root key
+    could sign a token of their own."""
+    return sealing.seal(os.urandom(ROOT_KEY_BYTES))
 
 
 class APIToken(models.Model):
@@ -27,6 +33,7 @@ class APIToken(models.Model):
         verbose_name=_("user"),
     )
     description = models.CharField(_("description"), max_length=100)
+    # The macaroon root key, sealed (cheeseshop.sealing): read it as ``root_key``.
     key = models.BinaryField(default=_new_root_key, editable=False, verbose_name=_("key"))
     # Caveats the server issued, in PyPI's JSON format, re-applied at every verification.
     caveats = models.JSONField(default=list, verbose_name=_("caveats"))
@@ -41,3 +48,8 @@ class APIToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} ({self.id})"
+
+    @property
+    def root_key(self) -> bytes:
+        """The macaroon root key; ``sealing.Unsealable`` when no configured secret key opens it."""
+        return sealing.unseal(bytes(self.key))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_name
 from pymacaroons import MACAROON_V2, Macaroon, Verifier
 
+from cheeseshop import sealing
 from cheeseshop.accounts.models import User
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
@@ -54,6 +56,8 @@ from cheeseshop.tokens.caveats import (
     serialize_caveat,
 )
 from cheeseshop.tokens.models import APIToken
+
+logger = logging.getLogger(__name__)
 
 TOKEN_USERNAME = "__token__"  # noqa: S105 -- the fixed username, not a secret
 
@@ -93,7 +97,7 @@ def _mint_macaroon(token: APIToken, caveats: Iterable[Caveat]) -> Macaroon:
     macaroon = Macaroon(
         location=settings.CHEESESHOP_TOKEN_LOCATION,
         identifier=str(token.id),
-        key=bytes(token.key),
+        key=token.root_key,
         version=MACAROON_V2,
     )
     for caveat in caveats:
@@ -509,6 +513,16 @@ def _caveat_texts(macaroon: Macaroon) -> list[str]:
     return texts
 
 
+def _root_key(token: APIToken) -> bytes:
+    try:
+        return token.root_key
+    except sealing.Unsealable as exc:
+        logger.error("the root key of token %s cannot be opened: %s", token.id, exc.message)
+        raise _invalid(
+            _("the token was issued under a secret key this index no longer holds")
+        ) from exc
+
+
 def _verify_signature(macaroon: Macaroon, key: bytes) -> None:
     # Only the HMAC chain is checked here: every caveat is read below and evaluated by
     # check_upload_permission, where the project is known.
@@ -575,8 +589,23 @@ def _genuine_token(raw: str) -> tuple[APIToken, Macaroon]:
     _caveat_texts(macaroon)  # refuse what the signature check cannot handle, before it
     for text in _server_caveat_texts(token):
         macaroon.add_first_party_caveat(text)
-    _verify_signature(macaroon, bytes(token.key))
+    _verify_signature(macaroon, _root_key(token))
     return token, macaroon
+
+
+def reseal_root_keys() -> int:
+    """Seal every token's root key under the current SECRET_KEY (after a rotation); returns how
+    many. Raises ``sealing.Unsealable`` when one does not open (the caller's transaction then
+    leaves everything as it was)."""
+    count = 0
+    for token_id, key in (
+        APIToken.objects.select_for_update().order_by("pk").values_list("id", "key")
+    ):
+        stored = bytes(key)
+        changed = sealing.reseal(stored) if sealing.is_sealed(stored) else sealing.seal(stored)
+        APIToken.objects.filter(pk=token_id).update(key=changed)
+        count += 1
+    return count
 
 
 def identify_token(raw: str) -> APIToken:
@@ -637,6 +666,7 @@ __all__ = [
     "identify_token",
     "issue_token",
     "record_token_use",
+    "reseal_root_keys",
     "revoke_token",
     "token_credential",
     "token_from_authorization",
