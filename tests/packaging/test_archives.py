@@ -518,6 +518,129 @@ def test_hard_link_to_a_missing_file_is_refused(tmp_path):
     )
 
 
+# Links: each member is checked against the links unpacked before it, as the OS follows them.
+
+
+def symlink(path: str, target: str):
+    return tar_member(f"{TOP}/{path}", type=tarfile.SYMTYPE, linkname=target)
+
+
+def hard_link(path: str, target: str):
+    return tar_member(f"{TOP}/{path}", type=tarfile.LNKTYPE, linkname=target)
+
+
+def file(path: str, data: bytes = b"pwned\n"):
+    return tar_member(f"{TOP}/{path}", data)
+
+
+def directory(path: str):
+    return tar_member(f"{TOP}/{path}", type=tarfile.DIRTYPE)
+
+
+# Each of these looks inside the top-level directory name by name, and lands outside it (or on
+# another member) once the links before it are followed.
+LINK_ATTACKS = {
+    "a member written through a chain of links": (
+        [
+            directory("d"),
+            symlink("a/b/c/l1", "../../../d"),
+            symlink("a/b/c/l1/l2", "../../.."),
+            file("a/b/c/l1/l2/pwned.txt"),
+        ],
+        f"Member '{TOP}/a/b/c/l1/l2' is inside the symbolic link '{TOP}/a/b/c/l1'.",
+    ),
+    "a member written through one link": (
+        [symlink("up", "sub"), file("up/pwned.txt")],
+        f"Member '{TOP}/up/pwned.txt' is inside the symbolic link '{TOP}/up'.",
+    ),
+    "a member overwriting another through an alias": (
+        [file("src/mod.py", b"good"), symlink("alias", "src"), file("alias/mod.py", b"evil")],
+        f"Member '{TOP}/alias/mod.py' is inside the symbolic link '{TOP}/alias'.",
+    ),
+    "a link whose target goes up through an earlier link": (
+        [symlink("a/b/c/l1", "../../../d"), symlink("x", "a/b/c/l1/../../..")],
+        f"Link '{TOP}/x' points outside the top-level directory (to 'a/b/c/l1/../../..').",
+    ),
+    "a link moved outside by a later link": (
+        [symlink("x", "a/b/y/z/../../../q"), symlink("a/b/y", "../../s")],
+        f"Link '{TOP}/x' points outside the top-level directory (to 'a/b/y/z/../../../q').",
+    ),
+    "a link that leaves the tree and comes back": (
+        [symlink("x", f"../elsewhere/../{TOP}/PKG-INFO")],
+        f"Link '{TOP}/x' points outside the top-level directory "
+        f"(to '../elsewhere/../{TOP}/PKG-INFO').",
+    ),
+    "an absolute link target": (
+        [symlink("x", "/etc")],
+        f"Link '{TOP}/x' points outside the top-level directory (to '/etc').",
+    ),
+    "a hard link to a file outside": (
+        [hard_link("x", "../outside")],
+        f"Link '{TOP}/x' points outside the top-level directory (to '../outside').",
+    ),
+    "a hard link through a symbolic link": (
+        [
+            symlink("a/b/c/l1", "../../../d"),
+            hard_link("x", f"{TOP}/a/b/c/l1/../../../../PKG-INFO"),
+        ],
+        f"Hard link '{TOP}/x' points to '{TOP}/a/b/c/l1/../../../../PKG-INFO', which is not "
+        "an earlier file.",
+    ),
+    "a hard link to a symbolic link": (
+        [symlink("x", "PKG-INFO"), hard_link("y", f"{TOP}/x")],
+        f"Hard link '{TOP}/y' points to '{TOP}/x', which is not an earlier file.",
+    ),
+    "a link replacing a directory that has members": (
+        [file("d/x.py"), symlink("d", "sub")],
+        f"Member '{TOP}/d' is a file, and '{TOP}/d/x.py' uses the same path as a directory.",
+    ),
+    "a loop of links": (
+        [symlink("a", "b"), symlink("b", "a")],
+        f"Link '{TOP}/b' is part of a loop or of too long a chain of links.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("members", "message"), LINK_ATTACKS.values(), ids=list(LINK_ATTACKS))
+def test_an_sdist_whose_links_lead_outside_once_followed_is_refused(tmp_path, members, message):
+    path = sdist_with(tmp_path, *members)
+    assert rejection(inspect_sdist, path) == INVALID + message
+
+
+def test_the_chain_of_links_attack_would_write_outside_the_target(tmp_path):
+    """Why the rule exists: unpacking the chain with no filter writes beside the target."""
+    path = sdist_with(tmp_path, *LINK_ATTACKS["a member written through a chain of links"][0])
+    target = tmp_path / "unpacked" / "here"
+    target.mkdir(parents=True)
+    with tarfile.open(path) as archive:
+        archive.extractall(target, filter="fully_trusted")  # noqa: S202 - the attack itself
+    assert (tmp_path / "unpacked" / "pwned.txt").read_bytes() == b"pwned\n"
+
+
+def test_links_that_stay_inside_once_followed_are_accepted(tmp_path):
+    path = sdist_with(
+        tmp_path,
+        file("src/mod.py"),
+        symlink("docs/src", "../src"),
+        symlink("docs/mod.py", "src/mod.py"),
+        symlink("a/b/c/l1", "../../../src"),
+        symlink("x", "a/b/c/l1/../PKG-INFO"),
+        hard_link("copy", f"{TOP}/src/mod.py"),
+        symlink("later", "not/yet/there"),
+    )
+    assert inspect_sdist(path).members >= {f"{TOP}/docs/src", f"{TOP}/copy"}
+
+
+def test_a_zip_sdist_with_a_link_is_refused(tmp_path):
+    link = zipfile.ZipInfo(f"{TOP}/up")
+    link.external_attr = (0o120777 << 16) | 0x20
+    with zipfile.ZipFile(tmp_path / "example-1.0.zip", "w") as archive:
+        archive.writestr(f"{TOP}/PKG-INFO", core_metadata("example", "1.0"))
+        archive.writestr(link, "../..")
+        archive.writestr(f"{TOP}/up/pwned.txt", "pwned")
+    assert "is a symbolic link" in rejection(inspect_sdist, tmp_path / "example-1.0.zip")
+
+
 def test_duplicate_tar_members_are_refused(tmp_path):
     path = sdist_with(tmp_path, tar_member(f"{TOP}/PKG-INFO", b"Name: evil\n"))
     assert rejection(inspect_sdist, path) == f"{INVALID}Duplicate member name '{TOP}/PKG-INFO'."

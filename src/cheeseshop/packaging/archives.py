@@ -13,6 +13,7 @@ import posixpath
 import re
 import struct
 import tarfile
+import unicodedata
 import zipfile
 import zlib
 from collections import deque
@@ -143,6 +144,75 @@ def _unsafe_path_reason(name: str) -> str | None:  # noqa: PLR0911 - one return 
 
 def _top_level(name: str) -> str:
     return name.partition("/")[0]
+
+
+def _parent_paths(path: str):
+    """`a`, `a/b` for `a/b/c`: the directories a member's path goes through."""
+    position = path.find("/")
+    while position >= 0:
+        yield path[:position]
+        position = path.find("/", position + 1)
+
+
+def _folded(path: str) -> str:
+    """The path as case-insensitive, normalizing file systems (macOS, Windows) see it."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", path).casefold())
+
+
+class _MemberTree:
+    """The paths the members unpack to, folded the way case-insensitive and Unicode-normalizing
+    file systems fold them. Two members that would land on one path there, or a file that is
+    also a directory, unpack differently from tool to tool and system to system: refused."""
+
+    def __init__(self) -> None:
+        # Folded path -> (the path as spelt, the member that made it a directory).
+        self.directories: dict[str, tuple[str, str]] = {}
+        self.non_directories: dict[str, str] = {}
+
+    def add(self, name: str, is_directory: bool) -> None:
+        path = name.removesuffix("/")
+        for parent in _parent_paths(path):
+            self._add_directory(parent, name)
+        if is_directory:
+            self._add_directory(path, name)
+        else:
+            self._add_non_directory(path, name)
+
+    def _add_directory(self, path: str, member: str) -> None:
+        key = _folded(path)
+        seen_path, _member = self.directories.get(key, (None, None))
+        if seen_path == path:
+            return
+        if key in self.non_directories:
+            raise _file_and_directory(self.non_directories[key], member)
+        if seen_path is not None:
+            raise _folded_collision(seen_path, path)
+        self.directories[key] = (path, member)
+
+    def _add_non_directory(self, path: str, member: str) -> None:
+        key = _folded(path)
+        if key in self.directories:
+            raise _file_and_directory(member, self.directories[key][1])
+        if key in self.non_directories:
+            raise _folded_collision(self.non_directories[key], path)
+        self.non_directories[key] = path
+
+
+def _file_and_directory(file: str, directory: str) -> UploadRejected:
+    return _invalid(
+        _("Member %(file)r is a file, and %(directory)r uses the same path as a directory.")
+        % {"file": file, "directory": directory}
+    )
+
+
+def _folded_collision(first: str, second: str) -> UploadRejected:
+    return _invalid(
+        _(
+            "Members %(first)r and %(second)r differ only by case or Unicode normalization; "
+            "some file systems unpack them to one path."
+        )
+        % {"first": first, "second": second}
+    )
 
 
 # Sdist and wheel layout ---------------------------------------------------------------------
@@ -608,6 +678,11 @@ class _TarInspector:
         self.size = os.path.getsize(path)
         self.names: set[str] = set()
         self.files: set[str] = set()
+        # Regular files and hard links: what a hard link may point to.
+        self.regular_files: set[str] = set()
+        # Symbolic links by name, with their targets, in archive order.
+        self.links: dict[str, str] = {}
+        self.tree = _MemberTree()
         self.top_levels: set[str] = set()
         self.metadata: bytes | None = None
         self.metadata_member: str | None = None
@@ -623,6 +698,7 @@ class _TarInspector:
             with gzip.GzipFile(fileobj=raw, mode="rb") as decompressed:
                 reader = _BoundedReader(decompressed, _decompression_limit(self.size), self.size)
                 self._read_members(reader)
+        self._check_links_once_unpacked()
         root = _sdist_root(self.top_levels, self.filename)
         if self.metadata is None or self.metadata_member != f"{root}/PKG-INFO":
             raise _missing_pkg_info(root)
@@ -671,6 +747,8 @@ class _TarInspector:
             raise _invalid(_("Duplicate member name %(name)r.") % {"name": name})
         self.names.add(name)
         self.top_levels.add(_top_level(name))
+        self._check_not_under_a_link(name)
+        self.tree.add(name, member.isdir())
         if member.issparse():
             raise _invalid(_("tar archive not accepted: Sparse members are not allowed."))
         if member.ischr() or member.isblk() or member.isfifo():
@@ -687,6 +765,19 @@ class _TarInspector:
         if not member.isdir():
             _check_inside_top_level(name)
             self.files.add(name)
+        if member.isfile() or member.islnk():
+            self.regular_files.add(name)
+
+    def _check_not_under_a_link(self, name: str) -> None:
+        """A member inside a symbolic link is written wherever the link leads: outside the
+        target directory through a chain of links, or over another member through an alias.
+        Tar writers never store one (they store the link, not what it points to)."""
+        for parent in _parent_paths(name):
+            if parent in self.links:
+                raise _invalid(
+                    _("Member %(name)r is inside the symbolic link %(link)r.")
+                    % {"name": name, "link": parent}
+                )
 
     def _check_link(self, member: tarfile.TarInfo) -> None:
         name = member.name
@@ -705,12 +796,71 @@ class _TarInspector:
             or not resolved.startswith(top + "/")
         )
         if escapes:
-            raise _invalid(
-                _("Link %(name)r points outside the top-level directory (to %(target)r).")
-                % {"name": name, "target": target}
-            )
-        if member.islnk() and resolved not in self.files:
+            raise _link_outside(name, target)
+        if member.issym():
+            self.links[name] = target
+            self._check_link_destination(name)
+        elif target not in self.regular_files:
+            # The exact name of an earlier file: a path through '..' or a symbolic link could
+            # lead elsewhere once unpacked.
             raise _invalid(
                 _("Hard link %(name)r points to %(target)r, which is not an earlier file.")
                 % {"name": name, "target": target}
             )
+
+    def _check_link_destination(self, name: str) -> None:
+        if _link_destination(name, self.links) is None:
+            raise _link_outside(name, self.links[name])
+
+    def _check_links_once_unpacked(self) -> None:
+        """A later link can move where an earlier one leads (its target goes through it)."""
+        for name in self.links:
+            self._check_link_destination(name)
+
+
+def _link_outside(name: str, target: str) -> UploadRejected:
+    return _invalid(
+        _("Link %(name)r points outside the top-level directory (to %(target)r).")
+        % {"name": name, "target": target}
+    )
+
+
+# The operating system gives up on a chain of more links than this (Linux's ELOOP limit).
+_MAX_LINK_HOPS = 40
+# Path components walked to resolve one link: bounds the work a crafted chain can cause.
+_MAX_RESOLUTION_STEPS = 256
+
+
+def _link_destination(name: str, links: dict[str, str]) -> list[str] | None:
+    """Where the symbolic link `name` leads once unpacked, as path components.
+
+    Walks the target component by component, following the links in `links` as the operating
+    system would. None when the walk leaves the top-level directory at any step, or ends on
+    it: a target may look inside lexically while a link met on the way leads elsewhere.
+    """
+    top = _top_level(name)
+    resolved = name.split("/")[:-1]
+    pending = deque(links[name].split("/"))
+    hops = steps = 0
+    while pending:
+        steps += 1
+        if steps > _MAX_RESOLUTION_STEPS or hops > _MAX_LINK_HOPS:
+            raise _invalid(
+                _("Link %(name)r is part of a loop or of too long a chain of links.")
+                % {"name": name}
+            )
+        part = pending.popleft()
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if len(resolved) <= 1:
+                return None
+            resolved.pop()
+            continue
+        resolved.append(part)
+        target = links.get("/".join(resolved))
+        if target is not None:
+            hops += 1
+            resolved.pop()
+            pending.extendleft(reversed(target.split("/")))
+    return resolved if len(resolved) >= 2 and resolved[0] == top else None
