@@ -365,6 +365,21 @@ def test_unicode_path_extra_field_is_refused(tmp_path):
     assert "has a Unicode path extra field" in rejection(inspect_wheel, path)
 
 
+def test_a_unicode_path_extra_field_in_the_local_header_only_is_refused(tmp_path):
+    info = zipfile.ZipInfo("example/a.py")
+    extra = struct.pack("<2H", 0x7075, 14) + b"\x01abcdexample/evil.py"[:14]
+    info.extra = extra
+    path = wheel_with(tmp_path, (info, b"x"))
+    data = bytearray(path.read_bytes())
+    central_copy = data.rindex(extra)  # the central directory comes after the local header
+    struct.pack_into("<H", data, central_copy, 0xCAFE)
+    path.write_bytes(bytes(data))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}Member 'example/a.py' has a Unicode path extra field, which may name it "
+        "differently to different tools."
+    )
+
+
 def test_symlink_member_in_zip_is_refused(tmp_path):
     info = zipfile.ZipInfo("example/link")
     info.external_attr = 0o120777 << 16

@@ -491,6 +491,16 @@ def _check_member_count(count: int) -> None:
         raise _invalid(_("The archive has more than %(limit)d members.") % {"limit": MAX_MEMBERS})
 
 
+def _unicode_path_extra(name: str) -> UploadRejected:
+    return _invalid(
+        _(
+            "Member %(name)r has a Unicode path extra field, which may name it differently to "
+            "different tools."
+        )
+        % {"name": name}
+    )
+
+
 def _unlisted_bytes(start: int, end: int) -> UploadRejected:
     return _invalid(
         _(
@@ -595,13 +605,7 @@ class _ZipInspector:
             seen.add(name)
             tree.add(name, name.endswith("/"))
             if _UNICODE_PATH_EXTRA in _extra_field_ids(info.extra):
-                raise _invalid(
-                    _(
-                        "Member %(name)r has a Unicode path extra field, which may name it "
-                        "differently to different tools."
-                    )
-                    % {"name": name}
-                )
+                raise _unicode_path_extra(name)
             if info.flag_bits & _FLAG_ENCRYPTED:
                 raise _invalid(_("Member %(name)r is encrypted.") % {"name": name})
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -703,7 +707,11 @@ class _ZipInspector:
         local_name = stream.read(name_length).decode(
             "utf-8" if flags & _FLAG_UTF8 else "cp437", errors="replace"
         )
-        zip64 = _ZIP64_EXTRA in _extra_field_ids(stream.read(extra_length))
+        local_extra_ids = set(_extra_field_ids(stream.read(extra_length)))
+        if _UNICODE_PATH_EXTRA in local_extra_ids:
+            # Tools that read local headers would take their name from it.
+            raise _unicode_path_extra(name)
+        zip64 = _ZIP64_EXTRA in local_extra_ids
         disagrees = (
             signature != _LOCAL_HEADER_SIGNATURE
             or local_name != name
