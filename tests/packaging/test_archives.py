@@ -887,6 +887,14 @@ def test_an_sdist_whose_links_lead_outside_once_followed_is_refused(tmp_path, me
     assert rejection(inspect_sdist, path) == INVALID + message
 
 
+def test_an_sdist_with_more_links_to_follow_than_the_budget_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(archives, "_MAX_ARCHIVE_RESOLUTION_STEPS", 20)
+    links = [symlink(f"l{index}", "a/b/c/PKG-INFO") for index in range(6)]
+    assert rejection(inspect_sdist, sdist_with(tmp_path, *links)) == (
+        f"{INVALID}The archive has too many links to follow (more than 20 steps)."
+    )
+
+
 def test_the_chain_of_links_attack_would_write_outside_the_target(tmp_path):
     """Why the rule exists: unpacking the chain with no filter writes beside the target."""
     path = sdist_with(tmp_path, *LINK_ATTACKS["a member written through a chain of links"][0])

@@ -170,26 +170,32 @@ class _MemberTree:
         # Folded path -> (the path as spelt, the member that made it a directory).
         self.directories: dict[str, tuple[str, str]] = {}
         self.non_directories: dict[str, str] = {}
+        # Directories already checked, as spelt.
+        self.checked_directories: set[str] = set()
 
     def add(self, name: str, is_directory: bool) -> None:
         path = name.removesuffix("/")
-        for parent in _parent_paths(path):
-            self._add_directory(parent, name)
+        parent = path.rpartition("/")[0]
+        # A checked directory's own parents were checked with it: most members share them.
+        if parent and parent not in self.checked_directories:
+            for ancestor in _parent_paths(path):
+                self._add_directory(ancestor, name)
         if is_directory:
             self._add_directory(path, name)
         else:
             self._add_non_directory(path, name)
 
     def _add_directory(self, path: str, member: str) -> None:
+        if path in self.checked_directories:
+            return
         key = _folded(path)
         seen_path, _member = self.directories.get(key, (None, None))
-        if seen_path == path:
-            return
         if key in self.non_directories:
             raise _file_and_directory(self.non_directories[key], member)
         if seen_path is not None:
             raise _folded_collision(seen_path, path)
         self.directories[key] = (path, member)
+        self.checked_directories.add(path)
 
     def _add_non_directory(self, path: str, member: str) -> None:
         key = _folded(path)
@@ -819,8 +825,7 @@ class _TarInspector:
         self.files: set[str] = set()
         # Regular files and hard links: what a hard link may point to.
         self.regular_files: set[str] = set()
-        # Symbolic links by name, with their targets, in archive order.
-        self.links: dict[str, str] = {}
+        self.links = _SymbolicLinks()
         self.tree = _MemberTree()
         self.top_levels: set[str] = set()
         self.metadata: bytes | None = None
@@ -937,7 +942,7 @@ class _TarInspector:
         if escapes:
             raise _link_outside(name, target)
         if member.issym():
-            self.links[name] = target
+            self.links.add(name, target)
             self._check_link_destination(name)
         elif target not in self.regular_files:
             # The exact name of an earlier file: a path through '..' or a symbolic link could
@@ -948,13 +953,14 @@ class _TarInspector:
             )
 
     def _check_link_destination(self, name: str) -> None:
-        if _link_destination(name, self.links) is None:
-            raise _link_outside(name, self.links[name])
+        if self.links.destination(name) is None:
+            raise _link_outside(name, self.links.targets[name])
 
     def _check_links_once_unpacked(self) -> None:
         """A later link can move where an earlier one leads (its target goes through it)."""
-        for name in self.links:
-            self._check_link_destination(name)
+        if len(self.links.targets) > 1:
+            for name in self.links.targets:
+                self._check_link_destination(name)
 
 
 def _link_outside(name: str, target: str) -> UploadRejected:
@@ -966,40 +972,64 @@ def _link_outside(name: str, target: str) -> UploadRejected:
 
 # The operating system gives up on a chain of more links than this (Linux's ELOOP limit).
 _MAX_LINK_HOPS = 40
-# Path components walked to resolve one link: bounds the work a crafted chain can cause.
+# Path components walked to resolve one link, and all the links of one archive: bounds the
+# work crafted chains can cause. Real sdists hold a handful of links, each a few steps long.
 _MAX_RESOLUTION_STEPS = 256
+_MAX_ARCHIVE_RESOLUTION_STEPS = 250_000
 
 
-def _link_destination(name: str, links: dict[str, str]) -> list[str] | None:
-    """Where the symbolic link `name` leads once unpacked, as path components.
+class _SymbolicLinks:
+    """The symbolic links unpacked so far, by name, and how to follow them."""
 
-    Walks the target component by component, following the links in `links` as the operating
-    system would. None when the walk leaves the top-level directory at any step, or ends on
-    it: a target may look inside lexically while a link met on the way leads elsewhere.
-    """
-    top = _top_level(name)
-    resolved = name.split("/")[:-1]
-    pending = deque(links[name].split("/"))
-    hops = steps = 0
-    while pending:
-        steps += 1
+    def __init__(self) -> None:
+        self.targets: dict[str, str] = {}
+        self.steps_left = _MAX_ARCHIVE_RESOLUTION_STEPS
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.targets
+
+    def add(self, name: str, target: str) -> None:
+        self.targets[name] = target
+
+    def destination(self, name: str) -> list[str] | None:
+        """Where the link `name` leads once unpacked, as path components.
+
+        Walks the target component by component, following the links as the operating system
+        would. None when the walk leaves the top-level directory at any step, or ends on it:
+        a target may look inside lexically while a link met on the way leads elsewhere.
+        """
+        top = _top_level(name)
+        resolved = name.split("/")[:-1]
+        pending = deque(self.targets[name].split("/"))
+        hops = steps = 0
+        while pending:
+            steps += 1
+            self._spend_step(name, steps, hops)
+            part = pending.popleft()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if len(resolved) <= 1:
+                    return None
+                resolved.pop()
+                continue
+            resolved.append(part)
+            target = self.targets.get("/".join(resolved))
+            if target is not None:
+                hops += 1
+                resolved.pop()
+                pending.extendleft(reversed(target.split("/")))
+        return resolved if len(resolved) >= 2 and resolved[0] == top else None
+
+    def _spend_step(self, name: str, steps: int, hops: int) -> None:
+        self.steps_left -= 1
+        if self.steps_left < 0:
+            raise _invalid(
+                _("The archive has too many links to follow (more than %(limit)d steps).")
+                % {"limit": _MAX_ARCHIVE_RESOLUTION_STEPS}
+            )
         if steps > _MAX_RESOLUTION_STEPS or hops > _MAX_LINK_HOPS:
             raise _invalid(
                 _("Link %(name)r is part of a loop or of too long a chain of links.")
                 % {"name": name}
             )
-        part = pending.popleft()
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if len(resolved) <= 1:
-                return None
-            resolved.pop()
-            continue
-        resolved.append(part)
-        target = links.get("/".join(resolved))
-        if target is not None:
-            hops += 1
-            resolved.pop()
-            pending.extendleft(reversed(target.split("/")))
-    return resolved if len(resolved) >= 2 and resolved[0] == top else None
