@@ -380,6 +380,23 @@ def test_a_unicode_path_extra_field_in_the_local_header_only_is_refused(tmp_path
     )
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        struct.pack("<2H", 0xCAFE, 2) + b"ab" + struct.pack("<2H", 0xCAFE, 2) + b"cd",
+        struct.pack("<2H", 0xCAFE, 2) + b"ab" + b"\0\0",
+    ],
+    ids=["repeated", "trailing bytes"],
+)
+def test_a_member_with_repeated_or_malformed_extra_fields_is_refused(tmp_path, extra):
+    info = zipfile.ZipInfo("example/a.py")
+    info.extra = extra
+    path = wheel_with(tmp_path, (info, b"x"))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}Member 'example/a.py' has repeated or malformed extra fields."
+    )
+
+
 def test_symlink_member_in_zip_is_refused(tmp_path):
     info = zipfile.ZipInfo("example/link")
     info.external_attr = 0o120777 << 16

@@ -406,6 +406,24 @@ def _extra_field_ids(extra: bytes):
         offset += 4 + length
 
 
+def _checked_extra_field_ids(extra: bytes, name: str) -> set[int]:
+    """The extra fields of one header. Each at most once, framed exactly: tools that take the
+    first copy and tools that take the last would read different sizes, offsets or names."""
+    ids = list(_extra_field_ids(extra))
+    if len(ids) != len(set(ids)) or not _extra_fields_fill(extra):
+        raise _invalid(
+            _("Member %(name)r has repeated or malformed extra fields.") % {"name": name}
+        )
+    return set(ids)
+
+
+def _extra_fields_fill(extra: bytes) -> bool:
+    offset = 0
+    while offset + 4 <= len(extra):
+        offset += 4 + struct.unpack_from("<H", extra, offset + 2)[0]
+    return offset == len(extra)
+
+
 _END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4sQ2H2L4Q")
@@ -610,7 +628,7 @@ class _ZipInspector:
                 raise _invalid(_("Duplicate member name %(name)r.") % {"name": name})
             seen.add(name)
             tree.add(name, name.endswith("/"))
-            if _UNICODE_PATH_EXTRA in _extra_field_ids(info.extra):
+            if _UNICODE_PATH_EXTRA in _checked_extra_field_ids(info.extra, name):
                 raise _unicode_path_extra(name)
             if info.flag_bits & _FLAG_ENCRYPTED:
                 raise _invalid(_("Member %(name)r is encrypted.") % {"name": name})
@@ -713,7 +731,7 @@ class _ZipInspector:
         local_name = stream.read(name_length).decode(
             "utf-8" if flags & _FLAG_UTF8 else "cp437", errors="replace"
         )
-        local_extra_ids = set(_extra_field_ids(stream.read(extra_length)))
+        local_extra_ids = _checked_extra_field_ids(stream.read(extra_length), name)
         if _UNICODE_PATH_EXTRA in local_extra_ids:
             # Tools that read local headers would take their name from it.
             raise _unicode_path_extra(name)
