@@ -934,6 +934,8 @@ class _TarInspector:
         """A member inside a symbolic link is written wherever the link leads: outside the
         target directory through a chain of links, or over another member through an alias.
         Tar writers never store one (they store the link, not what it points to)."""
+        if not self.links.targets:
+            return
         for parent in _parent_paths(name):
             if parent in self.links:
                 raise _invalid(
