@@ -397,6 +397,13 @@ def test_a_member_with_repeated_or_malformed_extra_fields_is_refused(tmp_path, e
     )
 
 
+def test_a_directory_entry_holding_data_is_refused(tmp_path):
+    path = wheel_with(tmp_path, ("example/dir/", b"import os; os.system('evil')\n"))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}Directory entry 'example/dir/' holds 29 bytes of data."
+    )
+
+
 def test_symlink_member_in_zip_is_refused(tmp_path):
     info = zipfile.ZipInfo("example/link")
     info.external_attr = 0o120777 << 16

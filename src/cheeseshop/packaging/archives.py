@@ -640,6 +640,12 @@ class _ZipInspector:
                     )
                     % {"name": name, "method": info.compress_type}
                 )
+            if name.endswith("/") and info.file_size:
+                # Unpacking tools make the directory and drop the data: only some readers see it.
+                raise _invalid(
+                    _("Directory entry %(name)r holds %(size)d bytes of data.")
+                    % {"name": name, "size": info.file_size}
+                )
             if (info.external_attr >> 16) & _FILE_TYPE_MASK == _SYMLINK_MODE:
                 raise _invalid(
                     _(
