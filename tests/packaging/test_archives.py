@@ -595,26 +595,35 @@ def test_a_wheel_built_by_setuptools_is_accepted(tmp_path):
 
 # Names that collide where the wheel is unpacked: zipfile keeps both, a case-insensitive or
 # normalizing file system (macOS, Windows) one, and which one depends on the tool.
+
+
+def collision(first: str, second: str) -> str:
+    return (
+        f"Members {first!r} and {second!r} differ only by case, Unicode normalization or "
+        "trailing dots and spaces; some file systems unpack them to one path."
+    )
+
+
 NAME_COLLISIONS = {
     "names differing by case": (
         {"example/Mod.py": b"good", "example/mod.py": b"evil"},
-        "Members 'example/Mod.py' and 'example/mod.py' differ only by case or Unicode "
-        "normalization; some file systems unpack them to one path.",
+        collision("example/Mod.py", "example/mod.py"),
     ),
     "directories differing by case": (
         {"Example/evil.py": b"evil"},
-        "Members 'example' and 'Example' differ only by case or Unicode normalization; some "
-        "file systems unpack them to one path.",
+        collision("example", "Example"),
     ),
     "names differing by NFC and NFD": (
         {"example/caf\u00e9.py": b"good", "example/cafe\u0301.py": b"evil"},
-        "Members 'example/caf\u00e9.py' and 'example/cafe\u0301.py' differ only by case or "
-        "Unicode normalization; some file systems unpack them to one path.",
+        collision("example/caf\u00e9.py", "example/cafe\u0301.py"),
     ),
     "names differing by NFKC": (
         {"example/\ufb01le.py": b"good", "example/file.py": b"evil"},
-        "Members 'example/\ufb01le.py' and 'example/file.py' differ only by case or Unicode "
-        "normalization; some file systems unpack them to one path.",
+        collision("example/\ufb01le.py", "example/file.py"),
+    ),
+    "names differing by a trailing dot or space (Windows)": (
+        {"example/mod.py": b"good", "example/mod.py. ": b"evil"},
+        collision("example/mod.py", "example/mod.py. "),
     ),
     "a file and a directory of the same name": (
         {"example/x": b"file", "example/x/y.py": b"evil"},
@@ -626,7 +635,7 @@ NAME_COLLISIONS = {
     ),
     "a dist-info directory differing by case": (
         {f"{DIST_INFO.upper()}/METADATA": b"Name: evil\n"},
-        f"Members '{DIST_INFO}' and '{DIST_INFO.upper()}' differ only by case",
+        collision(DIST_INFO, DIST_INFO.upper()),
     ),
 }
 

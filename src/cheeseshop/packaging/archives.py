@@ -157,8 +157,10 @@ def _parent_paths(path: str):
 
 
 def _folded(path: str) -> str:
-    """The path as case-insensitive, normalizing file systems (macOS, Windows) see it."""
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", path).casefold())
+    """The path as case-insensitive, normalizing file systems (macOS, Windows) see it; Windows
+    also drops the dots and spaces that end a name."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", path).casefold())
+    return "/".join(part.rstrip(". ") or part for part in folded.split("/"))
 
 
 class _MemberTree:
@@ -216,8 +218,8 @@ def _file_and_directory(file: str, directory: str) -> UploadRejected:
 def _folded_collision(first: str, second: str) -> UploadRejected:
     return _invalid(
         _(
-            "Members %(first)r and %(second)r differ only by case or Unicode normalization; "
-            "some file systems unpack them to one path."
+            "Members %(first)r and %(second)r differ only by case, Unicode normalization or "
+            "trailing dots and spaces; some file systems unpack them to one path."
         )
         % {"first": first, "second": second}
     )
