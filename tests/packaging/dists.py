@@ -9,6 +9,7 @@ it; "Description" goes in the message body). `core_metadata=` replaces the whole
 
 import io
 import re
+import struct
 import tarfile
 import time
 import zipfile
@@ -43,6 +44,30 @@ def write_zip(path: Path, members: dict[str, bytes]) -> Path:
         for member, data in members.items():
             archive.writestr(member, data)
     return path
+
+
+def end_record_offset(data) -> int:
+    return data.rindex(b"PK\x05\x06")
+
+
+def drop_from_central_directory(path, name: str):
+    """The archive with `name`'s central directory entry removed and the end record fixed:
+    its local header and data stay where they were, listed nowhere."""
+    data = bytearray(path.read_bytes())
+    end = end_record_offset(data)
+    count, size, start = struct.unpack_from("<H2L", data, end + 10)
+    offset = start
+    while offset < start + size:
+        name_length, extra_length, comment_length = struct.unpack_from("<3H", data, offset + 28)
+        length = 46 + name_length + extra_length + comment_length
+        if data[offset + 46 : offset + 46 + name_length] == name.encode():
+            del data[offset : offset + length]
+            end -= length
+            struct.pack_into("<2H2L", data, end + 8, count - 1, count - 1, size - length, start)
+            path.write_bytes(bytes(data))
+            return path
+        offset += length
+    raise AssertionError(name)
 
 
 def tar_member(name: str, data: bytes = b"", **attributes) -> tuple[tarfile.TarInfo, bytes]:

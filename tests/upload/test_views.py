@@ -5,6 +5,8 @@ each one: the right status, the rule's message in the reason phrase and the body
 left behind (no row, no stored object, no event) when an upload is refused.
 """
 
+import tarfile
+
 import pytest
 from django.utils import timezone
 
@@ -29,7 +31,14 @@ from cheeseshop.packaging.models import (
 from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
 from cheeseshop.upload.views import status_of
-from tests.packaging.dists import make_sdist, make_wheel
+from tests.packaging.dists import (
+    core_metadata,
+    drop_from_central_directory,
+    make_sdist,
+    make_wheel,
+    tar_member,
+    write_tar_gz,
+)
 from tests.upload.conftest import basic_auth, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -372,6 +381,35 @@ def test_archive_with_path_traversal_is_refused(post_upload, tmp_path, packages_
     wheel = make_wheel(tmp_path, extra_members={"../../evil.py": b"boom"})
     response = post_upload(wheel, "example", "1.0")
     assert_refused(response, 400, "Invalid distribution file.")
+    assert_nothing_stored(packages_dir)
+
+
+def test_an_sdist_writing_through_a_chain_of_links_is_refused(post_upload, tmp_path, packages_dir):
+    top = "example-1.0"
+    sdist = write_tar_gz(
+        tmp_path / "example-1.0.tar.gz",
+        [
+            tar_member(top, type=tarfile.DIRTYPE),
+            tar_member(f"{top}/PKG-INFO", core_metadata("example", "1.0")),
+            tar_member(f"{top}/d", type=tarfile.DIRTYPE),
+            tar_member(f"{top}/a/b/c/l1", type=tarfile.SYMTYPE, linkname="../../../d"),
+            tar_member(f"{top}/a/b/c/l1/l2", type=tarfile.SYMTYPE, linkname="../../.."),
+            tar_member(f"{top}/a/b/c/l1/l2/pwned.txt", b"pwned"),
+        ],
+    )
+    response = post_upload(sdist, "example", "1.0")
+    assert_refused(response, 400, f"is inside the symbolic link '{top}/a/b/c/l1'")
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_wheel_with_an_entry_missing_from_its_central_directory_is_refused(
+    post_upload, tmp_path, packages_dir
+):
+    wheel = make_wheel(tmp_path, extra_members={"example/hidden.py": b"evil"})
+    response = post_upload(
+        drop_from_central_directory(wheel, "example/hidden.py"), "example", "1.0"
+    )
+    assert_refused(response, 400, "belong to no member listed in its central directory")
     assert_nothing_stored(packages_dir)
 
 

@@ -1,9 +1,11 @@
 """Distribution archive inspection (PyPI rules 36-38 and 49-52).
 
 Reads an uploaded sdist or wheel, already on disk, in one streaming pass: the archive must be
-what its extension says, safe to unpack with any tool (no path tricks, links out of the tree,
-devices, decompression bombs, or headers that lie about what they hold), and must carry the
-files a distribution needs. Returns the core metadata bytes for the metadata rules.
+what its extension says, safe to unpack with any tool (no path tricks, links leading out of the
+tree once followed, devices, decompression bombs, or headers that lie about what they hold),
+must mean the same to every tool (no bytes that only some readers see, no names that one file
+system merges), and must carry the files a distribution needs. Returns the core metadata bytes
+for the metadata rules.
 """
 
 import configparser
@@ -13,6 +15,7 @@ import posixpath
 import re
 import struct
 import tarfile
+import unicodedata
 import zipfile
 import zlib
 from collections import deque
@@ -143,6 +146,83 @@ def _unsafe_path_reason(name: str) -> str | None:  # noqa: PLR0911 - one return 
 
 def _top_level(name: str) -> str:
     return name.partition("/")[0]
+
+
+def _parent_paths(path: str):
+    """`a`, `a/b` for `a/b/c`: the directories a member's path goes through."""
+    position = path.find("/")
+    while position >= 0:
+        yield path[:position]
+        position = path.find("/", position + 1)
+
+
+def _folded(path: str) -> str:
+    """The path as case-insensitive, normalizing file systems (macOS, Windows) see it; Windows
+    also drops the dots and spaces that end a name."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", path).casefold())
+    return "/".join(part.rstrip(". ") or part for part in folded.split("/"))
+
+
+class _MemberTree:
+    """The paths the members unpack to, folded the way case-insensitive and Unicode-normalizing
+    file systems fold them. Two members that would land on one path there, or a file that is
+    also a directory, unpack differently from tool to tool and system to system: refused."""
+
+    def __init__(self) -> None:
+        # Folded path -> (the path as spelt, the member that made it a directory).
+        self.directories: dict[str, tuple[str, str]] = {}
+        self.non_directories: dict[str, str] = {}
+        # Directories already checked, as spelt.
+        self.checked_directories: set[str] = set()
+
+    def add(self, name: str, is_directory: bool) -> None:
+        path = name.removesuffix("/")
+        parent = path.rpartition("/")[0]
+        # A checked directory's own parents were checked with it: most members share them.
+        if parent and parent not in self.checked_directories:
+            for ancestor in _parent_paths(path):
+                self._add_directory(ancestor, name)
+        if is_directory:
+            self._add_directory(path, name)
+        else:
+            self._add_non_directory(path, name)
+
+    def _add_directory(self, path: str, member: str) -> None:
+        if path in self.checked_directories:
+            return
+        key = _folded(path)
+        seen_path, _member = self.directories.get(key, (None, None))
+        if key in self.non_directories:
+            raise _file_and_directory(self.non_directories[key], member)
+        if seen_path is not None:
+            raise _folded_collision(seen_path, path)
+        self.directories[key] = (path, member)
+        self.checked_directories.add(path)
+
+    def _add_non_directory(self, path: str, member: str) -> None:
+        key = _folded(path)
+        if key in self.directories:
+            raise _file_and_directory(member, self.directories[key][1])
+        if key in self.non_directories:
+            raise _folded_collision(self.non_directories[key], path)
+        self.non_directories[key] = path
+
+
+def _file_and_directory(file: str, directory: str) -> UploadRejected:
+    return _invalid(
+        _("Member %(file)r is a file, and %(directory)r uses the same path as a directory.")
+        % {"file": file, "directory": directory}
+    )
+
+
+def _folded_collision(first: str, second: str) -> UploadRejected:
+    return _invalid(
+        _(
+            "Members %(first)r and %(second)r differ only by case, Unicode normalization or "
+            "trailing dots and spaces; some file systems unpack them to one path."
+        )
+        % {"first": first, "second": second}
+    )
 
 
 # Sdist and wheel layout ---------------------------------------------------------------------
@@ -314,6 +394,8 @@ _FLAG_DATA_DESCRIPTOR = 0x8
 _FLAG_UTF8 = 0x800
 _ZIP64_MARKER = 0xFFFFFFFF
 _UNICODE_PATH_EXTRA = 0x7075
+_ZIP64_EXTRA = 0x0001
+_DATA_DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
 _SYMLINK_MODE = 0o120000
 _FILE_TYPE_MASK = 0o170000
 
@@ -326,43 +408,144 @@ def _extra_field_ids(extra: bytes):
         offset += 4 + length
 
 
+def _checked_extra_field_ids(extra: bytes, name: str) -> set[int]:
+    """The extra fields of one header. Each at most once, framed exactly: tools that take the
+    first copy and tools that take the last would read different sizes, offsets or names."""
+    ids = list(_extra_field_ids(extra))
+    if len(ids) != len(set(ids)) or not _extra_fields_fill(extra):
+        raise _invalid(
+            _("Member %(name)r has repeated or malformed extra fields.") % {"name": name}
+        )
+    return set(ids)
+
+
+def _extra_fields_fill(extra: bytes) -> bool:
+    offset = 0
+    while offset + 4 <= len(extra):
+        offset += 4 + struct.unpack_from("<H", extra, offset + 2)[0]
+    return offset == len(extra)
+
+
 _END_OF_CENTRAL_DIRECTORY = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_END_OF_CENTRAL_DIRECTORY = struct.Struct("<4sQ2H2L4Q")
+# The size a ZIP64 end record declares for itself (what follows its first 12 bytes) when it
+# carries no extensible data.
+_ZIP64_END_RECORD_BODY = _ZIP64_END_OF_CENTRAL_DIRECTORY.size - 12
 _MAX_ZIP_COMMENT = 0xFFFF
 
 
-def _zip_declared_member_count(path) -> int:
-    """The member count the end records declare, read before zipfile loads every entry."""
+@dataclass(frozen=True)
+class _ZipEnd:
+    """Where the end records put the central directory, and how many members they declare."""
+
+    central_directory_start: int
+    member_count: int
+
+
+def _zip_end_records(path) -> _ZipEnd | None:
+    """Read and check the end records before zipfile loads every entry.
+
+    The archive must end with its end record: no comment and no trailing data, where a second
+    archive or a fake end record can hide for tools that search for the record differently.
+    The central directory must end right where the end records begin. None when there is no
+    end record at all: zipfile reports that.
+    """
     with open(path, "rb") as stream:
         stream.seek(0, os.SEEK_END)
         size = stream.tell()
         tail_size = min(size, _END_OF_CENTRAL_DIRECTORY.size + _MAX_ZIP_COMMENT)
         stream.seek(size - tail_size)
         tail = stream.read(tail_size)
-        end = tail.rfind(b"PK\x05\x06")
+        end = len(tail) - _END_OF_CENTRAL_DIRECTORY.size
+        if end < 0 or tail[end : end + 4] != b"PK\x05\x06":
+            # Not at the very end (the record's own fields may hold its signature): search.
+            end = tail.rfind(b"PK\x05\x06")
         if end < 0 or end + _END_OF_CENTRAL_DIRECTORY.size > len(tail):
-            return 0  # not a zip file: zipfile reports that
-        count = _END_OF_CENTRAL_DIRECTORY.unpack_from(tail, end)[4]
-        locator_at = size - tail_size + end - _ZIP64_LOCATOR.size
-        if count != 0xFFFF or locator_at < 0:
-            return count
-        stream.seek(locator_at)
-        signature, _disk, record_at, _disks = _ZIP64_LOCATOR.unpack(
-            stream.read(_ZIP64_LOCATOR.size)
+            return None
+        record_at = size - tail_size + end
+        (_sig, _disk, _cd_disk, _disk_count, count, cd_size, cd_offset,
+         comment_length) = _END_OF_CENTRAL_DIRECTORY.unpack_from(tail, end)  # fmt: skip
+        if comment_length:
+            raise _invalid(_("The zip file has a comment; distributions may not have one."))
+        if record_at + _END_OF_CENTRAL_DIRECTORY.size != size:
+            raise _invalid(
+                _("The zip file has %(size)d bytes after its end record.")
+                % {"size": size - record_at - _END_OF_CENTRAL_DIRECTORY.size}
+            )
+        zip64 = _read_zip64_end(stream, record_at)
+        if zip64 is not None:
+            record_at, count, cd_size, cd_offset = zip64
+        if cd_offset + cd_size != record_at:
+            raise _invalid(
+                _(
+                    "The end record places the central directory at bytes %(start)d to "
+                    "%(end)d, but the end records start at byte %(record)d."
+                )
+                % {"start": cd_offset, "end": cd_offset + cd_size, "record": record_at}
+            )
+        return _ZipEnd(central_directory_start=cd_offset, member_count=count)
+
+
+def _read_zip64_end(stream, record_at: int) -> tuple[int, int, int, int] | None:
+    """(where the ZIP64 end record starts, member count, central directory size and offset),
+    or None when the archive has no ZIP64 locator."""
+    locator_at = record_at - _ZIP64_LOCATOR.size
+    if locator_at < 0:
+        return None
+    stream.seek(locator_at)
+    signature, _disk, zip64_at, _disks = _ZIP64_LOCATOR.unpack(stream.read(_ZIP64_LOCATOR.size))
+    if signature != b"PK\x06\x07":
+        return None
+    stream.seek(zip64_at)
+    record = stream.read(_ZIP64_END_OF_CENTRAL_DIRECTORY.size)
+    malformed = len(record) != _ZIP64_END_OF_CENTRAL_DIRECTORY.size
+    if not malformed:
+        fields = _ZIP64_END_OF_CENTRAL_DIRECTORY.unpack(record)
+        malformed = (
+            fields[0] != b"PK\x06\x06"
+            or fields[1] != _ZIP64_END_RECORD_BODY
+            or zip64_at + _ZIP64_END_OF_CENTRAL_DIRECTORY.size != locator_at
         )
-        if signature != b"PK\x06\x07":
-            return count
-        stream.seek(record_at)
-        record = stream.read(_ZIP64_END_OF_CENTRAL_DIRECTORY.size)
-        if len(record) != _ZIP64_END_OF_CENTRAL_DIRECTORY.size:
-            return count
-        return _ZIP64_END_OF_CENTRAL_DIRECTORY.unpack(record)[7]
+    if malformed:
+        raise _invalid(_("The ZIP64 end record is malformed or carries extensible data."))
+    return zip64_at, fields[7], fields[8], fields[9]
 
 
 def _check_member_count(count: int) -> None:
     if count > MAX_MEMBERS:
         raise _invalid(_("The archive has more than %(limit)d members.") % {"limit": MAX_MEMBERS})
+
+
+def _unicode_path_extra(name: str) -> UploadRejected:
+    return _invalid(
+        _(
+            "Member %(name)r has a Unicode path extra field, which may name it differently to "
+            "different tools."
+        )
+        % {"name": name}
+    )
+
+
+def _unlisted_bytes(start: int, end: int) -> UploadRejected:
+    return _invalid(
+        _(
+            "Bytes %(start)d to %(end)d of the zip file belong to no member listed in its "
+            "central directory."
+        )
+        % {"start": start, "end": end}
+    )
+
+
+def _check_single_dist_info(filename: str, top_levels: set[str]) -> None:
+    """Installers disagree on which of two .dist-info directories describes the wheel (pip
+    refuses such a wheel)."""
+    dist_infos = sorted(top for top in top_levels if top.endswith(".dist-info"))
+    if len(dist_infos) > 1:
+        raise UploadRejected(
+            _("Wheel '%(filename)s' has more than one .dist-info directory: %(names)s.")
+            % {"filename": filename, "names": ", ".join(repr(name) for name in dist_infos)}
+        )
 
 
 class _ZipInspector:
@@ -373,19 +556,30 @@ class _ZipInspector:
         self.size = os.path.getsize(path)
 
     def inspect(self) -> DistributionContents:
-        _check_member_count(_zip_declared_member_count(self.path))
+        end_records = _zip_end_records(self.path)
+        if end_records is not None:
+            _check_member_count(end_records.member_count)
         try:
             with zipfile.ZipFile(self.path) as archive:
                 infos = archive.infolist()
-                central_directory_start = getattr(archive, "start_dir", self.size)
         except zipfile.BadZipFile:
+            raise self._not_a_zip() from None
+        if end_records is None:
+            raise self._not_a_zip()
+        if len(infos) != end_records.member_count:
             raise _invalid(
-                _("'%(filename)s' is not a valid zip file.") % {"filename": self.filename}
-            ) from None
+                _(
+                    "The end record declares %(declared)d members, but the central directory "
+                    "holds %(found)d."
+                )
+                % {"declared": end_records.member_count, "found": len(infos)}
+            )
+        central_directory_start = end_records.central_directory_start
         names = self._check_entries(infos)
         files = frozenset(name for name in names if not name.endswith("/"))
         top_levels = {_top_level(name) for name in names}
         if self.packagetype == WHEEL:
+            _check_single_dist_info(self.filename, top_levels)
             root = _wheel_dist_info(self.filename, top_levels)
             metadata_member = f"{root}/METADATA"
             required = [("WHEEL", f"{root}/WHEEL"), ("METADATA", metadata_member)]
@@ -415,11 +609,15 @@ class _ZipInspector:
             members=files,
         )
 
+    def _not_a_zip(self) -> UploadRejected:
+        return _invalid(_("'%(filename)s' is not a valid zip file.") % {"filename": self.filename})
+
     def _check_entries(self, infos: list[zipfile.ZipInfo]) -> list[str]:
         """Central directory checks, before any data is read."""
         _check_member_count(len(infos))
         names = []
         seen = set()
+        tree = _MemberTree()
         declared_total = 0
         for info in infos:
             name = info.orig_filename
@@ -431,14 +629,9 @@ class _ZipInspector:
             if name in seen:
                 raise _invalid(_("Duplicate member name %(name)r.") % {"name": name})
             seen.add(name)
-            if _UNICODE_PATH_EXTRA in _extra_field_ids(info.extra):
-                raise _invalid(
-                    _(
-                        "Member %(name)r has a Unicode path extra field, which may name it "
-                        "differently to different tools."
-                    )
-                    % {"name": name}
-                )
+            tree.add(name, name.endswith("/"))
+            if _UNICODE_PATH_EXTRA in _checked_extra_field_ids(info.extra, name):
+                raise _unicode_path_extra(name)
             if info.flag_bits & _FLAG_ENCRYPTED:
                 raise _invalid(_("Member %(name)r is encrypted.") % {"name": name})
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -448,6 +641,12 @@ class _ZipInspector:
                         "and DEFLATED (8) are allowed."
                     )
                     % {"name": name, "method": info.compress_type}
+                )
+            if name.endswith("/") and info.file_size:
+                # Unpacking tools make the directory and drop the data: only some readers see it.
+                raise _invalid(
+                    _("Directory entry %(name)r holds %(size)d bytes of data.")
+                    % {"name": name, "size": info.file_size}
                 )
             if (info.external_attr >> 16) & _FILE_TYPE_MASK == _SYMLINK_MODE:
                 raise _invalid(
@@ -466,33 +665,70 @@ class _ZipInspector:
     def _verify_members(
         self, infos: list[zipfile.ZipInfo], central_directory_start: int, wanted: set[str]
     ) -> dict[str, bytes]:
-        """Read every member once: local headers must agree with the central directory, data
-        must not overlap, and each stream must inflate to exactly its declared size and CRC."""
+        """Read every member once: local headers must agree with the central directory, each
+        stream must inflate to exactly its declared size and CRC, and the members must follow
+        one another from byte 0 to the central directory with nothing between them. Bytes no
+        listed member holds can be a hidden entry that a tool reading local headers unpacks
+        and zipfile and pip never see; overlapping members are how zip bombs multiply data."""
         captured = {}
         previous_end = 0
         with open(self.path, "rb") as stream:
             for info in sorted(infos, key=lambda info: info.header_offset):
-                if info.header_offset < previous_end:
-                    raise _invalid(
-                        _("Member %(name)r overlaps another member.")
-                        % {"name": info.orig_filename}
-                    )
-                data_start = self._check_local_header(stream, info)
-                previous_end = data_start + info.compress_size
-                if previous_end > central_directory_start:
-                    raise _invalid(
-                        _("Member %(name)r extends into the central directory.")
-                        % {"name": info.orig_filename}
-                    )
+                self._check_follows(info.header_offset, previous_end, info.orig_filename)
+                data_start, zip64 = self._check_local_header(stream, info)
+                if data_start + info.compress_size > central_directory_start:
+                    raise self._into_central_directory(info.orig_filename)
                 capture = info.orig_filename in wanted
                 if capture:
                     _check_captured_size(info.orig_filename, info.file_size)
                 data = self._read_member(stream, info, capture)
                 if capture:
                     captured[info.orig_filename] = data
+                previous_end = data_start + info.compress_size
+                if info.flag_bits & _FLAG_DATA_DESCRIPTOR:
+                    previous_end += self._check_data_descriptor(stream, info, zip64)
+                if previous_end > central_directory_start:
+                    raise self._into_central_directory(info.orig_filename)
+        if previous_end < central_directory_start:
+            raise _unlisted_bytes(previous_end, central_directory_start)
         return captured
 
-    def _check_local_header(self, stream, info: zipfile.ZipInfo) -> int:
+    @staticmethod
+    def _check_follows(header_offset: int, previous_end: int, name: str) -> None:
+        if header_offset < previous_end:
+            raise _invalid(_("Member %(name)r overlaps another member.") % {"name": name})
+        if header_offset > previous_end:
+            raise _unlisted_bytes(previous_end, header_offset)
+
+    @staticmethod
+    def _into_central_directory(name: str) -> UploadRejected:
+        return _invalid(_("Member %(name)r extends into the central directory.") % {"name": name})
+
+    def _check_data_descriptor(self, stream, info: zipfile.ZipInfo, zip64: bool) -> int:
+        """The record after the data of a member written as a stream; its length. It must
+        repeat the central directory's CRC and sizes."""
+        sizes = struct.Struct("<QQ" if zip64 else "<LL")
+        first = stream.read(4)
+        signature = first == _DATA_DESCRIPTOR_SIGNATURE
+        crc = stream.read(4) if signature else first
+        declared = stream.read(sizes.size)
+        if (
+            len(crc) != 4
+            or len(declared) != sizes.size
+            or (
+                struct.unpack("<L", crc)[0],
+                *sizes.unpack(declared),
+            )
+            != (info.CRC, info.compress_size, info.file_size)
+        ):
+            raise _invalid(
+                _("The data descriptor of member %(name)r does not match the central directory.")
+                % {"name": info.orig_filename}
+            )
+        return (4 if signature else 0) + 4 + sizes.size
+
+    def _check_local_header(self, stream, info: zipfile.ZipInfo) -> tuple[int, bool]:
+        """Where the member's data starts, and whether it is in ZIP64 form."""
         name = info.orig_filename
         stream.seek(info.header_offset)
         header = stream.read(_LOCAL_HEADER.size)
@@ -503,6 +739,11 @@ class _ZipInspector:
         local_name = stream.read(name_length).decode(
             "utf-8" if flags & _FLAG_UTF8 else "cp437", errors="replace"
         )
+        local_extra_ids = _checked_extra_field_ids(stream.read(extra_length), name)
+        if _UNICODE_PATH_EXTRA in local_extra_ids:
+            # Tools that read local headers would take their name from it.
+            raise _unicode_path_extra(name)
+        zip64 = _ZIP64_EXTRA in local_extra_ids
         disagrees = (
             signature != _LOCAL_HEADER_SIGNATURE
             or local_name != name
@@ -519,7 +760,7 @@ class _ZipInspector:
                 _("The local header of member %(name)r does not match the central directory.")
                 % {"name": name}
             )
-        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length, zip64
 
     def _read_member(self, stream, info: zipfile.ZipInfo, capture: bool) -> bytes:
         name = info.orig_filename
@@ -608,6 +849,10 @@ class _TarInspector:
         self.size = os.path.getsize(path)
         self.names: set[str] = set()
         self.files: set[str] = set()
+        # Regular files and hard links: what a hard link may point to.
+        self.regular_files: set[str] = set()
+        self.links = _SymbolicLinks()
+        self.tree = _MemberTree()
         self.top_levels: set[str] = set()
         self.metadata: bytes | None = None
         self.metadata_member: str | None = None
@@ -623,6 +868,7 @@ class _TarInspector:
             with gzip.GzipFile(fileobj=raw, mode="rb") as decompressed:
                 reader = _BoundedReader(decompressed, _decompression_limit(self.size), self.size)
                 self._read_members(reader)
+        self._check_links_once_unpacked()
         root = _sdist_root(self.top_levels, self.filename)
         if self.metadata is None or self.metadata_member != f"{root}/PKG-INFO":
             raise _missing_pkg_info(root)
@@ -671,6 +917,8 @@ class _TarInspector:
             raise _invalid(_("Duplicate member name %(name)r.") % {"name": name})
         self.names.add(name)
         self.top_levels.add(_top_level(name))
+        self._check_not_under_a_link(name)
+        self.tree.add(name, member.isdir())
         if member.issparse():
             raise _invalid(_("tar archive not accepted: Sparse members are not allowed."))
         if member.ischr() or member.isblk() or member.isfifo():
@@ -687,6 +935,21 @@ class _TarInspector:
         if not member.isdir():
             _check_inside_top_level(name)
             self.files.add(name)
+        if member.isfile() or member.islnk():
+            self.regular_files.add(name)
+
+    def _check_not_under_a_link(self, name: str) -> None:
+        """A member inside a symbolic link is written wherever the link leads: outside the
+        target directory through a chain of links, or over another member through an alias.
+        Tar writers never store one (they store the link, not what it points to)."""
+        if not self.links.targets:
+            return
+        for parent in _parent_paths(name):
+            if parent in self.links:
+                raise _invalid(
+                    _("Member %(name)r is inside the symbolic link %(link)r.")
+                    % {"name": name, "link": parent}
+                )
 
     def _check_link(self, member: tarfile.TarInfo) -> None:
         name = member.name
@@ -705,12 +968,96 @@ class _TarInspector:
             or not resolved.startswith(top + "/")
         )
         if escapes:
-            raise _invalid(
-                _("Link %(name)r points outside the top-level directory (to %(target)r).")
-                % {"name": name, "target": target}
-            )
-        if member.islnk() and resolved not in self.files:
+            raise _link_outside(name, target)
+        if member.issym():
+            self.links.add(name, target)
+            self._check_link_destination(name)
+        elif target not in self.regular_files:
+            # The exact name of an earlier file: a path through '..' or a symbolic link could
+            # lead elsewhere once unpacked.
             raise _invalid(
                 _("Hard link %(name)r points to %(target)r, which is not an earlier file.")
                 % {"name": name, "target": target}
+            )
+
+    def _check_link_destination(self, name: str) -> None:
+        if self.links.destination(name) is None:
+            raise _link_outside(name, self.links.targets[name])
+
+    def _check_links_once_unpacked(self) -> None:
+        """A later link can move where an earlier one leads (its target goes through it)."""
+        if len(self.links.targets) > 1:
+            for name in self.links.targets:
+                self._check_link_destination(name)
+
+
+def _link_outside(name: str, target: str) -> UploadRejected:
+    return _invalid(
+        _("Link %(name)r points outside the top-level directory (to %(target)r).")
+        % {"name": name, "target": target}
+    )
+
+
+# The operating system gives up on a chain of more links than this (Linux's ELOOP limit).
+_MAX_LINK_HOPS = 40
+# Path components walked to resolve one link, and all the links of one archive: bounds the
+# work crafted chains can cause. Real sdists hold a handful of links, each a few steps long.
+_MAX_RESOLUTION_STEPS = 256
+_MAX_ARCHIVE_RESOLUTION_STEPS = 250_000
+
+
+class _SymbolicLinks:
+    """The symbolic links unpacked so far, by name, and how to follow them."""
+
+    def __init__(self) -> None:
+        self.targets: dict[str, str] = {}
+        self.steps_left = _MAX_ARCHIVE_RESOLUTION_STEPS
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.targets
+
+    def add(self, name: str, target: str) -> None:
+        self.targets[name] = target
+
+    def destination(self, name: str) -> list[str] | None:
+        """Where the link `name` leads once unpacked, as path components.
+
+        Walks the target component by component, following the links as the operating system
+        would. None when the walk leaves the top-level directory at any step, or ends on it:
+        a target may look inside lexically while a link met on the way leads elsewhere.
+        """
+        top = _top_level(name)
+        resolved = name.split("/")[:-1]
+        pending = deque(self.targets[name].split("/"))
+        hops = steps = 0
+        while pending:
+            steps += 1
+            self._spend_step(name, steps, hops)
+            part = pending.popleft()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if len(resolved) <= 1:
+                    return None
+                resolved.pop()
+                continue
+            resolved.append(part)
+            target = self.targets.get("/".join(resolved))
+            if target is not None:
+                hops += 1
+                resolved.pop()
+                pending.extendleft(reversed(target.split("/")))
+        return resolved if len(resolved) >= 2 and resolved[0] == top else None
+
+    def _spend_step(self, name: str, steps: int, hops: int) -> None:
+        self.steps_left -= 1
+        if self.steps_left < 0:
+            raise _invalid(
+                _("The archive has too many links to follow (more than %(limit)d steps).")
+                % {"limit": _MAX_ARCHIVE_RESOLUTION_STEPS}
+            )
+        if steps > _MAX_RESOLUTION_STEPS or hops > _MAX_LINK_HOPS:
+            raise _invalid(
+                _("Link %(name)r is part of a loop or of too long a chain of links.")
+                % {"name": name}
             )
