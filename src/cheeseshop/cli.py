@@ -32,6 +32,7 @@ settings (environment variables, all optional):
   CHEESESHOP_ALLOWED_HOSTS       comma-separated host names the server answers (default *)
   CHEESESHOP_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://pypi.example.com
   CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto/-For from a reverse proxy (false)
+  CHEESESHOP_PROXY_HOPS          proxies appending to X-Forwarded-For in front (1 behind a proxy)
   CHEESESHOP_HTTPS               served over HTTPS: secure cookies, HSTS, redirects (false)
   CHEESESHOP_EMAIL_URL           smtp://, smtp+tls:// or smtps:// URL (default: emails are
                                  written to DATA_DIR/outbox and their links logged)

@@ -290,9 +290,15 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if _env_bool("BEHIND_PROXY", False) else None
-)
+CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CHEESESHOP_BEHIND_PROXY else None
+# How many reverse proxies, each appending the address it was reached from to
+# X-Forwarded-For, stand between the clients and cheeseshop: the client's address is the entry
+# the outermost of them appended, that many from the right. Entries to its left are written by
+# the client and never trusted. 0 when not behind a proxy: the socket's address is the client's.
+CHEESESHOP_PROXY_HOPS = _env_int("PROXY_HOPS", 1) if CHEESESHOP_BEHIND_PROXY else 0
+if CHEESESHOP_PROXY_HOPS < 0:
+    raise ValueError(f"CHEESESHOP_PROXY_HOPS must be 0 or more, not {CHEESESHOP_PROXY_HOPS}")
 
 # Upload bodies stream to a temporary file above this size; the size limit itself is enforced by
 # the upload view while streaming, not by Django's blanket limit.

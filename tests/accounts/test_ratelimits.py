@@ -142,6 +142,60 @@ def test_unverified_login_stops_sending_links_once_the_limit_is_reached(alice, s
     assert len(mail.outbox) == 2
 
 
+SIGNUP_FORM = {"username": "x", "email": "bad"}  # refused by the form, counted by the limit
+
+
+def _behind_proxies(hops: int, client: str, spoofed: str) -> Client:
+    # The outermost proxy appends the client's address, each next one the previous proxy's.
+    chain = [spoofed, client] + [f"10.0.0.{n}" for n in range(1, hops)]
+    return Client(REMOTE_ADDR=f"10.0.0.{hops}", HTTP_X_FORWARDED_FOR=", ".join(chain))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hops", [1, 2])
+def test_signups_with_spoofed_forwarded_addresses_are_counted_as_one_client(settings, hops):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_SIGNUP_LIMIT = "3 per hour"
+    statuses = [
+        _behind_proxies(hops, "198.51.100.7", f"203.0.113.{n}")
+        .post("/account/signup/", SIGNUP_FORM)
+        .status_code
+        for n in range(6)
+    ]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    # Another client behind the same proxies is counted on its own.
+    other = _behind_proxies(hops, "198.51.100.8", "203.0.113.1")
+    assert other.post("/account/signup/", SIGNUP_FORM).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hops", [1, 2])
+def test_failed_logins_with_spoofed_forwarded_addresses_are_counted_as_one_client(
+    alice, settings, hops
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_LOGIN_LIMIT = "3 per 5 minutes"
+    for n in range(3):
+        client = _behind_proxies(hops, "198.51.100.7", f"203.0.113.{n}")
+        client.post("/account/login/", {"login": f"nobody{n}", "password": "wrong"})
+    client = _behind_proxies(hops, "198.51.100.7", "203.0.113.99")
+    response = client.post("/account/login/", {"login": "alice", "password": STRONG_PASSWORD})
+    assert response.status_code == 429
+
+
+def test_allauth_sees_the_client_address_the_proxy_appended(settings):
+    from allauth.account.adapter import get_adapter
+    from django.test import RequestFactory
+
+    settings.CHEESESHOP_PROXY_HOPS = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.7"
+    )
+    assert get_adapter(request).get_client_ip(request) == "198.51.100.7"
+
+
 def test_limits_count_hits_and_report_the_wait(settings):
     settings.CHEESESHOP_RATELIMIT_STORAGE = "memory://"
     settings.CHEESESHOP_LOGIN_LIMIT = "2 per minute"
