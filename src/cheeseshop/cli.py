@@ -41,7 +41,7 @@ settings (environment variables, all optional):
   CHEESESHOP_SIGNUP_LIMIT        sign-ups per IP ("10 per hour")
   CHEESESHOP_PASSWORD_RESET_LIMIT  reset requests per address and per IP ("5 per day")
   CHEESESHOP_EMAIL_VERIFY_LIMIT  verification emails per user ("3 per 6 hours")
-  CHEESESHOP_RATELIMIT_STORAGE   memory:// (default) or redis://host:port/db
+  CHEESESHOP_RATELIMIT_STORAGE   database:// (default) or redis://host:port/db
   CHEESESHOP_2FA_USER_LIMIT      failed second-factor codes per account ("5 per 5 minutes")
   CHEESESHOP_2FA_IP_LIMIT        failed second-factor codes per IP ("10 per 5 minutes")
   CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)

@@ -335,9 +335,11 @@ CHEESESHOP_LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per 5 minutes")
 CHEESESHOP_SIGNUP_LIMIT = _env("SIGNUP_LIMIT", "10 per hour")
 CHEESESHOP_PASSWORD_RESET_LIMIT = _env("PASSWORD_RESET_LIMIT", "5 per day")
 CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
-# Where `limits` keeps its counters: memory:// (per process) or redis://host:port/db.
+# Where `limits` keeps its counters, shared by every server process and machine: the database
+# (database://, cheeseshop.accounts.ratelimit_storage) or redis://host:port/db. memory://
+# counts per process: N workers would allow N times each limit (tests only).
 CHEESESHOP_RATELIMIT_STORAGE = _env(
-    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "memory://"
+    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "database://"
 )
 
 # Two-factor authentication (allauth.mfa): TOTP, recovery codes, WebAuthn security keys, and
