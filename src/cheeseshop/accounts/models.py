@@ -12,6 +12,15 @@ class User(AbstractUser):
         default=False,
         help_text=_("A frozen user cannot log in and their API tokens stop working."),
     )
+    is_trusted_uploader = models.BooleanField(
+        _("trusted uploader"),
+        default=False,
+        help_text=_(
+            "Not held to the hourly limits on new projects, which stop spam from accounts that "
+            "signed up on their own: for the index's own CI and its teams. Accounts created "
+            "with the cheeseshop command are trusted uploaders."
+        ),
+    )
     notify_non_critical = models.BooleanField(
         _("email non-critical security notices"),
         default=True,
