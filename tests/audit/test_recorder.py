@@ -89,6 +89,23 @@ def test_a_spoofed_forwarded_address_is_not_recorded_behind_a_proxy(settings, se
     assert event.ip_hash == hash_ip(CLIENT)
 
 
+@pytest.mark.parametrize(
+    ("appended", "address"),
+    [
+        ("198.51.100.7:4711", "198.51.100.7"),
+        ("[2001:db8::7]:4711", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("[2001:db8::7]", "2001:db8::7"),
+    ],
+)
+def test_the_port_a_proxy_appends_with_the_address_is_dropped(settings, appended, address):
+    settings.CHEESESHOP_PROXY_HOPS = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.66, {appended}"
+    )
+    assert client_ip(request) == address
+
+
 @pytest.mark.parametrize("forwarded", ["", "198.51.100.7", "198.51.100.7, 10.0.0.1"])
 def test_without_a_proxy_the_forwarded_header_is_ignored(settings, forwarded):
     settings.CHEESESHOP_PROXY_HOPS = 0

@@ -94,7 +94,12 @@ def _forwarded_addresses(header: str) -> list[str]:
 
 
 def _as_address(entry: str) -> str:
-    """``entry`` when it is an IP address, "" otherwise (a proxy writing "unknown")."""
+    """The IP address ``entry`` names, without the port some proxies add ("192.0.2.1:4711",
+    "[2001:db8::1]:4711"); "" when it names none (a proxy writing "unknown")."""
+    if entry.startswith("["):
+        entry = entry[1:].partition("]")[0]
+    elif entry.count(":") == 1:
+        entry = entry.partition(":")[0]
     try:
         return str(ipaddress.ip_address(entry))
     except ValueError:
