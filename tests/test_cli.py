@@ -93,6 +93,51 @@ def test_user_create_reads_a_password_from_stdin(run):
     assert check.stdout.split() == ["True", "True"]
 
 
+def _trusted_uploader(run, username: str) -> str:
+    return run(
+        "manage",
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from cheeseshop.accounts.models import User; "
+        f"print(User.objects.get(username='{username}').is_trusted_uploader)",
+    ).stdout.strip()
+
+
+def test_users_the_operator_creates_are_trusted_uploaders_unless_told_otherwise(run):
+    assert run("user", "create", "ci", "--email", "ci@example.com").returncode == 0
+    assert _trusted_uploader(run, "ci") == "True"
+    created = run("user", "create", "guest", "--email", "g@example.com", "--no-trusted-uploader")
+    assert created.returncode == 0
+    assert _trusted_uploader(run, "guest") == "False"
+
+
+def test_user_trust_and_untrust_change_the_flag_and_are_recorded(run):
+    run("user", "create", "guest", "--email", "g@example.com", "--no-trusted-uploader")
+    trusted = run("user", "trust", "guest")
+    assert (trusted.returncode, trusted.stderr) == (0, "guest is now a trusted uploader\n")
+    assert _trusted_uploader(run, "guest") == "True"
+    assert "was already" in run("user", "trust", "guest").stderr
+    assert run("user", "untrust", "guest").returncode == 0
+    assert _trusted_uploader(run, "guest") == "False"
+    recorded = run(
+        "manage",
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from cheeseshop.audit.models import Event\n"
+        "for e in Event.objects.filter(tag__startswith='admin:user:trusted').order_by('sequence'):"
+        " print(e.tag, e.credential['method'], e.user_id)",
+    ).stdout.splitlines()
+    assert [line.rsplit(" ", 1)[0] for line in recorded] == [
+        "admin:user:trusted_uploader:add cli",
+        "admin:user:trusted_uploader:remove cli",
+    ]
+    assert run("user", "trust", "nobody").returncode == 1
+
+
 def test_password_stdin_without_a_password_is_an_error(run):
     result = run("user", "create", "erin", "--email", "e@example.com", "--password-stdin")
     assert result.returncode == 2

@@ -38,6 +38,7 @@ settings (environment variables, all optional):
                                  base URL's host when CHEESESHOP_BASE_URL is set, else *)
   CHEESESHOP_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://pypi.example.com
   CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto/-For from a reverse proxy (false)
+  CHEESESHOP_PROXY_HOPS          proxies appending to X-Forwarded-For in front (1 behind a proxy)
   CHEESESHOP_HTTPS               served over HTTPS: secure cookies, HSTS, redirects (false)
   CHEESESHOP_EMAIL_URL           smtp://, smtp+tls:// or smtps:// URL (default: emails are
                                  written to DATA_DIR/outbox and their links logged)
@@ -46,7 +47,7 @@ settings (environment variables, all optional):
   CHEESESHOP_SIGNUP_LIMIT        sign-ups per IP ("10 per hour")
   CHEESESHOP_PASSWORD_RESET_LIMIT  reset requests per address and per IP ("5 per day")
   CHEESESHOP_EMAIL_VERIFY_LIMIT  verification emails per user ("3 per 6 hours")
-  CHEESESHOP_RATELIMIT_STORAGE   memory:// (default) or redis://host:port/db
+  CHEESESHOP_RATELIMIT_STORAGE   database:// (default) or redis://host:port/db
   CHEESESHOP_2FA_USER_LIMIT      failed second-factor codes per account ("5 per 5 minutes")
   CHEESESHOP_2FA_IP_LIMIT        failed second-factor codes per IP ("10 per 5 minutes")
   CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)
@@ -75,7 +76,8 @@ settings (environment variables, all optional):
   CHEESESHOP_SECRET_SCANNING_KEYS  JSON file of GitHub's secret-scanning public keys; enables
                                  POST /_/secrets/disclose-token (leaked tokens are revoked)
   CHEESESHOP_SIMPLE_MAX_AGE      seconds clients may cache index pages (60)
-  CHEESESHOP_PROJECT_CREATE_USER_LIMIT  new projects per user (20/hour)
+  CHEESESHOP_PROJECT_CREATE_USER_LIMIT  new projects per user (20/hour; staff and trusted
+                                 uploaders, see `user trust`, are not limited)
   CHEESESHOP_PROJECT_CREATE_IP_LIMIT  new projects per IP (40/hour)
   CHEESESHOP_WEB_WORKERS         web server worker processes, 4 threads each (default:
                                  number of CPUs)
@@ -189,7 +191,13 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             print("error: no password on standard input", file=sys.stderr)
             return 2
     try:
-        user = create_user(args.username, args.email, password=password, admin=args.admin)
+        user = create_user(
+            args.username,
+            args.email,
+            password=password,
+            admin=args.admin,
+            trusted_uploader=args.trusted_uploader,
+        )
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -199,11 +207,34 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from cheeseshop.audit.models import EventTag
     from cheeseshop.audit.services import CLI, record_event
 
-    record_event(EventTag.ACCOUNT_CREATE, user=user, credential=CLI, additional={"by": "cli"})
+    record_event(
+        EventTag.ACCOUNT_CREATE,
+        user=user,
+        credential=CLI,
+        additional={"by": "cli", "trusted_uploader": user.is_trusted_uploader},
+    )
     kind = "admin" if args.admin else "user"
-    print(f"created {kind} {user.username} <{user.email}> (email verified)", file=sys.stderr)
+    vouched = "email verified, trusted uploader" if user.is_trusted_uploader else "email verified"
+    print(f"created {kind} {user.username} <{user.email}> ({vouched})", file=sys.stderr)
     if args.totp:
         _enrol_totp(user)
+    return 0
+
+
+def cmd_user_trust(args: argparse.Namespace) -> int:
+    """Make a user a trusted uploader, or (untrust) an ordinary one again."""
+    setup_django()
+    from cheeseshop.accounts.services import set_trusted_uploader
+    from cheeseshop.audit.services import CLI
+
+    migrate()
+    user = _token_user(args.username)
+    if user is None:
+        return 1
+    trusted = args.user_command == "trust"
+    changed = set_trusted_uploader(user, trusted, credential=CLI)
+    state = "a trusted uploader" if trusted else "an ordinary uploader"
+    print(f"{user.username} {'is now' if changed else 'was already'} {state}", file=sys.stderr)
     return 0
 
 
@@ -422,7 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="enrol an authenticator app (TOTP): prints its otpauth:// URI, then its secret",
     )
+    create.add_argument(
+        "--trusted-uploader",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="not held to the limits on new projects per hour, which stop spam from accounts "
+        "that sign up on their own (default: trusted, as the operator vouches for the account)",
+    )
     create.set_defaults(func=cmd_user_create)
+    trust = user.add_parser(
+        "trust", help="make a user a trusted uploader: no limit on new projects per hour"
+    )
+    trust.add_argument("username")
+    trust.set_defaults(func=cmd_user_trust)
+    untrust = user.add_parser(
+        "untrust", help="hold a user to the limits on new projects per hour again"
+    )
+    untrust.add_argument("username")
+    untrust.set_defaults(func=cmd_user_trust)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
         dest="token_command", required=True, metavar="ACTION"

@@ -379,9 +379,15 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if _env_bool("BEHIND_PROXY", False) else None
-)
+CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CHEESESHOP_BEHIND_PROXY else None
+# How many reverse proxies, each appending the address it was reached from to
+# X-Forwarded-For, stand between the clients and cheeseshop: the client's address is the entry
+# the outermost of them appended, that many from the right. Entries to its left are written by
+# the client and never trusted. 0 when not behind a proxy: the socket's address is the client's.
+CHEESESHOP_PROXY_HOPS = _env_int("PROXY_HOPS", 1) if CHEESESHOP_BEHIND_PROXY else 0
+if CHEESESHOP_PROXY_HOPS < 0:
+    raise ValueError(f"CHEESESHOP_PROXY_HOPS must be 0 or more, not {CHEESESHOP_PROXY_HOPS}")
 
 # Every request body except an upload's file part is read into memory: this bounds it (Django's
 # own check; the server refuses a larger Content-Length before reading). The file part streams to
@@ -423,9 +429,11 @@ CHEESESHOP_LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per 5 minutes")
 CHEESESHOP_SIGNUP_LIMIT = _env("SIGNUP_LIMIT", "10 per hour")
 CHEESESHOP_PASSWORD_RESET_LIMIT = _env("PASSWORD_RESET_LIMIT", "5 per day")
 CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
-# Where `limits` keeps its counters: memory:// (per process) or redis://host:port/db.
+# Where `limits` keeps its counters, shared by every server process and machine: the database
+# (database://, cheeseshop.accounts.ratelimit_storage) or redis://host:port/db. memory://
+# counts per process: N workers would allow N times each limit (tests only).
 CHEESESHOP_RATELIMIT_STORAGE = _env(
-    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "memory://"
+    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "database://"
 )
 
 # Two-factor authentication (allauth.mfa): TOTP, recovery codes, WebAuthn security keys, and

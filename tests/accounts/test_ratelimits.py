@@ -1,10 +1,19 @@
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core import mail
+from django.db import connection
+from django.db.models import F
 from django.test import Client
 
 from cheeseshop.accounts import ratelimits
-from cheeseshop.accounts.models import User
+from cheeseshop.accounts.models import RateLimitHit, User
 from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
+from tests.audit.tampering import flushable_audit_table, on_postgresql  # noqa: F401
 
 
 def log_in(login="alice", password=STRONG_PASSWORD, ip="127.0.0.1"):
@@ -142,8 +151,64 @@ def test_unverified_login_stops_sending_links_once_the_limit_is_reached(alice, s
     assert len(mail.outbox) == 2
 
 
-def test_limits_count_hits_and_report_the_wait(settings):
-    settings.CHEESESHOP_RATELIMIT_STORAGE = "memory://"
+SIGNUP_FORM = {"username": "x", "email": "bad"}  # refused by the form, counted by the limit
+
+
+def _behind_proxies(hops: int, client: str, spoofed: str) -> Client:
+    # The outermost proxy appends the client's address, each next one the previous proxy's.
+    chain = [spoofed, client] + [f"10.0.0.{n}" for n in range(1, hops)]
+    return Client(REMOTE_ADDR=f"10.0.0.{hops}", HTTP_X_FORWARDED_FOR=", ".join(chain))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hops", [1, 2])
+def test_signups_with_spoofed_forwarded_addresses_are_counted_as_one_client(settings, hops):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_SIGNUP_LIMIT = "3 per hour"
+    statuses = [
+        _behind_proxies(hops, "198.51.100.7", f"203.0.113.{n}")
+        .post("/account/signup/", SIGNUP_FORM)
+        .status_code
+        for n in range(6)
+    ]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+    # Another client behind the same proxies is counted on its own.
+    other = _behind_proxies(hops, "198.51.100.8", "203.0.113.1")
+    assert other.post("/account/signup/", SIGNUP_FORM).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hops", [1, 2])
+def test_failed_logins_with_spoofed_forwarded_addresses_are_counted_as_one_client(
+    alice, settings, hops
+):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_LOGIN_LIMIT = "3 per 5 minutes"
+    for n in range(3):
+        client = _behind_proxies(hops, "198.51.100.7", f"203.0.113.{n}")
+        client.post("/account/login/", {"login": f"nobody{n}", "password": "wrong"})
+    client = _behind_proxies(hops, "198.51.100.7", "203.0.113.99")
+    response = client.post("/account/login/", {"login": "alice", "password": STRONG_PASSWORD})
+    assert response.status_code == 429
+
+
+def test_allauth_sees_the_client_address_the_proxy_appended(settings):
+    from allauth.account.adapter import get_adapter
+    from django.test import RequestFactory
+
+    settings.CHEESESHOP_PROXY_HOPS = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.7"
+    )
+    assert get_adapter(request).get_client_ip(request) == "198.51.100.7"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("storage", ["database://", "memory://"])
+def test_limits_count_hits_and_report_the_wait(settings, storage):
+    settings.CHEESESHOP_RATELIMIT_STORAGE = storage
     settings.CHEESESHOP_LOGIN_LIMIT = "2 per minute"
     assert ratelimits.test("login", "k")
     assert ratelimits.hit("login", "k")
@@ -154,6 +219,72 @@ def test_limits_count_hits_and_report_the_wait(settings):
     assert ratelimits.reset_in("login", "other") == 0
     ratelimits.clear("login", "k")
     assert ratelimits.test("login", "k")
+
+
+@pytest.mark.django_db
+def test_the_database_storage_keeps_neither_addresses_nor_login_names_readable(settings):
+    settings.CHEESESHOP_RATELIMIT_STORAGE = "database://"
+    ratelimits.hit("login", "login:alice@example.com")
+    (hit,) = RateLimitHit.objects.all()
+    assert "alice" not in hit.key
+    assert len(hit.key) == 64
+
+
+@pytest.mark.django_db
+def test_the_database_storage_forgets_attempts_that_left_every_window(settings):
+    settings.CHEESESHOP_RATELIMIT_STORAGE = "database://"
+    settings.CHEESESHOP_LOGIN_LIMIT = "2 per minute"
+    ratelimits.hit("login", "old")
+    RateLimitHit.objects.update(at=F("at") - 61, expires_at=F("expires_at") - 61)
+    assert ratelimits.hit("login", "new")
+    assert RateLimitHit.objects.count() == 1
+
+
+@pytest.mark.usefixtures("flushable_audit_table")
+def test_concurrent_attempts_at_the_limit_pass_only_up_to_it_on_postgresql(settings):
+    # Threads, each with its own database connection, as workers of one server would be.
+    # (Across processes on SQLite: tests/e2e/test_rate_limits.py.)
+    if not on_postgresql():
+        pytest.skip("SQLite runs one writing transaction at a time: nothing to race")
+    settings.CHEESESHOP_RATELIMIT_STORAGE = "database://"
+    settings.CHEESESHOP_LOGIN_LIMIT = "3 per 5 minutes"
+    start = threading.Barrier(8)
+
+    def attempt() -> bool:
+        try:
+            start.wait()
+            return ratelimits.hit("login", "ip:shared")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _n: attempt(), range(8)))
+    assert results.count(True) == 3
+    assert RateLimitHit.objects.count() == 3
+
+
+def test_allauth_keeps_no_rate_limits_of_its_own():
+    # allauth counts in Django's cache, per process by default: ours replace every one of them.
+    from allauth.account import app_settings
+
+    assert app_settings.RATE_LIMITS == {}
+
+
+def test_the_default_storage_is_shared_by_every_process(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHEESESHOP_")}
+    env["CHEESESHOP_DATA_DIR"] = str(tmp_path)
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import cheeseshop.settings as s; print(s.CHEESESHOP_RATELIMIT_STORAGE)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert shown == "database://"
 
 
 def test_unknown_limit_name_is_an_error():

@@ -59,6 +59,31 @@ def test_freeze_records_an_admin_event_about_the_user(staff_client, staff, user)
     assert event.ip_hash  # the admin's address, hashed
 
 
+@pytest.mark.parametrize(
+    ("action", "trusted", "tag"),
+    [
+        ("trust_uploads", True, "admin:user:trusted_uploader:add"),
+        ("untrust_uploads", False, "admin:user:trusted_uploader:remove"),
+    ],
+)
+def test_making_a_user_a_trusted_uploader_or_not_is_an_admin_event(
+    staff_client, staff, user, action, trusted, tag
+):
+    type(user).objects.filter(pk=user.pk).update(is_trusted_uploader=not trusted)
+    run_action(staff_client, USERS, action, [user.pk])
+    user.refresh_from_db()
+    assert user.is_trusted_uploader is trusted
+    [event] = admin_events(tag)
+    assert (event.actor, event.user, event.credential) == (staff, user, {"method": "admin"})
+    run_action(staff_client, USERS, action, [user.pk])  # already so: nothing more recorded
+    assert len(admin_events(tag)) == 1
+
+
+def test_the_trusted_uploader_flag_cannot_change_through_the_form(staff_client, user):
+    page = staff_client.get(f"{USERS}{user.pk}/change/")
+    assert "is_trusted_uploader" not in page.context["adminform"].form.fields
+
+
 def test_freeze_ends_the_users_sessions_and_keeps_others(staff_client, user, alice_password):
     browser = log_in(user.username, alice_password)
     assert is_logged_in(browser)

@@ -5,7 +5,7 @@ from django.test import RequestFactory
 
 from cheeseshop.audit.chain import verify_chain
 from cheeseshop.audit.models import Event, EventTag
-from cheeseshop.audit.services import SESSION, hash_ip, ip_prefix, record_event
+from cheeseshop.audit.services import SESSION, client_ip, hash_ip, ip_prefix, record_event
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +52,74 @@ def test_no_prefix_for_something_that_is_no_ip_address(value):
 
 def test_behind_a_proxy_the_forwarded_client_address_is_recorded(settings):
     settings.CHEESESHOP_AUDIT_STORE_IP_PREFIX = True
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CHEESESHOP_PROXY_HOPS = 2
     request = request_from("10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1")
     event = record_event(EventTag.FILE_ADD, request=request)
     assert (event.ip_hash, event.ip_prefix) == (hash_ip("198.51.100.7"), "198.51.100.0/24")
+
+
+CLIENT = "198.51.100.7"
+# What a client may put in X-Forwarded-For before the proxies append to it.
+SPOOFED_HEADERS = ["203.0.113.66", "203.0.113.66, 203.0.113.67", "unknown", " , ", "::1"]
+
+
+def _through_proxies(hops: int, sent_by_client: str | None) -> dict[str, str]:
+    """The request's META once ``hops`` proxies have each appended the address they were
+    reached from: the outermost one the client's, the next ones the previous proxy's."""
+    appended = [CLIENT] + [f"10.0.0.{n}" for n in range(1, hops)]
+    entries = ([sent_by_client] if sent_by_client is not None else []) + appended
+    return {"REMOTE_ADDR": f"10.0.0.{hops}", "HTTP_X_FORWARDED_FOR": ", ".join(entries)}
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+@pytest.mark.parametrize("sent_by_client", [None, *SPOOFED_HEADERS])
+def test_the_client_address_is_the_one_the_outermost_proxy_appended(
+    settings, hops, sent_by_client
+):
+    settings.CHEESESHOP_PROXY_HOPS = hops
+    request = RequestFactory().get("/", **_through_proxies(hops, sent_by_client))
+    assert client_ip(request) == CLIENT
+
+
+@pytest.mark.parametrize("sent_by_client", SPOOFED_HEADERS)
+def test_a_spoofed_forwarded_address_is_not_recorded_behind_a_proxy(settings, sent_by_client):
+    settings.CHEESESHOP_PROXY_HOPS = 1
+    request = request_from("10.0.0.1", **{"HTTP_X_FORWARDED_FOR": f"{sent_by_client}, {CLIENT}"})
+    event = record_event(EventTag.FILE_ADD, request=request)
+    assert event.ip_hash == hash_ip(CLIENT)
+
+
+@pytest.mark.parametrize(
+    ("appended", "address"),
+    [
+        ("198.51.100.7:4711", "198.51.100.7"),
+        ("[2001:db8::7]:4711", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("[2001:db8::7]", "2001:db8::7"),
+    ],
+)
+def test_the_port_a_proxy_appends_with_the_address_is_dropped(settings, appended, address):
+    settings.CHEESESHOP_PROXY_HOPS = 1
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.66, {appended}"
+    )
+    assert client_ip(request) == address
+
+
+@pytest.mark.parametrize("forwarded", ["", "198.51.100.7", "198.51.100.7, 10.0.0.1"])
+def test_without_a_proxy_the_forwarded_header_is_ignored(settings, forwarded):
+    settings.CHEESESHOP_PROXY_HOPS = 0
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.parametrize("forwarded", ["", "198.51.100.7", "unknown, unknown"])
+def test_a_request_that_did_not_pass_every_proxy_has_the_socket_address(settings, forwarded):
+    # Fewer entries than proxies (someone reached a proxy behind the first one), or an entry
+    # that is no address: only the socket's address is known.
+    settings.CHEESESHOP_PROXY_HOPS = 2
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == "10.0.0.2"
 
 
 def test_a_long_user_agent_is_stored_cut_but_parsed_whole():

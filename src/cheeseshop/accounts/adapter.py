@@ -3,6 +3,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
 from allauth.core.exceptions import ImmediateHttpResponse
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -15,7 +16,7 @@ from cheeseshop.accounts.validators import (
     PasswordStrengthValidator,
 )
 from cheeseshop.audit.models import EventTag
-from cheeseshop.audit.services import Credential, record_event
+from cheeseshop.audit.services import Credential, client_ip, record_event
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
 from cheeseshop.site import index_site
@@ -45,6 +46,13 @@ def _refuse_if_locked(request, name: str, keys: list[str], message: str) -> None
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        # allauth's own guess trusts X-Forwarded-For's first entry, which the client writes.
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
     # --- sign-up ---------------------------------------------------------------------------
 
     def is_open_for_signup(self, request):

@@ -1,9 +1,9 @@
-"""The users admin: search, freeze and unfreeze accounts, verify their email addresses, reset
-two-factor authentication after an identity check.
+"""The users admin: search, freeze and unfreeze accounts, make them trusted uploaders, verify
+their email addresses, reset two-factor authentication after an identity check.
 
 Every action is an audit event (``admin:*``), recorded with the acting admin and the user acted
-on. The freeze flag changes only through the actions, never through the form, so that it
-cannot change unrecorded.
+on. The freeze and trusted-uploader flags change only through the actions, never through the
+form, so that they cannot change unrecorded.
 """
 
 from importlib import import_module
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from cheeseshop.accounts.models import User
-from cheeseshop.accounts.services import reset_two_factor
+from cheeseshop.accounts.services import reset_two_factor, set_trusted_uploader
 from cheeseshop.admin import ReadOnlyInline
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import ADMIN, record_event
@@ -134,16 +134,31 @@ def show_on_user_page(inline: type[admin.options.InlineModelAdmin]) -> None:
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "is_active", "is_frozen", "is_staff", "date_joined")
-    list_filter = ("is_staff", "is_frozen", "is_active", "is_superuser")
+    list_display = (
+        "username",
+        "email",
+        "is_active",
+        "is_frozen",
+        "is_staff",
+        "is_trusted_uploader",
+        "date_joined",
+    )
+    list_filter = ("is_staff", "is_frozen", "is_trusted_uploader", "is_active", "is_superuser")
     search_fields = ("username", "email", "emailaddress__email")
-    readonly_fields = ("is_frozen", "last_login", "date_joined")
+    readonly_fields = ("is_frozen", "is_trusted_uploader", "last_login", "date_joined")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (gettext_lazy("Account state"), {"fields": ("is_frozen",)}),
+        (gettext_lazy("Account state"), {"fields": ("is_frozen", "is_trusted_uploader")}),
     )
     inlines = (EmailAddressInline, RoleInline)
-    actions = ("freeze", "unfreeze", "verify_emails", "reset_two_factor")
+    actions = (
+        "freeze",
+        "unfreeze",
+        "trust_uploads",
+        "untrust_uploads",
+        "verify_emails",
+        "reset_two_factor",
+    )
 
     def get_inlines(self, request, obj):
         return (*self.inlines, *_more_inlines) if obj is not None else ()
@@ -229,6 +244,52 @@ class UserAdmin(DjangoUserAdmin):
             request,
             ngettext("Unfroze %(count)d user.", "Unfroze %(count)d users.", len(users))
             % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Make the selected users trusted uploaders"),
+        permissions=["change"],
+    )
+    def trust_uploads(self, request, queryset) -> None:
+        changed = [
+            user
+            for user in queryset
+            if set_trusted_uploader(
+                user, True, actor=request.user, credential=ADMIN, request=request
+            )
+        ]
+        self.message_user(
+            request,
+            ngettext(
+                "Made %(count)d user a trusted uploader: no limit on their new projects.",
+                "Made %(count)d users trusted uploaders: no limit on their new projects.",
+                len(changed),
+            )
+            % {"count": len(changed)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Hold the selected users to the limits on new projects"),
+        permissions=["change"],
+    )
+    def untrust_uploads(self, request, queryset) -> None:
+        changed = [
+            user
+            for user in queryset
+            if set_trusted_uploader(
+                user, False, actor=request.user, credential=ADMIN, request=request
+            )
+        ]
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d user is held to the limits on new projects again.",
+                "%(count)d users are held to the limits on new projects again.",
+                len(changed),
+            )
+            % {"count": len(changed)},
             messages.SUCCESS,
         )
 

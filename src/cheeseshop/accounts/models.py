@@ -12,6 +12,15 @@ class User(AbstractUser):
         default=False,
         help_text=_("A frozen user cannot log in and their API tokens stop working."),
     )
+    is_trusted_uploader = models.BooleanField(
+        _("trusted uploader"),
+        default=False,
+        help_text=_(
+            "Not held to the hourly limits on new projects, which stop spam from accounts that "
+            "signed up on their own: for the index's own CI and its teams. Accounts created "
+            "with the cheeseshop command are trusted uploaders."
+        ),
+    )
     notify_non_critical = models.BooleanField(
         _("email non-critical security notices"),
         default=True,
@@ -34,3 +43,24 @@ class User(AbstractUser):
 
         # user_id, not user: asked on every upload, and the join-free filter compiles faster.
         return EmailAddress.objects.filter(user_id=self.pk, primary=True, verified=True).exists()
+
+
+class RateLimitHit(models.Model):
+    """One attempt counted by a moving-window rate limit (``cheeseshop.accounts.ratelimits``).
+
+    Kept in the database, so every server process and machine counts the same attempts.
+    """
+
+    # A hash of the `limits` library's key (limit, subject, rule): bounded in length, and the
+    # addresses and login names it holds are not stored readable.
+    key = models.CharField(_("key"), max_length=64)
+    at = models.FloatField(_("time"))  # Unix time of the attempt
+    expires_at = models.FloatField(_("expires"), db_index=True)  # when it leaves the window
+
+    class Meta:
+        verbose_name = _("rate limit hit")
+        verbose_name_plural = _("rate limit hits")
+        indexes = [models.Index(fields=["key", "at"], name="accounts_ratelimit_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}@{self.at}"

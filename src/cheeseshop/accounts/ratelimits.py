@@ -3,7 +3,8 @@
 A limit has a name ("login", "signup", "password_reset", "email_verify", "two_factor_user",
 "two_factor_ip") whose "N per window" is read from settings on every call, so an operator's
 setting (or a test's override) applies at once; the counters live in
-CHEESESHOP_RATELIMIT_STORAGE (memory:// per process, or redis://).
+CHEESESHOP_RATELIMIT_STORAGE: the database (database://, the default) or Redis, both shared by
+every server process; memory:// counts per process and is for tests only.
 A key says whose attempts are counted: "ip:<hash>", "user:<id>", "email:<address>" ...
 """
 
@@ -17,6 +18,8 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+# Registers the database:// storage with `limits`.
+from cheeseshop.accounts import ratelimit_storage  # noqa: F401
 from cheeseshop.audit.services import client_ip, hash_ip
 
 LIMIT_SETTINGS = {

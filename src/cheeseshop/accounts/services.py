@@ -13,14 +13,26 @@ class AccountError(Conflict):
 
 @transaction.atomic
 def create_user(
-    username: str, email: str, *, password: str | None = None, admin: bool = False
+    username: str,
+    email: str,
+    *,
+    password: str | None = None,
+    admin: bool = False,
+    trusted_uploader: bool = False,
 ) -> User:
-    """Create a user whose primary email an operator vouches for (so it is verified)."""
+    """Create a user whose primary email an operator vouches for (so it is verified), and
+    whose uploads too when ``trusted_uploader`` (no limit on new projects per hour)."""
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError(f"A user named '{username}' already exists.")
     if EmailAddress.objects.filter(email__iexact=email).exists():
         raise AccountError(f"The email address '{email}' is already in use.")
-    user = User(username=username, email=email, is_staff=admin, is_superuser=admin)
+    user = User(
+        username=username,
+        email=email,
+        is_staff=admin,
+        is_superuser=admin,
+        is_trusted_uploader=trusted_uploader,
+    )
     if password:
         user.set_password(password)
     else:
@@ -95,3 +107,24 @@ def reset_two_factor(user: User, *, actor: User, reason: str, request=None) -> l
         lambda: notices.send_notice(notices.TWO_FACTOR_RESET, user, request=request)
     )
     return removed
+
+
+@transaction.atomic
+def set_trusted_uploader(
+    user: User, trusted: bool, *, actor=None, credential, request=None
+) -> bool:
+    """Make ``user`` a trusted uploader (no limit on new projects per hour) or an ordinary one
+    again, recording it (admin:user:trusted_uploader:add/remove). Returns whether it changed;
+    ``credential``: how the operator acted (the admin site, the command line)."""
+    from cheeseshop.audit.models import EventTag
+    from cheeseshop.audit.services import record_event
+
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_trusted_uploader == trusted:
+        return False
+    locked.is_trusted_uploader = trusted
+    locked.save(update_fields=["is_trusted_uploader"])
+    user.is_trusted_uploader = trusted
+    tag = EventTag.ADMIN_USER_TRUST_UPLOADS if trusted else EventTag.ADMIN_USER_UNTRUST_UPLOADS
+    record_event(tag, request=request, actor=actor, credential=credential, user=locked)
+    return True

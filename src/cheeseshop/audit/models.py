@@ -67,6 +67,14 @@ class EventTag(models.TextChoices):
     ADMIN_USER_CHANGE = "admin:user:change", _("Admin changed the account")
     ADMIN_USER_PASSWORD_CHANGE = "admin:user:password:change", _("Admin set the password")
     ADMIN_USER_UNFREEZE = "admin:user:unfreeze", _("Admin unfroze the account")
+    ADMIN_USER_TRUST_UPLOADS = (
+        "admin:user:trusted_uploader:add",
+        _("Admin made the account a trusted uploader"),
+    )
+    ADMIN_USER_UNTRUST_UPLOADS = (
+        "admin:user:trusted_uploader:remove",
+        _("Admin made the account an ordinary uploader again"),
+    )
     ADMIN_EMAIL_VERIFY = "admin:email:verify", _("Admin verified an email address")
     ADMIN_FILE_REMOVE = "admin:file:remove", _("Admin deleted a file")
     ADMIN_RELEASE_REMOVE = "admin:release:remove", _("Admin deleted a release")

@@ -70,13 +70,40 @@ def _as_stored(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy SecurityMiddleware's SECURE_PROXY_SSL_HEADER is set; trust the proxy's
-    # X-Forwarded-For then, and only then.
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address, as far as it can be trusted: the one place that decides it, for
+    rate limits, allauth, the audit trail's IP hashes and the logs.
+
+    Behind CHEESESHOP_PROXY_HOPS proxies, each appending the address it was reached from to
+    X-Forwarded-For, the client's address is the entry that many from the right: the one the
+    outermost proxy wrote. Whatever stands to its left was sent by the client itself. A header
+    with fewer entries did not pass through every proxy, so only the socket's address is known.
+    """
+    remote_addr = request.META.get("REMOTE_ADDR", "")
+    hops = settings.CHEESESHOP_PROXY_HOPS
+    if not hops:
+        return remote_addr
+    forwarded = _forwarded_addresses(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    if len(forwarded) < hops:
+        return remote_addr
+    return _as_address(forwarded[-hops]) or remote_addr
+
+
+def _forwarded_addresses(header: str) -> list[str]:
+    # Empty entries can only come from the client's part: each proxy appends a non-empty one.
+    return [entry.strip() for entry in header.split(",") if entry.strip()]
+
+
+def _as_address(entry: str) -> str:
+    """The IP address ``entry`` names, without the port some proxies add ("192.0.2.1:4711",
+    "[2001:db8::1]:4711"); "" when it names none (a proxy writing "unknown")."""
+    if entry.startswith("["):
+        entry = entry[1:].partition("]")[0]
+    elif entry.count(":") == 1:
+        entry = entry.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        return ""
 
 
 def _unsaved_event(

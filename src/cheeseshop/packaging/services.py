@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import Credential, client_ip, hash_ip, record_events
 from cheeseshop.flags.services import ensure_project_creation_allowed
+from cheeseshop.locks import lock_for_transaction
 from cheeseshop.packaging import publishing, storage
 from cheeseshop.packaging.errors import TooManyNewProjects, UploadNotPermitted, UploadRejected
 from cheeseshop.packaging.models import (
@@ -234,13 +235,30 @@ def _check_project_creation_rate(uploader: Uploader) -> None:
     """A moving window over the audit trail's own ``project:create`` events.
 
     Counting recorded events is exact across processes and machines and needs no extra store.
+    The count is taken under a lock on the user and on the address, held until this upload
+    commits its own ``project:create`` event: concurrent creations by one user or from one
+    address wait for each other, and each counts those before it.
+
+    The limits stop spam from accounts that signed up on their own; staff and trusted
+    uploaders (the index's own CI, its teams) are not held to them.
     """
-    now = timezone.now()
-    checks = [(settings.CHEESESHOP_PROJECT_CREATE_USER_LIMIT, Q(actor_id=uploader.user.pk))]
+    if uploader.user.is_staff or uploader.user.is_trusted_uploader:
+        return
+    checks = [
+        (
+            f"user:{uploader.user.pk}",
+            settings.CHEESESHOP_PROJECT_CREATE_USER_LIMIT,
+            Q(actor_id=uploader.user.pk),
+        )
+    ]
     if uploader.request is not None:
         ip_hash = hash_ip(client_ip(uploader.request))
-        checks.append((settings.CHEESESHOP_PROJECT_CREATE_IP_LIMIT, Q(ip_hash=ip_hash)))
-    windows = [(*_parse_rate(rate), condition) for rate, condition in checks]
+        checks.append(
+            (f"ip:{ip_hash}", settings.CHEESESHOP_PROJECT_CREATE_IP_LIMIT, Q(ip_hash=ip_hash))
+        )
+    lock_for_transaction(*(f"cheeseshop.project-create:{subject}" for subject, *_ in checks))
+    now = timezone.now()
+    windows = [(*_parse_rate(rate), condition) for _subject, rate, condition in checks]
     # Every window counted in one query, over the events of the longest one.
     longest = max(window for _limit, window, _condition in windows)
     counts = Event.objects.filter(tag=EventTag.PROJECT_CREATE, time__gte=now - longest).aggregate(
@@ -251,7 +269,13 @@ def _check_project_creation_rate(uploader: Uploader) -> None:
     )
     for index, (limit, _window, _condition) in enumerate(windows):
         if counts[f"window{index}"] >= limit:
-            raise TooManyNewProjects(_("Too many new projects created"))
+            raise TooManyNewProjects(
+                _(
+                    "Too many new projects created. Staff and trusted uploaders are not "
+                    "limited: ask the index's administrators to make your account a trusted "
+                    "uploader."
+                )
+            )
 
 
 # (tag, record_event keyword arguments): events are recorded at the end of the transaction, so

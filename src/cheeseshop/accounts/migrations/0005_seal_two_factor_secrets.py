@@ -25,7 +25,7 @@ def unseal_secrets(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_user_notify_non_critical"),
+        ("accounts", "0004_rate_limits_and_trusted_uploaders"),
         ("mfa", "0003_authenticator_type_uniq"),
     ]
 
