@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from pymacaroons import Macaroon
 from pypitoken import Token
 
 from cheeseshop.accounts.services import create_user
@@ -332,6 +333,37 @@ def test_expired_token_is_refused_with_401(user):
     response = post(Client(), {"description": "child"}, **bearer(raw))
     assert response.status_code == 401
     assert response.json() == {"error": "Invalid API Token: token is expired"}
+
+
+def attenuated(raw: str, caveat: str) -> str:
+    """``raw`` with ``caveat`` appended offline, as any holder may, whatever it says."""
+    prefix = settings.CHEESESHOP_TOKEN_PREFIX
+    macaroon = Macaroon.deserialize(raw[len(prefix) :])
+    macaroon.add_first_party_caveat(caveat)
+    return prefix + macaroon.serialize()
+
+
+@pytest.mark.parametrize(
+    "caveat",
+    [
+        "[0, 4611686018427387904, 0]",
+        "[0, 253402300800, 1]",
+        "[0, 2000000000, -4611686018427387904]",
+        '{"exp": 4611686018427387904, "nbf": 0}',
+        "[0, " + "9" * 5000 + ", 0]",
+        "[0, 1e400, 0]",
+        "[2, [9223372036854775808]]",
+        "[3, 9223372036854775808]",
+        "[1, [" + ",".join(['"a"'] * 1001) + "]]",
+        '[1, ["' + "a" * 201 + '"]]',
+    ],
+)
+def test_a_token_attenuated_offline_with_an_out_of_bounds_caveat_is_refused_with_401(user, caveat):
+    raw = attenuated(issued(user), caveat)
+    response = post(Client(), {"description": "child"}, **bearer(raw))
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("Invalid API Token: malformed caveat: ")
+    assert APIToken.objects.count() == 1
 
 
 def test_token_attenuated_to_another_user_is_refused_with_401(user):
