@@ -117,6 +117,17 @@ def test_fast_path_answers_304_and_404_like_django(fast_app, project):
     assert fast_app.django_calls == []
 
 
+@pytest.mark.parametrize("accept", ["*/*;q=0", "text/html;q=0", "application/xml, */*;q=0"])
+def test_fast_path_answers_406_like_django(fast_app, project, accept):
+    fast = _call(fast_app, "/simple/fast-path/", accept=accept)
+    slow = _call(django_application, "/simple/fast-path/", accept=accept)
+    assert fast_app.django_calls == []
+    assert fast[0] == slow[0] == 406
+    assert fast[2] == slow[2]
+    assert _without(fast[1]) == _without(slow[1])
+    assert fast[1]["vary"] == "Accept"
+
+
 def test_head_has_headers_and_no_body(fast_app, project):
     status, headers, body = _call(fast_app, "/simple/fast-path/", method="HEAD")
     assert status == 200

@@ -29,7 +29,12 @@ from cheeseshop.index.services import simple_detail_response
 
 # A PEP 503 normalised name: what canonicalize_name returns, and nothing else.
 _NORMALIZED_DETAIL_PATH = re.compile(r"\A/simple/([a-z0-9]+(?:-[a-z0-9]+)*)/\Z")
-_STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found"}
+_STATUS_LINES = {
+    200: "200 OK",
+    304: "304 Not Modified",
+    404: "404 Not Found",
+    406: "406 Not Acceptable",
+}
 
 # What each middleware of settings.MIDDLEWARE does to a GET of a stored page. Those that add
 # headers to every answer are run (their process_response) to learn the headers:
