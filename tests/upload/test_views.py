@@ -30,7 +30,7 @@ from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
 from cheeseshop.upload.views import status_of
 from tests.packaging.dists import make_sdist, make_wheel
-from tests.upload.conftest import basic_auth, stored_files
+from tests.upload.conftest import basic_auth, stored_files, upload_form
 
 pytestmark = pytest.mark.django_db
 
@@ -653,3 +653,79 @@ def test_a_project_upload_limit_raises_its_file_size_limit(post_upload, tmp_path
 )
 def test_each_kind_of_refusal_has_the_legacy_protocols_status(refusal, status):
     assert status_of(refusal) == status
+
+
+# -- characters (cheeseshop.inputs): the form's fields and the file's metadata
+
+# Every field of the form the upload reads, and a valid value to spoil.
+READ_FIELDS = {
+    "protocol_version": "1",
+    "metadata_version": "2.4",
+    "name": "example",
+    "version": "1.0",
+    "filetype": "bdist_wheel",
+    "pyversion": "py3",
+    "md5_digest": None,
+    "sha256_digest": None,
+    "blake2_256_digest": None,
+    "comment": "A comment",
+}
+
+
+def _spoiled(form_value: str, character: str) -> str:
+    return form_value[:1] + character + form_value[1:]
+
+
+SPOILED_FIELDS = [
+    (field, character, named)
+    for field in READ_FIELDS
+    for character, named in [
+        ("\x00", "a NUL character (U+0000)"),
+        ("\x1b", "a control character (U+001B)"),
+    ]
+    # A comment may hold several lines: only NUL is refused there.
+    if field != "comment" or character == "\x00"
+]
+
+
+@pytest.mark.parametrize(("field", "character", "named"), SPOILED_FIELDS)
+def test_a_control_character_in_any_form_field_is_refused(
+    post_upload, tmp_path, packages_dir, field, character, named
+):
+    wheel = make_wheel(tmp_path, "example", "1.0")
+    value = READ_FIELDS[field]
+    if value is None:  # a digest: the real one, spoiled
+        value = upload_form(wheel, "example", "1.0")[field]
+    response = post_upload(wheel, "example", "1.0", **{field: _spoiled(value, character)})
+    assert_refused(
+        response, 400, f"The form field '{field}' contains {named}, which is not allowed."
+    )
+    assert_nothing_stored(packages_dir)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"Summary": "A\x00summary"},
+        {"Author": "Alice\x00"},
+        {"Keywords": "cheese,\x00shop"},
+        {"Classifier": "Programming Language :: Python\x00"},
+        {"Project-URL": "Source\x00, https://example.org/"},
+        {"Description": "A README\x00"},
+        {"Requires-Dist": "requests\x1b"},
+    ],
+)
+def test_a_control_character_in_the_files_metadata_is_refused(
+    post_upload, tmp_path, packages_dir, metadata
+):
+    wheel = make_wheel(tmp_path, "example", "1.0", metadata=metadata)
+    response = post_upload(wheel, "example", "1.0")
+    assert response.status_code == 400
+    assert "which is not allowed" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_comment_of_several_lines_is_accepted(post_upload, tmp_path):
+    wheel = make_wheel(tmp_path, "example", "1.0")
+    response = post_upload(wheel, "example", "1.0", comment="line one\r\nline two\tend")
+    assert response.status_code == 200

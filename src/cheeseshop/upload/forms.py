@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from cheeseshop.inputs import Shape, describe_character, unsafe_character
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import PROJECT_NAME_RE
@@ -35,10 +36,22 @@ class UploadForm:
     comment: str
 
 
+# The fields read that may hold several lines; the others are one line each.
+_TEXT_FIELDS = frozenset({"comment"})
+
+
 def _field(data: QueryDict, key: str) -> str:
-    """A single-valued form field; ``UNKNOWN`` (a distutils artefact) counts as absent."""
+    """A single-valued form field; ``UNKNOWN`` (a distutils artefact) counts as absent.
+    Raises UploadRejected for a character the index refuses (``cheeseshop.inputs``)."""
     value = data.get(key, "")
-    value = value.replace("\x00", "\\x00").strip()
+    shape = Shape.TEXT if key in _TEXT_FIELDS else Shape.LINE
+    character = unsafe_character(value, shape)
+    if character is not None:
+        raise UploadRejected(
+            _("The form field '%(field)s' contains %(character)s, which is not allowed.")
+            % {"field": key, "character": describe_character(character)}
+        )
+    value = value.strip()
     return "" if value == "UNKNOWN" else value
 
 

@@ -31,6 +31,7 @@ from cheeseshop.errors import (
     TooMany,
 )
 from cheeseshop.flags.services import ensure_uploads_allowed
+from cheeseshop.inputs import reads_its_own_body
 from cheeseshop.packaging import filenames, metadata, services
 from cheeseshop.packaging.archives import check_license_files, inspect_distribution
 from cheeseshop.packaging.errors import UploadRejected
@@ -88,6 +89,7 @@ def legacy_redirect(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@reads_its_own_body  # streamed to disk; the form's fields are checked as they are read
 def legacy_upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = _response(
