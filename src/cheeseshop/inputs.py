@@ -69,12 +69,16 @@ def check_text(text: str, *, where: str, shape: Shape = Shape.LINE) -> str:
     return text
 
 
-def _named(name: str, named: str, unnamed: str) -> str:
-    """``where`` for a named value: ``named`` % name, or ``unnamed`` for a name that does not
-    pass the rule itself (it is not repeated)."""
-    if unsafe_character(name, Shape.LINE) is not None:
-        return unnamed
-    return named % {"name": name}
+def _check_named(
+    name: str, values: list[str], *, named: str, unnamed: str, shape: Shape = Shape.LINE
+) -> None:
+    """A named value (a header, a parameter, a field): its name as a line (``unnamed`` says
+    where, not repeating it), then each of its ``values`` (``named`` % name says where). The
+    message is only made for a refusal: this runs on every request."""
+    check_text(name, where=unnamed)
+    for value in values:
+        if unsafe_character(value, shape) is not None:
+            check_text(value, where=named % {"name": name}, shape=shape)
 
 
 def check_json(value: Any, *, where: str, shape: Shape = Shape.LINE) -> Any:
@@ -108,32 +112,37 @@ def _is_header(meta_key: str) -> bool:
     return meta_key.startswith("HTTP_") or meta_key in ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 
+def _header_values(environ: dict[str, Any]):
+    return (
+        (key, value)
+        for key, value in environ.items()
+        if _is_header(key) and isinstance(value, str)
+    )
+
+
 def check_headers(environ: dict[str, Any]) -> None:
     """Every header of a WSGI environ (or a request's META) is a line. Raises UnsafeCharacter."""
-    for key, value in environ.items():
-        if _is_header(key) and isinstance(value, str):
-            name = _header_name(key)
-            check_text(value, where=_named(name, _("The header '%(name)s'"), _("A header")))
+    for key, value in _header_values(environ):
+        _check_named(
+            _header_name(key), [value], named=_("The header '%(name)s'"), unnamed=_("A header")
+        )
 
 
 def has_unsafe_header(environ: dict[str, Any]) -> bool:
-    try:
-        check_headers(environ)
-    except UnsafeCharacter:
-        return True
-    return False
+    """Whether a header of ``environ`` breaks the rule (the fast path's question: cheap)."""
+    return any(unsafe_character(value) is not None for _key, value in _header_values(environ))
 
 
 def check_request(request: HttpRequest) -> None:
     """The path, the query and the headers of ``request``. Raises UnsafeCharacter."""
     check_text(request.path_info, where=_("The URL path"), shape=Shape.NAME)
     for name, values in request.GET.lists():
-        check_text(name, where=_("The name of a query parameter"))
-        where = _named(
-            name, _("The query parameter '%(name)s'"), _("The name of a query parameter")
+        _check_named(
+            name,
+            values,
+            named=_("The query parameter '%(name)s'"),
+            unnamed=_("The name of a query parameter"),
         )
-        for value in values:
-            check_text(value, where=where)
     check_headers(request.META)
 
 
@@ -143,11 +152,15 @@ def check_form(request: HttpRequest) -> None:
     if request.method != "POST" or request.content_type not in FORM_CONTENT_TYPES:
         return
     for name, values in request.POST.lists():
-        check_text(name, where=_("The name of a form field"))
-        where = _named(name, _("The form field '%(name)s'"), _("A form field"))
-        for value in values:
-            # Any field may be a textarea: lines are allowed, NUL and the rest are not.
-            check_text(value, where=where, shape=Shape.TEXT)
+        # Any field may be a textarea: only NUL and surrogates are refused here; a field of one
+        # line is held to the rest by its form (or its service, as a token's description).
+        _check_named(
+            name,
+            values,
+            named=_("The form field '%(name)s'"),
+            unnamed=_("The name of a form field"),
+            shape=Shape.TEXT,
+        )
 
 
 def reads_its_own_body(view: Callable) -> Callable:
