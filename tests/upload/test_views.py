@@ -28,7 +28,7 @@ from cheeseshop.packaging.models import (
 )
 from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
-from cheeseshop.upload.views import status_of
+from cheeseshop.upload.views import _response, status_of
 from tests.packaging.dists import make_sdist, make_wheel
 from tests.upload.conftest import basic_auth, stored_files, upload_form
 
@@ -659,6 +659,7 @@ def test_each_kind_of_refusal_has_the_legacy_protocols_status(refusal, status):
 
 # Every field of the form the upload reads, and a valid value to spoil.
 READ_FIELDS = {
+    ":action": "file_upload",
     "protocol_version": "1",
     "metadata_version": "2.4",
     "name": "example",
@@ -729,3 +730,9 @@ def test_a_comment_of_several_lines_is_accepted(post_upload, tmp_path):
     wheel = make_wheel(tmp_path, "example", "1.0")
     response = post_upload(wheel, "example", "1.0", comment="line one\r\nline two\tend")
     assert response.status_code == 200
+
+
+def test_a_reason_phrase_never_holds_a_control_character():
+    response = _response("Bad value 'a\x00b\x1bc\x7f'\nsecond line", 400)
+    assert response.reason_phrase == "Bad value 'a?b?c?' second line"
+    assert response.content == b"Bad value 'a\x00b\x1bc\x7f'\nsecond line\n"
