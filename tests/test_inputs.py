@@ -6,7 +6,7 @@ too: it is where a NUL reached a query and failed)."""
 import itertools
 import re
 import uuid
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.test import Client
@@ -99,10 +99,17 @@ def test_a_nul_in_a_header_of_a_request_to_any_url_is_refused(route):
 
 
 @pytest.mark.parametrize("route", [route for route in ROUTES if route != "legacy/"])
-def test_a_nul_in_a_form_field_posted_to_any_url_is_refused(route):
+@pytest.mark.parametrize("encoding", ["multipart", "urlencoded"])
+def test_a_nul_in_a_form_field_posted_to_any_url_is_refused(route, encoding):
     # Before any view: CSRF, authentication and the form's own rules come after. The upload
     # (legacy/) streams its body and checks its fields itself: tests/upload/.
-    response = Client().post(url(route), {"username": "alice\x00", "password": "x"})
+    form = {"username": "alice\x00", "password": "x"}
+    if encoding == "urlencoded":
+        response = Client().post(
+            url(route), urlencode(form), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = Client().post(url(route), form)
     assert refused(response, "The form field 'username'", "a NUL character (U+0000)")
 
 
