@@ -117,6 +117,35 @@ def test_fast_path_answers_304_and_404_like_django(fast_app, project):
     assert fast_app.django_calls == []
 
 
+@pytest.mark.parametrize("accept", ["*/*;q=0", "text/html;q=0", "application/xml, */*;q=0"])
+def test_fast_path_answers_406_like_django(fast_app, project, accept):
+    fast = _call(fast_app, "/simple/fast-path/", accept=accept)
+    slow = _call(django_application, "/simple/fast-path/", accept=accept)
+    assert fast_app.django_calls == []
+    assert fast[0] == slow[0] == 406
+    assert fast[2] == slow[2]
+    assert _without(fast[1]) == _without(slow[1])
+    assert fast[1]["vary"] == "Accept"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"user_agent": "pip\x00"}, {"accept": "text/html\x1b"}, {"if_none_match": '"a"\x00'}],
+)
+def test_a_header_with_a_control_character_is_refused_by_django(fast_app, project, headers):
+    fast = _call(fast_app, "/simple/fast-path/", **headers)
+    slow = _call(django_application, "/simple/fast-path/", **headers)
+    assert fast_app.django_calls == ["/simple/fast-path/"]
+    assert fast[0] == slow[0] == 400
+    assert fast[2] == slow[2]
+    assert b"which this index does not accept" in fast[2]
+
+
+def test_a_tab_in_a_header_is_served_by_the_fast_path(fast_app, project):
+    assert _call(fast_app, "/simple/fast-path/", user_agent="pip\t24")[0] == 200
+    assert fast_app.django_calls == []
+
+
 def test_head_has_headers_and_no_body(fast_app, project):
     status, headers, body = _call(fast_app, "/simple/fast-path/", method="HEAD")
     assert status == 200

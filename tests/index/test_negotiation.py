@@ -71,3 +71,52 @@ UV_ACCEPT = (
 )
 def test_select_media_type_picks_the_representation_negotiation_rules_give(accept, expected):
     assert select_media_type(accept) == expected
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        # Every type at q=0, however it is refused.
+        "*/*;q=0",
+        "*/*; q=0.000",
+        "*/*;Q=0",
+        f"{JSON_V1};q=0, {HTML_V1};q=0, text/html;q=0",
+        "application/*;q=0, text/*;q=0",
+        "application/vnd.pypi.simple.latest+json;q=0, application/vnd.pypi.simple.latest+html;q=0,"
+        " text/html;q=0",
+        # text/html refused, and nothing else accepted: the default may not be served.
+        "text/html;q=0",
+        "text/*;q=0",
+        f"{JSON_V1};q=0, text/html;q=0",
+        # Unknown types accepted, ours refused.
+        "application/xml, */*;q=0",
+        "image/png;q=1, text/html;q=0",
+        # A malformed entry is skipped; the refusal beside it still counts.
+        "*/*;q=0, text/html;q=abc",
+        f"*/*;q=0, {JSON_V1};q=-1",
+        f"*/*;q=0, {JSON_V1};q=1.5",
+        "*/*;q=0, text/html;q=",
+    ],
+)
+def test_a_client_that_refuses_every_type_we_serve_gets_none(accept):
+    assert select_media_type(accept) is None
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        # Unknown types only: nothing refused, so the PEP 503 page, as PyPI.
+        "application/json",
+        "application/xml;q=0.5, image/*",
+        "application/xml;q=0",
+        # Malformed q values: the entries are skipped, as if absent.
+        "text/html;q=abc",
+        "text/html;q=-1",
+        "text/html;q=0.0000",
+        "*/*;q=1e-9",
+        "*/*;q",
+        "text/html;q=0;q=1",
+    ],
+)
+def test_a_client_that_refuses_nothing_we_serve_gets_text_html(accept):
+    assert select_media_type(accept) == TEXT_HTML

@@ -231,3 +231,39 @@ def test_index_escapes_names(client):
 
     assert "<name>" not in body
     assert SimpleHTML(body).anchors[0]["text"] == 'bad"<name>'
+
+
+# -- 406: every representation refused
+
+
+REFUSE_EVERYTHING = [
+    "*/*;q=0",
+    f"{JSON_V1};q=0, {HTML_V1};q=0, text/html;q=0",
+    "text/html;q=0",
+    "application/xml, */*;q=0",
+    "*/*;q=0, text/html;q=abc",
+]
+
+
+@pytest.mark.parametrize("path", ["/simple/", "/simple/sample-project/", "/simple/no-such/"])
+@pytest.mark.parametrize("accept", REFUSE_EVERYTHING)
+def test_a_client_refusing_every_type_we_serve_gets_406(client, project, path, accept):
+    response = client.get(path, headers={"accept": accept})
+
+    assert response.status_code == 406
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Accept" in vary(response)
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response.content.decode() == (
+        "This index serves none of the types your Accept header accepts; it serves "
+        "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html, text/html."
+    )
+
+
+@pytest.mark.parametrize("path", ["/simple/", "/simple/sample-project/"])
+@pytest.mark.parametrize("accept", ["application/xml", "text/html;q=abc", "text/html;q=-1"])
+def test_unknown_types_and_malformed_q_values_get_the_html_page(client, project, path, accept):
+    response = client.get(path, headers={"accept": accept})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"

@@ -537,3 +537,95 @@ def test_a_description_that_failed_is_refused_every_time():
     for _attempt in range(2):
         with pytest.raises(UploadRejected, match="failed to render"):
             check_description_renders(bad)
+
+
+# Characters (cheeseshop.inputs) ---------------------------------------------------------------
+
+# Every field a distribution's metadata may hold, with a value that is otherwise valid.
+VALID_FIELDS = {
+    "Summary": "A summary",
+    "Description": "A description",
+    "Description-Content-Type": "text/plain",
+    "Keywords": "cheese,shop",
+    "Home-page": "https://example.org/",
+    "Download-URL": "https://example.org/download",
+    "Author": "Alice",
+    "Author-email": "alice@example.org",
+    "Maintainer": "Bob",
+    "Maintainer-email": "bob@example.org",
+    "License-Expression": "MIT",
+    "Classifier": "Programming Language :: Python",
+    "Requires-Dist": "requests",
+    "Requires-Python": ">=3.10",
+    "Requires-External": "libcheese",
+    "Project-URL": "Source, https://example.org/source",
+    "Provides-Extra": "cli",
+    "Platform": "any",
+    "Supported-Platform": "linux",
+    "Provides-Dist": "example",
+    "Obsoletes-Dist": "old-example",
+    "Dynamic": "Keywords",
+}
+
+
+def _with(field: str, value: str) -> dict:
+    return {field: value} | ({"Dynamic": None} if field == "Dynamic" else {})
+
+
+@pytest.mark.parametrize("field", VALID_FIELDS)
+def test_every_field_is_valid_as_written_here(field):
+    parse({field: VALID_FIELDS[field]})
+
+
+# Fields of several lines: NUL is refused there, other control characters are not.
+MULTILINE_FIELDS = {"Description", "Keywords", "Author", "Maintainer", "Author-email"} | {
+    "Maintainer-email"
+}
+
+
+def _inserted(field: str, character: str) -> dict:
+    value = VALID_FIELDS[field]
+    return {field: value[:1] + character + value[1:]}
+
+
+@pytest.mark.parametrize("field", VALID_FIELDS)
+def test_a_nul_in_any_metadata_field_is_refused(field):
+    message = rejected_fields(_inserted(field, "\x00"))
+    assert "contains a NUL character (U+0000), which is not allowed." in message
+
+
+@pytest.mark.parametrize("field", sorted(set(VALID_FIELDS) - MULTILINE_FIELDS))
+@pytest.mark.parametrize(
+    ("character", "named"),
+    [("\x1b", "a control character (U+001B)"), ("\x7f", "a control character (U+007F)")],
+)
+def test_a_control_character_in_any_one_line_metadata_field_is_refused(field, character, named):
+    message = rejected_fields(_inserted(field, character))
+    assert f"contains {named}, which is not allowed." in message
+
+
+@pytest.mark.parametrize("field", ["Description", "Keywords", "Author", "Maintainer"])
+def test_control_characters_but_nul_are_kept_in_text_of_several_lines(field):
+    parse(_inserted(field, "\x1b[1m\x0c"))
+
+
+@pytest.mark.parametrize("field", ["Name", "Version", "Metadata-Version"])
+def test_a_nul_in_the_fields_that_identify_the_distribution_is_refused(field):
+    values = {"Name": "exam\x00ple", "Version": "1.\x000", "Metadata-Version": "2\x00.4"}
+    message = rejected(core_metadata("example", "1.0", {field: values[field]}))
+    assert "contains a NUL character (U+0000), which is not allowed." in message
+
+
+@pytest.mark.parametrize("field", ["Author", "Maintainer", "License", "Keywords", "Description"])
+def test_folded_lines_and_tabs_are_kept_where_a_field_may_hold_them(field):
+    parse({field: "one\n two\tthree"}, version="1.0")
+
+
+def test_a_summary_of_two_lines_is_refused_by_packaging_as_before():
+    assert rejected_fields({"Summary": "one\n two"}).startswith("'summary' must be a single line")
+
+
+@pytest.mark.parametrize("field", ["Requires-Python", "Platform", "Description-Content-Type"])
+def test_a_line_break_in_a_one_line_field_is_refused(field):
+    message = rejected_fields({field: "text/plain\n more"})
+    assert "contains a control character (U+000A)" in message

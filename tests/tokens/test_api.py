@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from pymacaroons import Macaroon
 from pypitoken import Token
 
 from cheeseshop.accounts.services import create_user
@@ -246,6 +247,45 @@ def test_bad_body_is_refused_with_400_and_its_reason(user, body, message):
     assert not APIToken.objects.exists()
 
 
+# Every string of the body, and its keys: NUL, a lone surrogate (JSON's "\ud800" escape), a
+# control character (every field is one line).
+SPOILED_BODIES = [
+    pytest.param(body, where, named, id=f"{where}-{named}")
+    for character, named in [
+        ("\x00", "a NUL character (U+0000)"),
+        ("\ud800", "a lone surrogate (U+D800)"),
+        ("\udfff", "a lone surrogate (U+DFFF)"),
+        ("\x1b", "a control character (U+001B)"),
+        ("\n", "a control character (U+000A)"),
+    ]
+    for body, where in [
+        ({"description": f"CI{character}"}, "The request body"),
+        ({"description": "CI", "projects": ["alpha", f"a{character}"]}, "The request body"),
+        ({"description": "CI", f"x{character}": 1}, "A key of the JSON document"),
+    ]
+]
+
+
+@pytest.mark.parametrize(("body", "where", "named"), SPOILED_BODIES)
+def test_a_body_with_a_refused_character_anywhere_is_refused_with_400(
+    user, alpha, body, where, named
+):
+    response = post(signed_in(user), body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": f"{where} contains {named}, which this index does not accept."
+    }
+    assert not APIToken.objects.exists()
+
+
+@pytest.mark.parametrize("character", ["\x00", "\ud800", "\x1b"])
+def test_a_token_cannot_mint_with_a_refused_character_either(user, character):
+    raw = issued(user)
+    response = post(Client(), {"description": f"child{character}"}, **bearer(raw))
+    assert response.status_code == 400
+    assert APIToken.objects.count() == 1
+
+
 def test_body_too_large_is_refused(user):
     response = post(signed_in(user), {"description": "x" * (64 * 1024)})
     assert response.status_code == 400
@@ -332,6 +372,37 @@ def test_expired_token_is_refused_with_401(user):
     response = post(Client(), {"description": "child"}, **bearer(raw))
     assert response.status_code == 401
     assert response.json() == {"error": "Invalid API Token: token is expired"}
+
+
+def attenuated(raw: str, caveat: str) -> str:
+    """``raw`` with ``caveat`` appended offline, as any holder may, whatever it says."""
+    prefix = settings.CHEESESHOP_TOKEN_PREFIX
+    macaroon = Macaroon.deserialize(raw[len(prefix) :])
+    macaroon.add_first_party_caveat(caveat)
+    return prefix + macaroon.serialize()
+
+
+@pytest.mark.parametrize(
+    "caveat",
+    [
+        "[0, 4611686018427387904, 0]",
+        "[0, 253402300800, 1]",
+        "[0, 2000000000, -4611686018427387904]",
+        '{"exp": 4611686018427387904, "nbf": 0}',
+        "[0, " + "9" * 5000 + ", 0]",
+        "[0, 1e400, 0]",
+        "[2, [9223372036854775808]]",
+        "[3, 9223372036854775808]",
+        "[1, [" + ",".join(['"a"'] * 1001) + "]]",
+        '[1, ["' + "a" * 201 + '"]]',
+    ],
+)
+def test_a_token_attenuated_offline_with_an_out_of_bounds_caveat_is_refused_with_401(user, caveat):
+    raw = attenuated(issued(user), caveat)
+    response = post(Client(), {"description": "child"}, **bearer(raw))
+    assert response.status_code == 401
+    assert response.json()["error"].startswith("Invalid API Token: malformed caveat: ")
+    assert APIToken.objects.count() == 1
 
 
 def test_token_attenuated_to_another_user_is_refused_with_401(user):

@@ -201,6 +201,57 @@ def test_constructor_refuses_wrong_types():
         Expiration(expires_at="soon", not_before=0)
 
 
+# Every numeric field of every caveat, out of range; every list, too long; every string, too long.
+OUT_OF_BOUNDS_CAVEATS = [
+    ("[0, 4611686018427387904, 0]", "expires_at", "Unix timestamp"),
+    ("[0, 253402300800, 0]", "expires_at", "Unix timestamp"),
+    ("[0, -1, 0]", "expires_at", "Unix timestamp"),
+    ("[0, 2000000000, 4611686018427387904]", "not_before", "Unix timestamp"),
+    ("[0, 2000000000, -4611686018427387904]", "not_before", "Unix timestamp"),
+    ('{"exp": 4611686018427387904, "nbf": 0}', "expires_at", "Unix timestamp"),
+    ('{"exp": 2000000000, "nbf": -1}', "not_before", "Unix timestamp"),
+    ("[0, 1e308, 0]", "expires_at", "must be an integer"),
+    ("[2, [9223372036854775808]]", "project_ids", "must be an id"),
+    ("[2, [-1]]", "project_ids", "must be an id"),
+    ('{"project_ids": [18446744073709551616]}', "project_ids", "must be an id"),
+    ("[3, 9223372036854775808]", "user_id", "must be an id"),
+    ("[3, -5]", "user_id", "must be an id"),
+    ("[1, [" + ",".join(['"a"'] * 1001) + "]]", "normalized_names", "lists more than 1000"),
+    ("[2, [" + ",".join(["1"] * 1001) + "]]", "project_ids", "lists more than 1000"),
+    (
+        '{"version": 1, "permissions": {"projects": [' + ",".join(['"a"'] * 1001) + "]}}",
+        "normalized_names",
+        "lists more than 1000",
+    ),
+    ('[1, ["' + "a" * 201 + '"]]', "normalized_names", "longer than 200"),
+    ('[2, ["' + "1" * 201 + '"]]', "project_ids", "longer than 200"),
+    ('[3, "' + "1" * 201 + '"]', "user_id", "longer than 200"),
+]
+
+
+@pytest.mark.parametrize(("wire", "field", "rule"), OUT_OF_BOUNDS_CAVEATS)
+def test_a_caveat_out_of_bounds_is_refused_naming_its_field(wire, field, rule):
+    with pytest.raises(MalformedCaveatError) as excinfo:
+        deserialize_caveat(wire, legacy_user_id=5)
+    assert f"'{field}'" in excinfo.value.message
+    assert rule in excinfo.value.message
+
+
+@pytest.mark.parametrize("wire", ["[0, " + "9" * 5000 + ", 0]", "[3, " + "1" * 5000 + "]"])
+def test_an_integer_of_more_digits_than_python_reads_is_not_valid_json(wire):
+    with pytest.raises(MalformedCaveatError) as excinfo:
+        deserialize_caveat(wire)
+    assert excinfo.value.message == "caveat is not valid JSON"
+
+
+def test_the_bounds_themselves_are_accepted():
+    assert deserialize_caveat("[0, 253402300799, 0]") == Expiration(253402300799, 0)
+    assert deserialize_caveat("[2, [9223372036854775807]]") == ProjectID(("9223372036854775807",))
+    assert len(deserialize_caveat("[1, [" + ",".join(['"a"'] * 1000) + "]]").normalized_names) == (
+        1000
+    )
+
+
 # -- legacy V1 formats
 
 

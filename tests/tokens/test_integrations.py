@@ -191,6 +191,14 @@ def test_without_configured_keys_the_endpoint_is_not_found(client, settings, sig
         (b'{"token": "pypi-x"}', "The report must be a JSON list."),
         (b'["pypi-x"]', "Each item of the report must be an object with a 'token' string."),
         (b'[{"token": 5}]', "Each item of the report must be an object with a 'token' string."),
+        (
+            b'[{"token": "pypi-x", "url": "https://example.org/\\u0000"}]',
+            "The report contains a NUL character (U+0000), which this index does not accept.",
+        ),
+        (
+            b'[{"token": "pypi-x\\ud800"}]',
+            "The report contains a lone surrogate (U+D800), which this index does not accept.",
+        ),
     ],
 )
 def test_malformed_report_is_refused(client, keys_file, signing_key, body, message):

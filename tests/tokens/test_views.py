@@ -410,6 +410,28 @@ def test_a_token_error_from_the_service_is_shown_as_a_form_error(alice, client):
     assert APIToken.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("description", "named"),
+    [
+        ("CI\x1b[1m", "a control character (U+001B)"),
+        ("CI\x7f", "a control character (U+007F)"),
+        ("CI\u0085x\x01", "a control character (U+0001)"),
+    ],
+)
+def test_a_description_with_a_control_character_is_refused(alice, client, description, named):
+    page = page_of(client.post(CREATE, create_form(description=description)), 400)
+    assert f"The description contains {named}, which this index does not accept." in page
+    assert not APIToken.objects.exists()
+
+
+def test_a_description_with_a_nul_is_refused_before_the_page(alice, client):
+    response = client.post(CREATE, create_form(description="CI\x00"))
+    assert response.status_code == 400
+    assert "The form field &#x27;description&#x27;" not in response.content.decode()
+    assert "The form field 'description' contains a NUL character" in response.content.decode()
+    assert not APIToken.objects.exists()
+
+
 # --- Revoking -----------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from cheeseshop.packaging.models import (
 )
 from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
-from cheeseshop.upload.views import status_of
+from cheeseshop.upload.views import _response, status_of
 from tests.packaging.dists import (
     core_metadata,
     drop_from_central_directory,
@@ -39,7 +39,7 @@ from tests.packaging.dists import (
     tar_member,
     write_tar_gz,
 )
-from tests.upload.conftest import basic_auth, stored_files
+from tests.upload.conftest import basic_auth, stored_files, upload_form
 
 pytestmark = pytest.mark.django_db
 
@@ -703,3 +703,86 @@ def test_upload_form_fields_over_the_form_limit_are_refused_with_the_rule(
     assert response.status_code == 400
     assert "The upload form's fields are larger than 64 KiB in all" in response.content.decode()
     assert not Project.objects.filter(name="chatty").exists()
+
+
+# -- characters (cheeseshop.inputs): the form's fields and the file's metadata
+
+# Every field of the form the upload reads, and a valid value to spoil.
+READ_FIELDS = {
+    ":action": "file_upload",
+    "protocol_version": "1",
+    "metadata_version": "2.4",
+    "name": "example",
+    "version": "1.0",
+    "filetype": "bdist_wheel",
+    "pyversion": "py3",
+    "md5_digest": None,
+    "sha256_digest": None,
+    "blake2_256_digest": None,
+    "comment": "A comment",
+}
+
+
+def _spoiled(form_value: str, character: str) -> str:
+    return form_value[:1] + character + form_value[1:]
+
+
+SPOILED_FIELDS = [
+    (field, character, named)
+    for field in READ_FIELDS
+    for character, named in [
+        ("\x00", "a NUL character (U+0000)"),
+        ("\x1b", "a control character (U+001B)"),
+    ]
+    # A comment may hold several lines: only NUL is refused there.
+    if field != "comment" or character == "\x00"
+]
+
+
+@pytest.mark.parametrize(("field", "character", "named"), SPOILED_FIELDS)
+def test_a_control_character_in_any_form_field_is_refused(
+    post_upload, tmp_path, packages_dir, field, character, named
+):
+    wheel = make_wheel(tmp_path, "example", "1.0")
+    value = READ_FIELDS[field]
+    if value is None:  # a digest: the real one, spoiled
+        value = upload_form(wheel, "example", "1.0")[field]
+    response = post_upload(wheel, "example", "1.0", **{field: _spoiled(value, character)})
+    assert_refused(
+        response, 400, f"The form field '{field}' contains {named}, which is not allowed."
+    )
+    assert_nothing_stored(packages_dir)
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"Summary": "A\x00summary"},
+        {"Author": "Alice\x00"},
+        {"Keywords": "cheese,\x00shop"},
+        {"Classifier": "Programming Language :: Python\x00"},
+        {"Project-URL": "Source\x00, https://example.org/"},
+        {"Description": "A README\x00"},
+        {"Requires-Dist": "requests\x1b"},
+    ],
+)
+def test_a_control_character_in_the_files_metadata_is_refused(
+    post_upload, tmp_path, packages_dir, metadata
+):
+    wheel = make_wheel(tmp_path, "example", "1.0", metadata=metadata)
+    response = post_upload(wheel, "example", "1.0")
+    assert response.status_code == 400
+    assert "which is not allowed" in response.reason_phrase
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_comment_of_several_lines_is_accepted(post_upload, tmp_path):
+    wheel = make_wheel(tmp_path, "example", "1.0")
+    response = post_upload(wheel, "example", "1.0", comment="line one\r\nline two\tend")
+    assert response.status_code == 200
+
+
+def test_a_reason_phrase_never_holds_a_control_character():
+    response = _response("Bad value 'a\x00b\x1bc\x7f'\nsecond line", 400)
+    assert response.reason_phrase == "Bad value 'a?b?c?' second line"
+    assert response.content == b"Bad value 'a\x00b\x1bc\x7f'\nsecond line\n"

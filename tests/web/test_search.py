@@ -1,9 +1,18 @@
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 
 from cheeseshop.packaging.models import ProjectStatus, Release
-from cheeseshop.web.search import PAGE_SIZE, search_projects
+from cheeseshop.web.search import (
+    MAX_QUERY_LENGTH,
+    MAX_TERM_LENGTH,
+    MAX_TERMS,
+    PAGE_SIZE,
+    SearchQueryRefused,
+    query_terms,
+    search_projects,
+)
 from tests.index.builders import make_project, make_release
 from tests.web.pages import get_page
 
@@ -158,3 +167,52 @@ def test_quarantined_projects_are_not_listed(client):
     html = get_page(client, "/search/?q=cheese")
 
     assert "/project/cheese/" not in html
+
+
+# -- bounds: every word is one more condition on every project
+
+
+OVER_THE_BOUNDS = [
+    pytest.param(" ".join(["cheese"] * 11), "too many words: at most 10 words", id="11-words"),
+    pytest.param(
+        " ".join(f"w{n}" for n in range(1100)), "at most 300 characters", id="1100-words"
+    ),
+    pytest.param(" ".join("ab" for _ in range(40)), "too many words", id="40-short-words"),
+    pytest.param("c" * 201, "A word of the search is too long", id="one-long-word"),
+    pytest.param("a " + "c" * 250, "A word of the search is too long", id="a-long-second-word"),
+    pytest.param("cheese " * 50, "The search is too long", id="301-characters"),
+]
+
+
+@pytest.mark.parametrize(("query", "rule"), OVER_THE_BOUNDS)
+def test_a_search_over_the_bounds_is_refused_with_400_saying_which(client, query, rule):
+    published("cheese", summary="cheese " * 20)
+    html = get_page(client, "/search/?" + urlencode({"q": query}), status=400)
+
+    assert rule in html
+    assert 'role="alert"' in html
+    assert "/project/cheese/" not in html
+    assert f'value="{query}"' not in html  # the search box comes back empty
+
+
+@pytest.mark.parametrize(("query", "rule"), OVER_THE_BOUNDS)
+def test_query_terms_refuses_a_query_over_the_bounds(query, rule):
+    with pytest.raises(SearchQueryRefused) as excinfo:
+        query_terms(query)
+    assert rule in excinfo.value.message
+
+
+def test_a_search_at_the_bounds_is_answered(client):
+    published("cheese", summary=" ".join(f"w{n}" for n in range(10)))
+    published("c" * 200)
+
+    assert names(" ".join(f"w{n}" for n in range(MAX_TERMS))) == ["cheese"]
+    assert names("c" * MAX_TERM_LENGTH) == ["c" * 200]
+    assert len(" ".join(["c" * 99, "c" * 99, "c" * 100])) == MAX_QUERY_LENGTH
+    get_page(client, "/search/?" + urlencode({"q": " ".join(["c" * 99, "c" * 99, "c" * 100])}))
+
+
+def test_the_search_boxes_say_how_long_a_search_may_be(client):
+    for html in (get_page(client, "/"), get_page(client, "/search/")):
+        assert f'maxlength="{MAX_QUERY_LENGTH}"' in html
+    assert "At most 10 words and 300 characters." in get_page(client, "/search/")

@@ -7,7 +7,7 @@ middleware chain would cost several times that. This wrapper answers exactly the
 Django's middleware would add, and hands everything else to Django unchanged: non-normalised
 names, query strings, other methods, and every request Django's middleware would refuse or
 redirect (a Host outside ``ALLOWED_HOSTS``, plain HTTP under ``SECURE_SSL_REDIRECT``,
-``PREPEND_WWW``, ``DISALLOWED_USER_AGENTS``).
+``PREPEND_WWW``, ``DISALLOWED_USER_AGENTS``, a header with a control character).
 
 Which requests those are is decided by Django's own code (``WSGIRequest.get_host()`` and
 ``is_secure()``), and the middleware headers are what the middleware itself adds to an answer,
@@ -26,10 +26,16 @@ from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
 from cheeseshop.index.services import simple_detail_response
+from cheeseshop.inputs import has_unsafe_header
 
 # A PEP 503 normalised name: what canonicalize_name returns, and nothing else.
 _NORMALIZED_DETAIL_PATH = re.compile(r"\A/simple/([a-z0-9]+(?:-[a-z0-9]+)*)/\Z")
-_STATUS_LINES = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found"}
+_STATUS_LINES = {
+    200: "200 OK",
+    304: "304 Not Modified",
+    404: "404 Not Found",
+    406: "406 Not Acceptable",
+}
 
 # What each middleware of settings.MIDDLEWARE does to a GET of a stored page. Those that add
 # headers to every answer are run (their process_response) to learn the headers:
@@ -42,14 +48,17 @@ HEADER_MIDDLEWARE = frozenset(
 )
 # The others change nothing the fast path sends: sessions, CSRF, authentication, messages,
 # static files, allauth, the base URL and unreadable secrets leave an anonymous GET alone;
-# CommonMiddleware refuses or redirects only the requests sent to Django (see the module
-# docstring); LocaleMiddleware adds ``Vary: Accept-Language`` and ``Content-Language``, which
-# the stored pages rightly omit: they are the same bytes in every language.
+# CommonMiddleware and InputCharactersMiddleware refuse or redirect only the requests sent to
+# Django (see the module docstring; the path and query the fast path answers hold no control
+# characters, and a header that does is sent to Django); LocaleMiddleware adds
+# ``Vary: Accept-Language`` and ``Content-Language``, which the stored pages rightly omit:
+# they are the same bytes in every language.
 PASSIVE_MIDDLEWARE = frozenset(
     {
         "whitenoise.middleware.WhiteNoiseMiddleware",
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.locale.LocaleMiddleware",
+        "cheeseshop.inputs.InputCharactersMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,6 +166,8 @@ class SimpleDetailFastPath:
         match = _NORMALIZED_DETAIL_PATH.match(environ.get("PATH_INFO", ""))
         if match is None or environ.get("QUERY_STRING"):
             return None
+        if has_unsafe_header(environ):
+            return None  # Django answers 400 (cheeseshop.inputs)
         secure = self._secure(environ)
         if secure is _REFUSED:
             return None  # Django answers 400

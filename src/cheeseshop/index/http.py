@@ -147,6 +147,22 @@ def not_found(
     )
 
 
+def not_acceptable(message: str) -> Answer:
+    """406 with ``message`` (a line of text): no representation the client accepts. It varies
+    with ``Accept`` as the representations do, so a cache never serves it for another."""
+    body = message.encode()
+    return Answer(
+        406,
+        [
+            ("Vary", "Accept"),
+            *CORS_HEADERS,
+            ("Content-Type", TEXT),
+            ("Content-Length", str(len(body))),
+        ],
+        body,
+    )
+
+
 def with_cors(response: HttpResponseBase) -> HttpResponseBase:
     """A Django response (a redirect) with the CORS headers every answer of the index has."""
     for header, value in CORS_HEADERS:

@@ -10,8 +10,10 @@ Selection rules, in order:
    then ``text/html``), as PEP 691's recommendations ask; among types reached only through
    ``*/*`` ``text/html`` wins, as on PyPI, because clients that send ``*/*`` (or nothing) are
    browsers, scripts and old tools expecting the PEP 503 page.
-4. Nothing acceptable, or an ``Accept`` header that cannot be parsed: ``text/html``, never 406.
-   PyPI answers the same way, and an installer that cannot read HTML says so itself.
+4. Nothing acceptable, or an ``Accept`` header that cannot be parsed: ``text/html``, as PyPI
+   answers, and an installer that cannot read HTML says so itself; unless the client refused
+   ``text/html`` itself with ``q=0`` (``text/html;q=0``, ``*/*;q=0``): an offer refused is never
+   served, so that is 406 Not Acceptable (PEP 691 allows either answer).
 
 Unparsable entries (no ``/``, a malformed ``q``) are skipped, not fatal.
 """
@@ -98,10 +100,17 @@ def _offer_quality(offer: str, entries: list[tuple[str, str, float]]) -> tuple[f
     return best_quality, best_specificity
 
 
+def _refused(offer: str, entries: list[tuple[str, str, float]]) -> bool:
+    """Whether the client said it does not accept ``offer``: its deciding range has q=0."""
+    quality, specificity = _offer_quality(offer, entries)
+    return specificity >= 0 and quality <= 0
+
+
 @lru_cache(maxsize=1024)
-def select_media_type(accept: str) -> str:
+def select_media_type(accept: str) -> str | None:
     """The representation to serve for an ``Accept`` header: one of JSON_V1, HTML_V1,
-    TEXT_HTML. Memoized: installers send a handful of distinct headers."""
+    TEXT_HTML, or None when none is acceptable (406, rule 4). Memoized: installers send a
+    handful of distinct headers."""
     entries = _parse_accept(accept) if accept.strip() else [("*", "*", 1.0)]
     best = None
     best_key = None
@@ -113,4 +122,6 @@ def select_media_type(accept: str) -> str:
         key = (quality, specificity, ranks[offer])
         if best_key is None or key > best_key:
             best, best_key = offer, key
-    return best or TEXT_HTML
+    if best is None and not _refused(TEXT_HTML, entries):
+        return TEXT_HTML
+    return best

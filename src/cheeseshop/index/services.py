@@ -360,12 +360,21 @@ def render_pages(project: Project) -> ProjectPages | None:
     return ProjectPages(project.normalized_name, html=page.html, json=page.json)
 
 
+def _not_acceptable() -> http.Answer:
+    return http.not_acceptable(
+        _("This index serves none of the types your Accept header accepts; it serves %(types)s.")
+        % {"types": ", ".join(CONTENT_TYPES)}
+    )
+
+
 def simple_detail_response(normalized_name: str, accept: str, if_none_match: str) -> http.Answer:
     """Serve ``/simple/<normalized_name>/``: one indexed query for the stored bytes.
 
     The caller redirects non-normalized names first.
     """
     media_type = select_media_type(accept)
+    if media_type is None:
+        return _not_acceptable()
     row = _stored_page_row(normalized_name, media_type)
     if row is None:
         return http.not_found(
@@ -378,6 +387,8 @@ def simple_detail_response(normalized_name: str, accept: str, if_none_match: str
 def simple_index_response(accept: str, if_none_match: str) -> http.Answer:
     """Serve ``/simple/``: every project the index shows, rendered from one query."""
     media_type = select_media_type(accept)
+    if media_type is None:
+        return _not_acceptable()
     rows = (
         SimpleDetailPage.objects.filter(visible_project("project__"))
         .order_by("project__normalized_name")

@@ -23,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
+from cheeseshop.inputs import Shape, describe_character, unsafe_character
 from cheeseshop.packaging.errors import UploadRejected
 
 SUPPORTED_METADATA_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -78,6 +79,20 @@ _KNOWN_FIELDS = _SINGLE_USE_FIELDS | _MULTIPLE_USE_FIELDS
 DYNAMIC_FIELDS = _KNOWN_FIELDS - {"metadata-version", "name", "version", "dynamic"}
 # Errors about these fields are reported first: the rest depends on them.
 _FIELD_PRIORITY = ("metadata-version", "name", "version")
+
+# Fields (by packaging's raw names) of several lines: the description and the license, and those
+# old tools folded (a folded header keeps its line breaks). The others are one line each.
+_TEXT_FIELDS = frozenset(
+    {
+        "description",
+        "license",
+        "author",
+        "maintainer",
+        "author_email",
+        "maintainer_email",
+        "keywords",
+    }
+)
 
 # distutils wrote this for any field it had no value for.
 _PLACEHOLDER = "UNKNOWN"
@@ -145,6 +160,31 @@ def _unparsed_errors(unparsed: dict[str, list]) -> list[InvalidMetadata]:
     return errors
 
 
+def _texts(value: str | list[str] | dict[str, str]) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value.keys(), *value.values()]
+    return list(value)
+
+
+def _check_characters(raw: RawMetadata) -> None:
+    """Every field passes the index's rule on characters (``cheeseshop.inputs``): no NUL nor
+    lone surrogate anywhere, and no control character but a tab in a one-line field."""
+    for key, value in raw.items():
+        shape = Shape.TEXT if key in _TEXT_FIELDS else Shape.LINE
+        for text in _texts(value):
+            if key == "summary":
+                # packaging refuses its line breaks, saying it "must be a single line".
+                text = text.replace("\n", " ")  # noqa: PLW2901
+            character = unsafe_character(text, shape)
+            if character is not None:
+                raise _rejection(
+                    _("'%(field)s' contains %(character)s, which is not allowed")
+                    % {"field": key.replace("_", "-"), "character": describe_character(character)}
+                )
+
+
 def _without_placeholders(raw: RawMetadata) -> RawMetadata:
     cleaned = {}
     for key, value in raw.items():
@@ -204,6 +244,7 @@ def parse_metadata(data: bytes) -> Metadata:
     """
     raw, unparsed = parse_email(data)
     raw = _without_placeholders(raw)
+    _check_characters(raw)
     errors = _unparsed_errors(unparsed)
     if any(error.field in _FIELD_PRIORITY for error in errors):
         raise _rejection(str(_most_important(errors)))

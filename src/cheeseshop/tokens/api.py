@@ -39,6 +39,7 @@ from cheeseshop.errors import (
 )
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
+from cheeseshop.inputs import check_json
 from cheeseshop.packaging.models import Project
 from cheeseshop.tokens.caveats import (
     Expiration,
@@ -111,9 +112,10 @@ def _read_json(request: HttpRequest):
             _("The request body is too large: at most %(size)d bytes.") % {"size": MAX_BODY_SIZE}
         )
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, RecursionError):
         raise Invalid(_("The request body is not valid JSON.")) from None
+    return check_json(data, where=_("The request body"))
 
 
 def _read_mint_request(request: HttpRequest) -> MintRequest:

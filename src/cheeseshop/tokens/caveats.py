@@ -6,7 +6,10 @@ fields are only ever appended, never reordered. Older tools write PyPI's legacy 
 which are adapted onto the same classes here.
 
 Anything not understood fails closed: an unknown tag, a field of the wrong type, or more fields
-than we know (a newer field might be a restriction we would otherwise ignore) is malformed.
+than we know (a newer field might be a restriction we would otherwise ignore) is malformed. So is
+anything out of bounds: a holder writes these caveats offline, and a timestamp past year 9999, an
+id longer than any we issue or a list of a million names must be refused as malformed, not reach
+the code that turns them into dates or queries.
 """
 
 from __future__ import annotations
@@ -63,6 +66,16 @@ class VerificationContext:
 
 # -- field checks: JSON gives us loosely typed values; each field states what it accepts.
 
+# 9999-12-31T23:59:59Z: the last second a datetime can hold. A later expiry would overflow
+# wherever it is shown as a date.
+MAX_TIMESTAMP = 253_402_300_799
+# The longest string a caveat may hold: project names (and our ids) are at most 200 characters.
+MAX_STRING_LENGTH = 200
+# The most names or ids a caveat may list: far more projects than one token is ever scoped to.
+MAX_LIST_LENGTH = 1000
+# Ids written as integers are database keys: at most a signed 64-bit integer.
+MAX_INTEGER_ID = 2**63 - 1
+
 
 def _integer(value: Any, field: str) -> int:
     # bool is an int subclass in Python, but `true` is not a timestamp.
@@ -73,29 +86,63 @@ def _integer(value: Any, field: str) -> int:
     return value
 
 
+def _timestamp(value: Any, field: str) -> int:
+    """A Unix timestamp a date can hold: from 1970 to the end of year 9999."""
+    if not 0 <= _integer(value, field) <= MAX_TIMESTAMP:
+        raise MalformedCaveatError(
+            _("caveat field '%(field)s' must be a Unix timestamp from 0 to %(max)d")
+            % {"field": field, "max": MAX_TIMESTAMP}
+        )
+    return value
+
+
+def _bounded_string(value: str, field: str) -> str:
+    if len(value) > MAX_STRING_LENGTH:
+        raise MalformedCaveatError(
+            _("caveat field '%(field)s' holds a string longer than %(max)d characters")
+            % {"field": field, "max": MAX_STRING_LENGTH}
+        )
+    return value
+
+
 def _identifier(value: Any, field: str) -> str:
     """An id written as a string (PyPI's form) or, as some tools write it, an integer."""
     if isinstance(value, str):
-        return value
+        return _bounded_string(value, field)
     if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= MAX_INTEGER_ID:
+            raise MalformedCaveatError(
+                _("caveat field '%(field)s' must be an id from 0 to %(max)d")
+                % {"field": field, "max": MAX_INTEGER_ID}
+            )
         return str(value)
     raise MalformedCaveatError(_("caveat field '%(field)s' must be a string") % {"field": field})
 
 
-def _string_list(value: Any, field: str) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
-        raise MalformedCaveatError(
-            _("caveat field '%(field)s' must be a list of strings") % {"field": field}
-        )
-    return tuple(value)
-
-
-def _identifier_list(value: Any, field: str) -> tuple[str, ...]:
+def _bounded_list(value: Any, field: str) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple):
         raise MalformedCaveatError(
             _("caveat field '%(field)s' must be a list of strings") % {"field": field}
         )
-    return tuple(_identifier(item, field) for item in value)
+    if len(value) > MAX_LIST_LENGTH:
+        raise MalformedCaveatError(
+            _("caveat field '%(field)s' lists more than %(max)d items")
+            % {"field": field, "max": MAX_LIST_LENGTH}
+        )
+    return tuple(value)
+
+
+def _string_list(value: Any, field: str) -> tuple[str, ...]:
+    items = _bounded_list(value, field)
+    if not all(isinstance(item, str) for item in items):
+        raise MalformedCaveatError(
+            _("caveat field '%(field)s' must be a list of strings") % {"field": field}
+        )
+    return tuple(_bounded_string(item, field) for item in items)
+
+
+def _identifier_list(value: Any, field: str) -> tuple[str, ...]:
+    return tuple(_identifier(item, field) for item in _bounded_list(value, field))
 
 
 def _expect_fields(fields: list[Any], count: int, name: str) -> None:
@@ -136,8 +183,8 @@ class Expiration(Caveat):
     not_before: int
 
     def __post_init__(self) -> None:
-        _integer(self.expires_at, "expires_at")
-        _integer(self.not_before, "not_before")
+        _timestamp(self.expires_at, "expires_at")
+        _timestamp(self.not_before, "not_before")
 
     @classmethod
     def from_fields(cls, fields: list[Any]) -> Self:
@@ -321,7 +368,10 @@ def deserialize_caveat(text: str, *, legacy_user_id: int | str | None = None) ->
         value = json.loads(
             text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
         )
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except MalformedCaveatError:
+        raise  # a ValueError too, raised by the hooks above with its own reason
+    # ValueError: besides JSONDecodeError, an integer of more digits than Python converts.
+    except (ValueError, RecursionError) as exc:
         raise MalformedCaveatError(_("caveat is not valid JSON")) from exc
     return parse_caveat(value, legacy_user_id=legacy_user_id)
 

@@ -36,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cheeseshop.audit.services import Credential
 from cheeseshop.errors import Invalid
+from cheeseshop.inputs import UnsafeCharacter, check_json
 from cheeseshop.site import absolute_url
 from cheeseshop.tokens.models import APIToken
 from cheeseshop.tokens.services import TokenError, identify_token, revoke_token
@@ -133,6 +134,10 @@ def parse_disclosures(body: bytes) -> list[Disclosure]:
         raise DisclosureRejected(_("The report is not valid JSON.")) from None
     if not isinstance(data, list):
         raise DisclosureRejected(_("The report must be a JSON list."))
+    try:
+        check_json(data, where=_("The report"))
+    except UnsafeCharacter as refusal:
+        raise DisclosureRejected(refusal.message) from None
     disclosures = []
     for item in data:
         if not isinstance(item, dict) or not isinstance(item.get("token"), str):

@@ -35,6 +35,7 @@ from cheeseshop.accounts.models import User
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
 from cheeseshop.errors import Invalid, NotAuthenticated, Refused
+from cheeseshop.inputs import describe_character, unsafe_character
 from cheeseshop.packaging.models import Project, Role
 from cheeseshop.prepared import (
     PreparedQuery,
@@ -169,6 +170,12 @@ def _checked_description(user: User, description: str) -> str:
     description = description.strip()
     if not description:
         raise TokenRequestRefused(_("The token needs a description: say what it is for."))
+    character = unsafe_character(description)
+    if character is not None:
+        raise TokenRequestRefused(
+            _("The description contains %(character)s, which this index does not accept.")
+            % {"character": describe_character(character)}
+        )
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise TokenRequestRefused(
             _("The description is too long: at most %(max)d characters.")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from cheeseshop.inputs import Shape, describe_character, unsafe_character
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import PROJECT_NAME_RE
@@ -35,10 +36,22 @@ class UploadForm:
     comment: str
 
 
-def _field(data: QueryDict, key: str) -> str:
-    """A single-valued form field; ``UNKNOWN`` (a distutils artefact) counts as absent."""
+# The fields read that may hold several lines; the others are one line each.
+_TEXT_FIELDS = frozenset({"comment"})
+
+
+def form_field(data: QueryDict, key: str) -> str:
+    """A single-valued form field; ``UNKNOWN`` (a distutils artefact) counts as absent.
+    Raises UploadRejected for a character the index refuses (``cheeseshop.inputs``)."""
     value = data.get(key, "")
-    value = value.replace("\x00", "\\x00").strip()
+    shape = Shape.TEXT if key in _TEXT_FIELDS else Shape.LINE
+    character = unsafe_character(value, shape)
+    if character is not None:
+        raise UploadRejected(
+            _("The form field '%(field)s' contains %(character)s, which is not allowed.")
+            % {"field": key, "character": describe_character(character)}
+        )
+    value = value.strip()
     return "" if value == "UNKNOWN" else value
 
 
@@ -51,14 +64,14 @@ def _invalid(value: str, field: str, message: str) -> UploadRejected:
 
 def parse_upload_form(data: QueryDict) -> UploadForm:
     """Check the form fields of a ``file_upload`` action, in PyPI's order."""
-    protocol_version = _field(data, "protocol_version") or "1"
+    protocol_version = form_field(data, "protocol_version") or "1"
     if protocol_version != "1":
         raise UploadRejected(_("Unknown protocol version."))
 
-    metadata_version = _field(data, "metadata_version")
+    metadata_version = form_field(data, "metadata_version")
     if not metadata_version:
         raise _invalid("", "Metadata-Version", _("This field is required."))
-    name = _field(data, "name")
+    name = form_field(data, "name")
     if not name:
         raise _invalid("", "Name", _("This field is required."))
     if not PROJECT_NAME_RE.match(name):
@@ -70,14 +83,14 @@ def parse_upload_form(data: QueryDict) -> UploadForm:
                 "'.', '_' and '-'."
             ),
         )
-    version = _field(data, "version")
+    version = form_field(data, "version")
     if not version:
         raise _invalid("", "Version", _("This field is required."))
 
-    filetype = _field(data, "filetype")
+    filetype = form_field(data, "filetype")
     if filetype not in PackageType.values:
         raise _invalid(filetype, "filetype", _("Use a known file type."))
-    pyversion = _field(data, "pyversion")
+    pyversion = form_field(data, "pyversion")
     if filetype == PackageType.SDIST:
         if pyversion and pyversion != "source":
             raise _invalid(
@@ -99,14 +112,14 @@ def parse_upload_form(data: QueryDict) -> UploadForm:
         md5_digest=md5,
         sha256_digest=sha256,
         blake2_256_digest=blake2,
-        comment=_field(data, "comment"),
+        comment=form_field(data, "comment"),
     )
 
 
 def _digests(data: QueryDict) -> tuple[str, str, str]:
-    md5 = _field(data, "md5_digest").lower()
-    sha256 = _field(data, "sha256_digest").lower()
-    blake2 = _field(data, "blake2_256_digest").lower()
+    md5 = form_field(data, "md5_digest").lower()
+    sha256 = form_field(data, "sha256_digest").lower()
+    blake2 = form_field(data, "blake2_256_digest").lower()
     if not (md5 or sha256 or blake2):
         raise _invalid("", "digests", _("Include at least one message digest."))
     if md5 and not _HEX32.match(md5):

@@ -8,6 +8,7 @@ its audit events in ``cheeseshop.packaging.services``.
 
 import hmac
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -31,6 +32,7 @@ from cheeseshop.errors import (
     TooMany,
 )
 from cheeseshop.flags.services import ensure_uploads_allowed
+from cheeseshop.inputs import reads_its_own_body
 from cheeseshop.packaging import filenames, metadata, services
 from cheeseshop.packaging.archives import check_license_files, inspect_distribution
 from cheeseshop.packaging.errors import UploadRejected
@@ -45,10 +47,12 @@ from cheeseshop.tokens.services import (
     token_credential,
     token_from_authorization,
 )
-from cheeseshop.upload.forms import UploadForm, parse_upload_form
+from cheeseshop.upload.forms import UploadForm, form_field, parse_upload_form
 from cheeseshop.upload.receiving import HashingUploadHandler, ReceivedFile, UploadParser
 
 logger = logging.getLogger(__name__)
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # The legacy protocol's status for each kind of refusal (PyPI's, where it has one).
@@ -71,6 +75,8 @@ def _response(message: str, status: int) -> HttpResponse:
     """The legacy protocol's error: the message in the reason phrase (which twine prints),
     and in the body. Reason phrases are ISO-8859-1 and one line."""
     reason = " ".join(message.split()).encode("latin-1", "replace").decode("latin-1")
+    # A message may quote what was sent; a control character would break the status line.
+    reason = _CONTROL_CHARACTERS.sub("?", reason)
     return HttpResponse(
         message + "\n", status=status, reason=reason, content_type="text/plain; charset=utf-8"
     )
@@ -89,6 +95,7 @@ def legacy_redirect(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@reads_its_own_body  # streamed to disk; the form's fields are checked as they are read
 def legacy_upload(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         response = _response(
@@ -127,7 +134,7 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
     except OSError:  # the body stopped arriving (the server answers 408 for a slow one)
         raise UploadRejected(_("The request body could not be read to its end.")) from None
 
-    action = data.get(":action", "")
+    action = form_field(data, ":action")
     if action in {"submit", "submit_pkg_info"}:
         raise Gone(
             _(

@@ -47,8 +47,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    context = {"search_query": query, "page": None}
-    if project_search.query_terms(query):
+    context = {"search_query": query, "page": None, "max_search_terms": project_search.MAX_TERMS}
+    try:
+        terms = project_search.query_terms(query)
+    except project_search.SearchQueryRefused as refusal:
+        # The form again, with the rule the query broke; not the query, which may be huge.
+        context |= {"search_query": "", "search_error": refusal.message}
+        return render(request, "web/search.html", context, status=400)
+    if terms:
         try:
             context["page"] = project_search.search_page(query, request.GET.get("page"))
         except InvalidPage:
