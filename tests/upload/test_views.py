@@ -30,6 +30,7 @@ from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
 from cheeseshop.upload.views import status_of
 from tests.packaging.dists import make_sdist, make_wheel
+from tests.packaging.hostile_descriptions import HOSTILE_DESCRIPTIONS, nested_rst_list
 from tests.upload.conftest import basic_auth, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -653,3 +654,35 @@ def test_a_project_upload_limit_raises_its_file_size_limit(post_upload, tmp_path
 )
 def test_each_kind_of_refusal_has_the_legacy_protocols_status(refusal, status):
     assert status_of(refusal) == status
+
+
+# --- descriptions built to break the renderer (F8) ----------------------------------------------
+
+
+@pytest.mark.parametrize(("description", "content_type"), HOSTILE_DESCRIPTIONS)
+def test_a_description_built_to_break_the_renderer_is_refused_or_accepted_never_a_crash(
+    post_upload, tmp_path, packages_dir, description, content_type
+):
+    fields = {"Description": description}
+    if content_type:
+        fields["Description-Content-Type"] = content_type
+    wheel = make_wheel(tmp_path, metadata=fields)
+    response = post_upload(wheel, "example", "1.0")
+    if response.status_code == 400:
+        assert_refused(response, 400, "The description failed to render")
+        assert_nothing_stored(packages_dir)
+    else:
+        assert response.status_code == 200, response.content
+        assert Release.objects.get().description == description
+
+
+def test_restructuredtext_nested_deeper_than_the_stack_is_refused_as_not_rendering(
+    post_upload, tmp_path, packages_dir
+):
+    wheel = make_wheel(
+        tmp_path,
+        metadata={"Description-Content-Type": "text/x-rst", "Description": nested_rst_list()},
+    )
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, "The description failed to render for 'text/x-rst'")
+    assert_nothing_stored(packages_dir)

@@ -4,7 +4,6 @@
 top. The artifact is the source of truth; the upload form must agree with it.
 """
 
-import email.message
 import email.utils
 import functools
 import hashlib
@@ -13,9 +12,6 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import email_validator
-import readme_renderer.markdown
-import readme_renderer.rst
-import readme_renderer.txt
 import trove_classifiers
 from django.utils.translation import gettext as _
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
@@ -23,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
+from cheeseshop.packaging.descriptions import render_in_format
 from cheeseshop.packaging.errors import UploadRejected
 
 SUPPORTED_METADATA_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -397,12 +394,6 @@ def check_form_agrees(metadata: Metadata, form_name: str, form_version: str) -> 
         )
 
 
-def _content_type_and_params(content_type: str) -> tuple[str, dict[str, str]]:
-    message = email.message.Message()
-    message["content-type"] = content_type
-    return message.get_content_type(), dict(message.get_params()[1:])
-
-
 # Digests of (content type, description) pairs that rendered: a release's wheels and sdist
 # carry the same description, and rendering reStructuredText is the costliest upload rule.
 _RENDERED_DESCRIPTIONS: OrderedDict[bytes, None] = OrderedDict()
@@ -410,21 +401,13 @@ _RENDERED_DESCRIPTIONS_MAX = 4096
 _RENDERED_DESCRIPTIONS_LOCK = threading.Lock()
 
 
-def _renders(description: str, content_type: str, params: dict[str, str]) -> bool:
-    key = hashlib.sha256(f"{content_type}\0{params}\0{description}".encode()).digest()
+def _renders(description: str, declared: str) -> bool:
+    key = hashlib.sha256(f"{declared}\0{description}".encode()).digest()
     with _RENDERED_DESCRIPTIONS_LOCK:
         if key in _RENDERED_DESCRIPTIONS:
             _RENDERED_DESCRIPTIONS.move_to_end(key)
             return True
-    if content_type == "text/markdown":
-        rendered = readme_renderer.markdown.render(
-            description, variant=params.get("variant", "GFM")
-        )
-    elif content_type == "text/plain":
-        rendered = readme_renderer.txt.render(description)
-    else:
-        rendered = readme_renderer.rst.render(description)
-    if rendered is None:
+    if render_in_format(description, declared) is None:
         return False
     with _RENDERED_DESCRIPTIONS_LOCK:
         _RENDERED_DESCRIPTIONS[key] = None
@@ -439,8 +422,7 @@ def check_description_renders(metadata: Metadata) -> None:
     if not description:
         return
     declared = metadata.description_content_type
-    content_type, params = _content_type_and_params(declared or "text/x-rst")
-    if _renders(description, content_type, params):
+    if _renders(description, declared or ""):
         return
     if declared:
         raise UploadRejected(

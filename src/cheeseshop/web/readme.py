@@ -6,33 +6,27 @@ release id and a digest of what was rendered, so a changed description never rea
 entry.
 """
 
-import email.message
 import hashlib
 import re
 
-import readme_renderer.markdown
-import readme_renderer.rst
-import readme_renderer.txt
 from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 
+from cheeseshop.packaging.descriptions import (
+    parse_content_type,
+    render_as_plain_text,
+    render_in_format,
+)
 from cheeseshop.packaging.models import Release
 
+__all__ = ["parse_content_type", "release_readme_html", "render_description"]
+
 CACHE_TIMEOUT = 24 * 60 * 60
-DEFAULT_CONTENT_TYPE = "text/x-rst"
-MARKDOWN_VARIANTS = {"GFM", "CommonMark"}
 
 # Sanitized output has only well-formed heading tags; text that looks like one is escaped.
 _HEADING_TAG_RE = re.compile(r"<(/?)h([1-6])\b")
 # GitHub-style heading anchors are empty links: nothing for a screen reader to announce.
 _EMPTY_ANCHOR_RE = re.compile(r'<a href="#[^"<>]*" rel="nofollow"></a>')
-
-
-def parse_content_type(declared: str) -> tuple[str, dict[str, str]]:
-    """The media type (lowercased) and parameters of a Description-Content-Type."""
-    message = email.message.Message()
-    message["content-type"] = declared or DEFAULT_CONTENT_TYPE
-    return message.get_content_type(), dict(message.get_params()[1:])
 
 
 # The page's title is its only h1 and the README sits in an h2 section: its headings go below.
@@ -53,19 +47,9 @@ def render_description(description: str, content_type: str) -> str:
     as PyPI does."""
     if not description.strip():
         return ""
-    media_type, params = parse_content_type(content_type)
-    rendered: str | None
-    if media_type == "text/markdown":
-        variant = params.get("variant", "GFM")
-        rendered = readme_renderer.markdown.render(
-            description, variant=variant if variant in MARKDOWN_VARIANTS else "GFM"
-        )
-    elif media_type == "text/plain":
-        rendered = readme_renderer.txt.render(description)
-    else:
-        rendered = readme_renderer.rst.render(description)
+    rendered = render_in_format(description, content_type)
     if rendered is None:
-        rendered = readme_renderer.txt.render(description) or ""
+        rendered = render_as_plain_text(description)
     return _demote_headings(_EMPTY_ANCHOR_RE.sub("", rendered))
 
 
