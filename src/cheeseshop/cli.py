@@ -58,6 +58,7 @@ settings (environment variables, all optional):
   CHEESESHOP_TUF_PURGE_HOOK      dotted path of a callable given the URLs each publish changed
   CHEESESHOP_MAX_FILE_SIZE       largest accepted distribution file, bytes (104857600)
   CHEESESHOP_MAX_PROJECT_SIZE    largest total size of one project, bytes (10737418240)
+  CHEESESHOP_MAX_METADATA_SIZE   largest core metadata (METADATA, PKG-INFO), bytes (1048576)
   CHEESESHOP_UPLOAD_REQUIRES_2FA uploaders need two-factor authentication (true)
   CHEESESHOP_TOKEN_PREFIX        API token prefix (pypi-)
   CHEESESHOP_TOKEN_LOCATION      the location tokens name (macaroon location; cheeseshop)

@@ -537,3 +537,81 @@ def test_a_description_that_failed_is_refused_every_time():
     for _attempt in range(2):
         with pytest.raises(UploadRejected, match="failed to render"):
             check_description_renders(bad)
+
+
+# Size limits (F9): every field bounded before the costly checks read it -----------------------
+
+LONG = 8 * 1024 + 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"Author": "a" * LONG}, "author"),
+        ({"Maintainer": "a" * LONG}, "maintainer"),
+        ({"Keywords": "a" * LONG}, "keywords"),
+        ({"Home-Page": "https://example.org/" + "a" * LONG}, "home-page"),
+        ({"Requires-Dist": "a" + "[x]" * 3000}, "requires-dist"),
+        ({"Requires-External": "a" * LONG}, "requires-external"),
+        ({"Platform": "a" * LONG}, "platform"),
+        ({"Project-URL": "Home, https://example.org/" + "a" * LONG}, "project-url"),
+        ({"Description-Content-Type": "text/plain; x=" + "a" * LONG}, "description-content-type"),
+        ({"Metadata-Version": "2.4" + " " * LONG + "x"}, "metadata-version"),
+        ({"License": "a" * (64 * 1024 + 1)}, "license"),
+    ],
+)
+def test_a_field_longer_than_its_limit_is_refused_naming_the_field(fields, field):
+    assert rejected_fields(fields).startswith(f"'{field}' has a value of ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "limit"),
+    [
+        ({"Keywords": ",".join(["k"] * 257)}, "keywords", 256),
+        ({"Classifier": ["Framework :: Django"] * 513}, "classifier", 512),
+        (
+            {"Project-URL": [f"u{i}, https://example.org/{i}" for i in range(129)]},
+            "project-url",
+            128,
+        ),
+        ({"Requires-Dist": [f"dep{i}" for i in range(1025)]}, "requires-dist", 1024),
+        ({"Provides-Extra": [f"extra{i}" for i in range(1025)]}, "provides-extra", 1024),
+        ({"Platform": ["any"] * 1025}, "platform", 1024),
+        ({"Dynamic": ["Author"] * 1025}, "dynamic", 1024),
+    ],
+)
+def test_a_field_with_more_entries_than_its_limit_is_refused(fields, field, limit):
+    message = rejected_fields(fields)
+    assert message.startswith(f"'{field}' has {limit + 1} entries; at most {limit} are allowed")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"Keywords": ",".join(["k"] * 256)},
+        {"Classifier": ["Framework :: Django"] * 512},
+        {"Requires-Dist": [f"dep{i}" for i in range(1024)]},
+        {"Author": "a" * (8 * 1024)},
+        {"License": "a" * (64 * 1024)},
+    ],
+)
+def test_fields_at_their_limits_are_accepted(fields):
+    parse(fields)
+
+
+def test_metadata_larger_than_the_setting_is_refused_before_it_is_parsed(settings):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 1000
+    message = rejected_fields({"Description": "x" * 1000})
+    assert message.startswith("The core metadata is ")
+    assert "at most 1000 bytes are allowed" in message
+
+
+def test_metadata_within_the_setting_is_accepted(settings):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 2000
+    assert parse({"Description": "x" * 1000}).description == "x" * 1000
+
+
+def test_two_million_keywords_are_refused_quickly(settings):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 16 * 1024 * 1024
+    message = rejected_fields({"Keywords": ",".join(["k"] * 2_500_000)})
+    assert message.startswith("'keywords' has 2500000 entries")

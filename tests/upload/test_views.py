@@ -686,3 +686,25 @@ def test_restructuredtext_nested_deeper_than_the_stack_is_refused_as_not_renderi
     response = post_upload(wheel, "example", "1.0")
     assert_refused(response, 400, "The description failed to render for 'text/x-rst'")
     assert_nothing_stored(packages_dir)
+
+
+# --- metadata size limits (F9) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"Keywords": ",".join(["k"] * 300_000)}, "'keywords' has 300000 entries"),
+        ({"Classifier": ["Framework :: Django"] * 600}, "'classifier' has 600 entries"),
+        ({"Requires-Dist": [f"d{i}" for i in range(2000)]}, "'requires-dist' has 2000 entries"),
+        ({"Author": "a" * 10_000}, "'author' has a value of 10000 characters"),
+        ({"Description": "x" * (1024 * 1024)}, "The core metadata is "),
+    ],
+)
+def test_metadata_over_its_limits_is_refused_and_nothing_stored(
+    post_upload, tmp_path, packages_dir, fields, message
+):
+    wheel = make_wheel(tmp_path, metadata=fields)
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, message)
+    assert_nothing_stored(packages_dir)

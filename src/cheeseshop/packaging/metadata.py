@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 import email_validator
 import trove_classifiers
+from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, canonicalize_version
@@ -75,6 +77,21 @@ _KNOWN_FIELDS = _SINGLE_USE_FIELDS | _MULTIPLE_USE_FIELDS
 DYNAMIC_FIELDS = _KNOWN_FIELDS - {"metadata-version", "name", "version", "dynamic"}
 # Errors about these fields are reported first: the rest depends on them.
 _FIELD_PRIORITY = ("metadata-version", "name", "version")
+
+# What one release's metadata may hold. Each value costs the upload (validation), every page
+# that shows it and the JSON API; none of these is near what real projects write (the largest
+# on PyPI: ~150 classifiers, ~400 Requires-Dist, a few dozen Project-URLs and keywords).
+# Any header's value, in characters (the description, in the body, is bounded by the whole).
+MAX_HEADER_LENGTH = 8 * 1024
+# setuptools wrote the whole licence text into License before PEP 639.
+MAX_LICENSE_LENGTH = 64 * 1024
+# Entries of a multiple-use field (and keywords, one comma-separated header), by field.
+MAX_ENTRIES = 1024
+MAX_ENTRIES_BY_FIELD = {
+    "keywords": 256,
+    "classifier": 512,
+    "project-url": 128,
+}
 
 # distutils wrote this for any field it had no value for.
 _PLACEHOLDER = "UNKNOWN"
@@ -194,12 +211,82 @@ def _check_metadata_version(raw: RawMetadata) -> str:
     return metadata_version
 
 
+def _check_total_size(data: bytes) -> None:
+    limit = settings.CHEESESHOP_MAX_METADATA_SIZE
+    if len(data) > limit:
+        raise _rejection(
+            _("The core metadata is %(size)d bytes; at most %(limit)d bytes are allowed")
+            % {"size": len(data), "limit": limit}
+        )
+
+
+def _header_name(raw_field: str) -> str:
+    """The field's name in the metadata file (``requires_dist`` is ``requires-dist``)."""
+    return _RAW_TO_HEADER.get(raw_field, raw_field.replace("_", "-"))
+
+
+# packaging's raw names of the fields whose name differs from the header's.
+_RAW_TO_HEADER = {
+    "classifiers": "classifier",
+    "license_files": "license-file",
+    "platforms": "platform",
+    "project_urls": "project-url",
+    "supported_platforms": "supported-platform",
+    "import_names": "import-name",
+    "import_namespaces": "import-namespace",
+}
+
+
+def _entries(value) -> list[str]:
+    if isinstance(value, dict):  # Project-URL: "label, url"
+        return [f"{label}, {url}" for label, url in value.items()]
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _check_field_sizes(raw: RawMetadata) -> None:
+    """Every field within its limits, before the costly checks read them (Requires-Dist)."""
+    for raw_field, value in raw.items():
+        if raw_field == "description":
+            continue
+        field = _header_name(raw_field)
+        entries = _entries(value)
+        if isinstance(value, list | dict):
+            _check_entry_count(field, len(entries))
+        limit = MAX_LICENSE_LENGTH if field == "license" else MAX_HEADER_LENGTH
+        for entry in entries:
+            if len(entry) > limit:
+                raise _rejection(
+                    _(
+                        "'%(field)s' has a value of %(length)d characters; at most %(limit)d "
+                        "are allowed"
+                    )
+                    % {"field": field, "length": len(entry), "limit": limit}
+                )
+
+
+def _check_entry_count(field: str, count: int) -> None:
+    limit = MAX_ENTRIES_BY_FIELD.get(field, MAX_ENTRIES)
+    if count > limit:
+        raise _rejection(
+            ngettext(
+                "'%(field)s' has %(count)d entries; at most %(limit)d is allowed",
+                "'%(field)s' has %(count)d entries; at most %(limit)d are allowed",
+                limit,
+            )
+            % {"field": field, "count": count, "limit": limit}
+        )
+
+
 def parse_metadata(data: bytes) -> Metadata:
     """Parse and validate core metadata bytes (PKG-INFO or METADATA, RFC 822 format).
 
     Returns packaging's `Metadata`; raises `UploadRejected` naming the first problem found.
     """
+    _check_total_size(data)
     raw, unparsed = parse_email(data)
+    _check_field_sizes(raw)
     raw = _without_placeholders(raw)
     errors = _unparsed_errors(unparsed)
     if any(error.field in _FIELD_PRIORITY for error in errors):
