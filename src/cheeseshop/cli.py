@@ -59,6 +59,10 @@ settings (environment variables, all optional):
   CHEESESHOP_MAX_FILE_SIZE       largest accepted distribution file, bytes (104857600)
   CHEESESHOP_MAX_PROJECT_SIZE    largest total size of one project, bytes (10737418240)
   CHEESESHOP_MAX_METADATA_SIZE   largest core metadata (METADATA, PKG-INFO), bytes (1048576)
+  CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT  seconds to render a description at upload; slower
+                                 ones are shown as plain text (2)
+  CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE  larger descriptions (characters) are shown as
+                                 plain text (524288)
   CHEESESHOP_UPLOAD_REQUIRES_2FA uploaders need two-factor authentication (true)
   CHEESESHOP_TOKEN_PREFIX        API token prefix (pypi-)
   CHEESESHOP_TOKEN_LOCATION      the location tokens name (macaroon location; cheeseshop)

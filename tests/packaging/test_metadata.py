@@ -5,11 +5,11 @@ import pytest
 from cheeseshop.packaging import metadata as metadata_module
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.metadata import (
-    check_description_renders,
     check_form_agrees,
     is_valid_url,
     parse_metadata,
     release_fields,
+    rendered_description,
 )
 from tests.packaging.dists import core_metadata
 
@@ -400,13 +400,14 @@ def test_form_with_another_version_is_refused_naming_both(form_version):
 BROKEN_RST = "Title\n=====\n\n.. no-such-directive::\n"
 
 
-def test_valid_rst_description_renders():
-    check_description_renders(parse({"Description": "Title\n=====\n\nText *here*.\n"}))
+def test_valid_rst_description_renders_to_the_html_the_page_shows():
+    html = rendered_description(parse({"Description": "Title\n=====\n\nText *here*.\n"}))
+    assert "<em>here</em>" in html
 
 
 def test_broken_rst_in_the_default_format_is_refused():
     with pytest.raises(UploadRejected) as excinfo:
-        check_description_renders(parse({"Description": BROKEN_RST}))
+        rendered_description(parse({"Description": BROKEN_RST}))
     assert excinfo.value.message == (
         "The description failed to render in the default format of reStructuredText."
     )
@@ -415,7 +416,7 @@ def test_broken_rst_in_the_default_format_is_refused():
 def test_broken_declared_rst_names_the_content_type():
     metadata = parse({"Description": BROKEN_RST, "Description-Content-Type": "text/x-rst"})
     with pytest.raises(UploadRejected) as excinfo:
-        check_description_renders(metadata)
+        rendered_description(metadata)
     assert excinfo.value.message == "The description failed to render for 'text/x-rst'."
 
 
@@ -424,13 +425,13 @@ def test_broken_declared_rst_names_the_content_type():
     ["text/markdown", "text/markdown; variant=CommonMark", "text/plain; charset=UTF-8"],
 )
 def test_markdown_and_plain_descriptions_render(content_type):
-    check_description_renders(
+    rendered_description(
         parse({"Description": BROKEN_RST, "Description-Content-Type": content_type})
     )
 
 
 def test_missing_description_needs_no_rendering():
-    check_description_renders(parse())
+    assert rendered_description(parse()) == ""
 
 
 # Release fields ------------------------------------------------------------------------------
@@ -473,6 +474,7 @@ def test_release_fields_map_every_field_to_json_values():
         "summary": "Short",
         "description": "Long",
         "description_content_type": "text/markdown",
+        "description_html": "",
         "keywords": "one, two, three",
         "license": "",
         "license_expression": "MIT",
@@ -507,23 +509,16 @@ def test_release_fields_use_empty_values_for_absent_fields():
     assert None not in fields.values()
 
 
-def test_a_description_that_rendered_is_not_rendered_again(monkeypatch):
-    import readme_renderer.rst
-
-    calls = []
-    real_render = readme_renderer.rst.render
-
-    def counting_render(text, *args, **kwargs):
-        calls.append(text)
-        return real_render(text, *args, **kwargs)
-
-    monkeypatch.setattr(readme_renderer.rst, "render", counting_render)
+def test_a_description_that_rendered_is_not_rendered_again(settings):
     good = parse_metadata(
         core_metadata("remembered", "1.0", {"Description": "Fine\n====\n\nunique 7f3a\n"})
     )
-    check_description_renders(good)
-    check_description_renders(good)
-    assert len(calls) == 1
+    first = rendered_description(good)
+    # A second rendering could not finish in no time: the first one's HTML is reused.
+    settings.CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = 0
+    assert rendered_description(good) == first
+    assert "<h1>Fine</h1>" not in first
+    assert "unique 7f3a" in first
 
 
 def test_a_description_that_failed_is_refused_every_time():
@@ -536,7 +531,7 @@ def test_a_description_that_failed_is_refused_every_time():
     )
     for _attempt in range(2):
         with pytest.raises(UploadRejected, match="failed to render"):
-            check_description_renders(bad)
+            rendered_description(bad)
 
 
 # Size limits (F9): every field bounded before the costly checks read it -----------------------

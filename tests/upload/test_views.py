@@ -30,7 +30,11 @@ from cheeseshop.tokens.caveats import Expiration, ProjectName
 from cheeseshop.tokens.services import InvalidToken, create_token
 from cheeseshop.upload.views import status_of
 from tests.packaging.dists import make_sdist, make_wheel
-from tests.packaging.hostile_descriptions import HOSTILE_DESCRIPTIONS, nested_rst_list
+from tests.packaging.hostile_descriptions import (
+    HOSTILE_DESCRIPTIONS,
+    nested_rst_list,
+    rst_grid_table,
+)
 from tests.upload.conftest import basic_auth, stored_files
 
 pytestmark = pytest.mark.django_db
@@ -708,3 +712,30 @@ def test_metadata_over_its_limits_is_refused_and_nothing_stored(
     response = post_upload(wheel, "example", "1.0")
     assert_refused(response, 400, message)
     assert_nothing_stored(packages_dir)
+
+
+# --- the description is rendered once, at upload, within a budget (F9) ------------------------
+
+
+def test_the_description_is_rendered_at_upload_and_stored(post_upload, tmp_path):
+    wheel = make_wheel(
+        tmp_path, metadata={"Description-Content-Type": "text/markdown", "Description": "# Hi"}
+    )
+    assert post_upload(wheel, "example", "1.0").status_code == 200
+    assert '<h3 id="user-content-hi">Hi</h3>' in Release.objects.get().description_html
+
+
+def test_a_description_slower_than_the_budget_is_accepted_and_stored_as_plain_text(
+    post_upload, tmp_path, settings, client
+):
+    settings.CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = 0.05
+    wheel = make_wheel(
+        tmp_path,
+        metadata={"Description-Content-Type": "text/x-rst", "Description": rst_grid_table(400)},
+    )
+    assert post_upload(wheel, "example", "1.0").status_code == 200
+    stored = Release.objects.get().description_html
+    assert stored.startswith("+---+")
+    assert "<table" not in stored
+    page = client.get("/project/example/").content.decode()
+    assert '<div class="readme">+---+' in page

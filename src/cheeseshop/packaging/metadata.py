@@ -21,7 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
-from cheeseshop.packaging.descriptions import render_in_format
+from cheeseshop.packaging.descriptions import RenderedDescription, render_description
 from cheeseshop.packaging.errors import UploadRejected
 
 SUPPORTED_METADATA_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -481,36 +481,48 @@ def check_form_agrees(metadata: Metadata, form_name: str, form_version: str) -> 
         )
 
 
-# Digests of (content type, description) pairs that rendered: a release's wheels and sdist
-# carry the same description, and rendering reStructuredText is the costliest upload rule.
-_RENDERED_DESCRIPTIONS: OrderedDict[bytes, None] = OrderedDict()
-_RENDERED_DESCRIPTIONS_MAX = 4096
-_RENDERED_DESCRIPTIONS_LOCK = threading.Lock()
+# Rendered descriptions by digest of (content type, description): a release's wheels and sdist
+# carry the same description, and rendering it is the costliest upload rule. Bounded in bytes.
+_RENDERED: OrderedDict[bytes, RenderedDescription] = OrderedDict()
+_RENDERED_MAX_BYTES = 32 * 1024 * 1024
+_rendered_bytes = 0
+_RENDERED_LOCK = threading.Lock()
 
 
-def _renders(description: str, declared: str) -> bool:
+def _remember(key: bytes, rendered: RenderedDescription) -> None:
+    global _rendered_bytes  # noqa: PLW0603 - the cache's size, guarded by its lock
+    with _RENDERED_LOCK:
+        if key in _RENDERED:
+            return
+        _RENDERED[key] = rendered
+        _rendered_bytes += len(rendered.html)
+        while _rendered_bytes > _RENDERED_MAX_BYTES and _RENDERED:
+            _rendered_bytes -= len(_RENDERED.popitem(last=False)[1].html)
+
+
+def _rendered(description: str, declared: str) -> RenderedDescription:
     key = hashlib.sha256(f"{declared}\0{description}".encode()).digest()
-    with _RENDERED_DESCRIPTIONS_LOCK:
-        if key in _RENDERED_DESCRIPTIONS:
-            _RENDERED_DESCRIPTIONS.move_to_end(key)
-            return True
-    if render_in_format(description, declared) is None:
-        return False
-    with _RENDERED_DESCRIPTIONS_LOCK:
-        _RENDERED_DESCRIPTIONS[key] = None
-        if len(_RENDERED_DESCRIPTIONS) > _RENDERED_DESCRIPTIONS_MAX:
-            _RENDERED_DESCRIPTIONS.popitem(last=False)
-    return True
+    with _RENDERED_LOCK:
+        if key in _RENDERED:
+            _RENDERED.move_to_end(key)
+            return _RENDERED[key]
+    rendered = render_description(description, declared)
+    if rendered.renders:
+        _remember(key, rendered)
+    return rendered
 
 
-def check_description_renders(metadata: Metadata) -> None:
-    """Rule 21: the description renders in its declared format (reStructuredText by default)."""
+def rendered_description(metadata: Metadata) -> str:
+    """Rule 21: the description renders in its declared format (reStructuredText by default).
+    Returns the HTML the release page shows: rendered once, here, within the time budget (or
+    as plain text when too large or too slow)."""
     description = metadata.description
     if not description:
-        return
-    declared = metadata.description_content_type
-    if _renders(description, declared or ""):
-        return
+        return ""
+    declared = metadata.description_content_type or ""
+    rendered = _rendered(description, declared)
+    if rendered.renders:
+        return rendered.html
     if declared:
         raise UploadRejected(
             _("The description failed to render for '%(content_type)s'.")
@@ -521,8 +533,9 @@ def check_description_renders(metadata: Metadata) -> None:
     )
 
 
-def release_fields(metadata: Metadata) -> dict:
-    """Core metadata as `Release` model fields: JSON-able, "" rather than None."""
+def release_fields(metadata: Metadata, description_html: str = "") -> dict:
+    """Core metadata as `Release` model fields: JSON-able, "" rather than None; with the
+    description's HTML from `rendered_description`."""
     return {
         "version": str(metadata.version),
         "canonical_version": canonicalize_version(metadata.version),
@@ -531,6 +544,7 @@ def release_fields(metadata: Metadata) -> dict:
         "summary": metadata.summary or "",
         "description": metadata.description or "",
         "description_content_type": metadata.description_content_type or "",
+        "description_html": description_html,
         "keywords": ", ".join(keyword for keyword in metadata.keywords or [] if keyword),
         "license": metadata.license or "",
         "license_expression": str(metadata.license_expression or ""),

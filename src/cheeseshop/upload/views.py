@@ -216,7 +216,7 @@ def _upload_received(
     meta = metadata.parse_metadata(inspected.metadata)
     metadata.check_form_agrees(meta, form.name, form.version)
     check_license_files(inspected, meta.license_files or [], filename)
-    metadata.check_description_renders(meta)
+    description_html = metadata.rendered_description(meta)
     if form.filetype == PackageType.WHEEL:
         filenames.validate_wheel_filename(filename, normalize_name(meta.name), str(meta.version))
         metadata_bytes = inspected.metadata
@@ -235,7 +235,7 @@ def _upload_received(
         local_path=content.temporary_file_path(),
         project_name=meta.name,
         version=str(meta.version),
-        release_fields=metadata.release_fields(meta),
+        release_fields=metadata.release_fields(meta, description_html),
         requires_python=str(meta.requires_python or ""),
         comment_text=form.comment,
         metadata_bytes=metadata_bytes,
