@@ -739,3 +739,44 @@ def test_a_description_slower_than_the_budget_is_accepted_and_stored_as_plain_te
     assert "<table" not in stored
     page = client.get("/project/example/").content.decode()
     assert '<div class="readme">+---+' in page
+
+
+# --- the upload form's own fields are bounded, apart from the file (F6, F9) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "limit"),
+    [
+        ({"comment": "c" * 2049}, "comment", 2048),
+        ({"summary": "s" * 8193}, "summary", 8192),
+        ({"author": "a" * 8193}, "author", 8192),
+        ({"unknown_field": "u" * 8193}, "unknown_field", 8192),
+        ({"license": "l" * (64 * 1024 + 1)}, "license", 64 * 1024),
+        ({"description": "d" * 10_001}, "description", 10_000),
+    ],
+)
+def test_a_form_field_over_its_limit_is_refused_and_nothing_stored(
+    post_upload, tmp_path, packages_dir, settings, overrides, field, limit
+):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 10_000
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", **overrides)
+    assert_refused(response, 400, f"The form field '{field}' has {limit + 1} characters")
+    assert f"at most {limit} are allowed" in response.content.decode()
+    assert_nothing_stored(packages_dir)
+
+
+def test_form_fields_over_the_total_limit_are_refused_and_nothing_stored(
+    post_upload, tmp_path, packages_dir, settings
+):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 10_000
+    classifiers = ["Programming Language :: Python :: 3 :: Only" + " " * 50] * 500
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", classifiers=classifiers)
+    assert_refused(response, 400, "The upload form's fields have ")
+    assert "at most 20000 are allowed" in response.content.decode()
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_comment_at_its_limit_is_stored(post_upload, tmp_path):
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", comment="c" * 2048)
+    assert response.status_code == 200, response.content
+    assert File.objects.get().comment_text == "c" * 2048

@@ -8,10 +8,12 @@ with the form's name and version.
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.metadata import MAX_HEADER_LENGTH, MAX_LICENSE_LENGTH
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import PROJECT_NAME_RE
 
@@ -20,6 +22,53 @@ _HEX32 = re.compile(r"\A[0-9a-f]{32}\Z")
 _METADATA_HELP = (
     "See https://packaging.python.org/specifications/core-metadata for more information."
 )
+
+
+# The comment is stored with the file and served by the JSON API with every release.
+MAX_COMMENT_LENGTH = 2048
+
+
+def _field_limit(field: str) -> int:
+    """Characters one value of ``field`` may have: the form repeats the core metadata (twine
+    sends each field), so its limits are the metadata's."""
+    if field == "comment":
+        return MAX_COMMENT_LENGTH
+    if field == "description":
+        return settings.CHEESESHOP_MAX_METADATA_SIZE
+    if field == "license":
+        return MAX_LICENSE_LENGTH
+    return MAX_HEADER_LENGTH
+
+
+def form_size_limit() -> int:
+    """Characters the form's fields (the file excluded) may have in all: the metadata they
+    repeat, once more for the field names and the protocol's own fields."""
+    return 2 * settings.CHEESESHOP_MAX_METADATA_SIZE
+
+
+def check_field_sizes(data: QueryDict) -> None:
+    """Every field of the form within its limit, and all of them within the form's."""
+    total = 0
+    for field, values in data.lists():
+        limit = _field_limit(field)
+        for value in values:
+            if len(value) > limit:
+                raise UploadRejected(
+                    _(
+                        "The form field '%(field)s' has %(length)d characters; at most "
+                        "%(limit)d are allowed."
+                    )
+                    % {"field": field[:64], "length": len(value), "limit": limit}
+                )
+            total += len(field) + len(value)
+    if total > form_size_limit():
+        raise UploadRejected(
+            _(
+                "The upload form's fields have %(size)d characters in all; at most %(limit)d "
+                "are allowed."
+            )
+            % {"size": total, "limit": form_size_limit()}
+        )
 
 
 @dataclass(frozen=True)

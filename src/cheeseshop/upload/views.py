@@ -44,7 +44,7 @@ from cheeseshop.tokens.services import (
     token_credential,
     token_from_authorization,
 )
-from cheeseshop.upload.forms import UploadForm, parse_upload_form
+from cheeseshop.upload.forms import UploadForm, check_field_sizes, parse_upload_form
 from cheeseshop.upload.receiving import HashingUploadHandler, ReceivedFile, UploadParser
 
 logger = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
         data, files = parser.parse()
     except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation):
         raise UploadRejected(_("The request is not valid multipart/form-data.")) from None
+    check_field_sizes(data)
 
     action = data.get(":action", "")
     if action in {"submit", "submit_pkg_info"}:
