@@ -14,6 +14,9 @@ if "CHEESESHOP_DATA_DIR" not in os.environ:
 if os.environ.get("CHEESESHOP_TEST_DATABASE_URL"):
     os.environ["CHEESESHOP_DATABASE_URL"] = os.environ["CHEESESHOP_TEST_DATABASE_URL"]
 os.environ.setdefault("CHEESESHOP_TASKS_BACKEND", "immediate")
+# The test client's host, as `serve` sets its own address when none is configured.
+os.environ.setdefault("CHEESESHOP_BASE_URL", "http://testserver")
+os.environ.setdefault("CHEESESHOP_ALLOWED_HOSTS", "*")
 # The audit table refuses TRUNCATE on PostgreSQL; the test runner's flush between
 # transactional tests is the one allowed exception.
 os.environ.setdefault("PGOPTIONS", "-c cheeseshop.audit_truncate=on")

@@ -151,3 +151,12 @@ def test_the_variables_are_found():
     assert {"CHEESESHOP_DATA_DIR", "CHEESESHOP_SECRET_KEY", "CHEESESHOP_FILES_URL"} <= (
         environment_variables()
     )
+
+
+def test_a_form_body_over_the_limit_is_refused_not_read_into_memory(client, db, settings):
+    # Anonymous, to the login form: 300 MB once cost a worker 1.2 GB of memory.
+    body = "login=alice&password=" + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    response = client.post(
+        "/account/login/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400

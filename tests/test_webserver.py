@@ -1,6 +1,14 @@
 import pytest
 
-from cheeseshop.webserver import STARTUP_NOISE, uwsgi_arguments
+from cheeseshop.webserver import (
+    BODY_PATHS,
+    HEADERS_LIMIT,
+    STARTUP_NOISE,
+    BodyTooSlow,
+    TimedBody,
+    refusal_of,
+    uwsgi_arguments,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +48,73 @@ def test_debug_log_level_keeps_everything_uwsgi_says(tmp_path):
     )
     assert "--log-drain" in quiet
     assert "--log-drain" not in verbose
+
+
+def _environ(method="GET", path="/simple/", length="", **headers) -> dict:
+    return {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": length, **headers}
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/simple/", "/simple/brie/", "/pypi/brie/json", "/project/brie/", "/packages/x",
+             "/tuf/timestamp.json", "/search/", "/user/alice/", "/static/site.css"]
+)  # fmt: skip
+@pytest.mark.parametrize("method", ["POST", "PUT", "GET"])
+def test_a_body_sent_where_none_is_taken_is_refused_from_the_head(path, method):
+    refusal = refusal_of(_environ(method, path, "1000000000"), max_form_size=4096)
+    assert refusal.status == "405 Method Not Allowed"
+    assert ("Allow", "GET, HEAD") in refusal.headers
+
+
+@pytest.mark.parametrize("path", ["/account/login/", "/manage/projects/", "/api/tokens/"])
+def test_a_form_body_over_the_limit_is_refused_from_its_length(path):
+    assert refusal_of(_environ("POST", path, "4097"), max_form_size=4096).status.startswith("413")
+    assert refusal_of(_environ("POST", path, "4096"), max_form_size=4096) is None
+
+
+def test_an_upload_body_is_left_to_the_upload_view_whose_limit_depends_on_the_project():
+    assert refusal_of(_environ("POST", "/legacy/", str(10**9)), max_form_size=4096) is None
+
+
+def test_headers_over_the_limit_and_chunked_bodies_and_bad_lengths_are_refused():
+    huge = _environ(HTTP_COOKIE="x" * (HEADERS_LIMIT + 1))
+    assert refusal_of(huge, max_form_size=4096).status.startswith("431")
+    chunked = _environ("POST", "/legacy/", HTTP_TRANSFER_ENCODING="chunked")
+    assert refusal_of(chunked, max_form_size=4096).status.startswith("411")
+    assert refusal_of(_environ("POST", "/legacy/", "-1"), max_form_size=4096).status.startswith(
+        "400"
+    )
+
+
+def _routes(resolver, prefix="/") -> list[str]:
+    routes = []
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern).lstrip("^")
+        routes += _routes(pattern, route) if hasattr(pattern, "url_patterns") else [route]
+    return routes
+
+
+def test_every_path_that_takes_a_body_is_one_of_the_sites_addresses():
+    from django.urls import get_resolver
+
+    routes = _routes(get_resolver())
+    for prefix in BODY_PATHS:
+        assert any(route.startswith(prefix) for route in routes), prefix
+
+
+class _Dripping:
+    """A request body of which only ``available`` bytes ever arrive."""
+
+    def __init__(self, available: int):
+        self.available = available
+
+    def read(self, size):
+        data, self.available = b"x" * min(size, self.available), max(0, self.available - size)
+        return data
+
+
+def test_a_body_behind_the_minimum_rate_is_cut_off_at_its_next_read():
+    body = TimedBody(_Dripping(10), min_rate=1000, grace=0)
+    body.started -= 1  # a second in, with nothing read: 1,000 bytes were due
+    with pytest.raises(BodyTooSlow):
+        body.read(5)
+    assert body.cut_off

@@ -29,7 +29,11 @@ settings (environment variables, all optional):
   CHEESESHOP_TASKS_BACKEND       background tasks: database (default; `serve` runs the worker),
                                  immediate, or a Django Tasks backend path
   CHEESESHOP_CACHE_URL           cache: locmem:// (default) or redis://host:port/db
-  CHEESESHOP_ALLOWED_HOSTS       comma-separated host names the server answers (default *)
+  CHEESESHOP_BASE_URL            the index's address, scheme://host[:port]: every absolute URL
+                                 it writes (emails, JSON API) uses it (default: what serve
+                                 prints)
+  CHEESESHOP_ALLOWED_HOSTS       comma-separated host names the server answers (default: the
+                                 base URL's host when CHEESESHOP_BASE_URL is set, else *)
   CHEESESHOP_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://pypi.example.com
   CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto/-For from a reverse proxy (false)
   CHEESESHOP_HTTPS               served over HTTPS: secure cookies, HSTS, redirects (false)
@@ -58,6 +62,11 @@ settings (environment variables, all optional):
   CHEESESHOP_TUF_PURGE_HOOK      dotted path of a callable given the URLs each publish changed
   CHEESESHOP_MAX_FILE_SIZE       largest accepted distribution file, bytes (104857600)
   CHEESESHOP_MAX_PROJECT_SIZE    largest total size of one project, bytes (10737418240)
+  CHEESESHOP_MAX_FORM_SIZE       largest request body other than an upload's file, bytes
+                                 (4194304)
+  CHEESESHOP_REQUEST_BODY_MIN_RATE  bytes a second a request body must average once its
+                                 grace period is over, or it is cut off (8192)
+  CHEESESHOP_REQUEST_BODY_GRACE  seconds a request body gets before its rate counts (10)
   CHEESESHOP_MAX_METADATA_SIZE   largest core metadata (METADATA, PKG-INFO), bytes (1048576)
   CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT  seconds to render a description at upload; slower
                                  ones are shown as plain text (2)
@@ -84,6 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cheeseshop.settings")
     from django.conf import settings  # the settings only: this process stays small (~15 MB)
 
+    from cheeseshop.settings import serve_environment
     from cheeseshop.webserver import uwsgi_arguments
 
     # Django's apps load in the processes that serve; migrating happens in one that exits.
@@ -93,6 +103,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("cheeseshop: the database could not be migrated (see above)", file=sys.stderr)
         return migrated.returncode
     host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{args.port}"
+    # The workers build absolute URLs on the address printed below unless one is configured.
+    os.environ.update(serve_environment(base))
     # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
     with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
         web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
@@ -107,7 +120,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             worker = [sys.executable, "-m", "cheeseshop.cli", "worker"]
             children["task worker"] = subprocess.Popen(worker, start_new_session=True)
 
-        base = f"http://{host}:{args.port}"
         print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
         print(f"  index:  {base}/simple/", flush=True)
         print(f"  upload: {base}/legacy/", flush=True)

@@ -8,6 +8,7 @@ configuration at all. ``cheeseshop --help`` and ``docs/configuration.md`` list t
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -33,6 +34,19 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"CHEESESHOP_{name} must be an integer, not {value!r}") from None
+
+
+def _base_url(value: str) -> str:
+    """An origin, ``scheme://host[:port]``, with no trailing slash."""
+    bits = urlsplit(value.strip())
+    if bits.scheme not in {"http", "https"} or not bits.hostname:
+        raise ValueError(f"CHEESESHOP_BASE_URL must be an http or https URL, not {value!r}")
+    if bits.path not in {"", "/"} or bits.query or bits.fragment or bits.username:
+        raise ValueError(
+            f"CHEESESHOP_BASE_URL must be scheme://host[:port] only (no path, query or user), "
+            f"not {value!r}"
+        )
+    return f"{bits.scheme}://{bits.netloc}"
 
 
 def _load_or_create_secret_key(data_dir: Path) -> str:
@@ -62,7 +76,27 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("CHEESESHOP_SECRET_KEY") or _load_or_create_secret_key(DATA_DIR)
 DEBUG = _env_bool("DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# The index's address as its users reach it: every absolute URL it writes (emails, the JSON API)
+# is built from it, never from a request's Host header. `serve` sets it to the address it prints
+# when it is unset. Set by the operator, it also decides which Host headers are answered.
+BASE_URL = _base_url(_env("BASE_URL", "http://127.0.0.1:8000"))
+_BASE_URL_IS_SET = "CHEESESHOP_BASE_URL" in os.environ
+_DEFAULT_HOSTS = urlsplit(BASE_URL).hostname if _BASE_URL_IS_SET else "*"
+ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", _DEFAULT_HOSTS).split(",") if h.strip()]
+
+
+def serve_environment(base_url: str) -> dict[str, str]:
+    """What ``cheeseshop serve`` adds to its processes' environment when it serves on
+    ``base_url``: that address as the base URL, unless the operator set one, with any Host
+    answered (as before base URLs) unless the operator named the hosts."""
+    if _BASE_URL_IS_SET:
+        return {}
+    return {
+        "CHEESESHOP_BASE_URL": base_url,
+        "CHEESESHOP_ALLOWED_HOSTS": _env("ALLOWED_HOSTS", "*"),
+    }
+
+
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in _env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -115,6 +149,12 @@ CHEESESHOP_SECRET_SCANNING_KEYS = _env("SECRET_SCANNING_KEYS", "")
 # New projects per hour, per user and per IP address (PyPI: 20 and 40).
 CHEESESHOP_PROJECT_CREATE_USER_LIMIT = _env("PROJECT_CREATE_USER_LIMIT", "20/hour")
 CHEESESHOP_PROJECT_CREATE_IP_LIMIT = _env("PROJECT_CREATE_IP_LIMIT", "40/hour")
+# Request bodies other than an upload's file part: the largest accepted (bytes), read in memory.
+CHEESESHOP_MAX_FORM_SIZE = _env_int("MAX_FORM_SIZE", 4 * 1024 * 1024)
+# A request body must keep arriving at this average rate (bytes a second) once its first
+# REQUEST_BODY_GRACE seconds are over, or it is cut off (408): a slow body holds a worker thread.
+CHEESESHOP_REQUEST_BODY_MIN_RATE = _env_int("REQUEST_BODY_MIN_RATE", 8 * 1024)
+CHEESESHOP_REQUEST_BODY_GRACE = _env_int("REQUEST_BODY_GRACE", 10)
 # Web server worker processes `cheeseshop serve` starts (4 threads each); 0: one per CPU.
 CHEESESHOP_WEB_WORKERS = _env_int("WEB_WORKERS", 0) or os.cpu_count() or 1
 
@@ -158,6 +198,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "cheeseshop.site.BaseURLMiddleware",
 ]
 
 ROOT_URLCONF = "cheeseshop.urls"
@@ -300,9 +341,10 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if _env_bool("BEHIND_PROXY", False) else None
 )
 
-# Upload bodies stream to a temporary file above this size; the size limit itself is enforced by
-# the upload view while streaming, not by Django's blanket limit.
-DATA_UPLOAD_MAX_MEMORY_SIZE = None
+# Every request body except an upload's file part is read into memory: this bounds it (Django's
+# own check; the server refuses a larger Content-Length before reading). The file part streams to
+# a temporary file above FILE_UPLOAD_MAX_MEMORY_SIZE, its limit applied by the upload view.
+DATA_UPLOAD_MAX_MEMORY_SIZE = CHEESESHOP_MAX_FORM_SIZE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

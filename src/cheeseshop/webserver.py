@@ -14,7 +14,14 @@ this user can enter — the uwsgi protocol lets whoever speaks it set any reques
 would be.
 """
 
+import contextlib
 import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 
 WORKER_THREADS = 4
@@ -24,9 +31,12 @@ BODY_STALL_TIMEOUT = 60
 # answered), and this long for a client's request headers:
 ANSWER_TIMEOUT = 300
 HEADERS_TIMEOUT = 30
-# Every request header together (uWSGI refuses larger requests; its default, 4 KiB, is smaller
-# than some browsers' cookies and proxies' forwarded headers).
-HEADERS_BUFFER = 32 * 1024
+# Every request header together: larger requests are answered 431. (uWSGI's default, 4 KiB, is
+# smaller than some browsers' cookies and proxies' forwarded headers.) uWSGI's buffer (its
+# router's too) is twice that, so that it passes such requests on to be answered; beyond its
+# buffer it can only close the connection.
+HEADERS_LIMIT = 32 * 1024
+HEADERS_BUFFER = 2 * HEADERS_LIMIT
 # A stopping server lets requests in progress finish for this long.
 GRACEFUL_SECONDS = 10
 
@@ -130,3 +140,300 @@ def uwsgi_arguments(
     if not verbose:
         arguments += ["--log-drain", STARTUP_NOISE.pattern]
     return arguments
+
+
+# --- What the server does for the application (wsgi.py wraps the application in it) ----------
+
+# The paths whose views take a request body (forms, the upload, the token API, leak reports);
+# every other path (the index, the web pages, files, TUF metadata) takes none.
+BODY_PATHS = ("/legacy", "/account/", "/manage/", "/admin/", "/api/", "/_/", "/i18n/")
+
+
+def takes_body(path: str) -> bool:
+    return path.startswith(BODY_PATHS)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A request answered before the application sees it, its body left unread."""
+
+    status: str
+    message: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def refusal_of(environ: dict, *, max_form_size: int) -> Refusal | None:
+    """Why a request is refused from its head alone, or None.
+
+    Nothing here reads the body: a request refused for its body (a slow or endless one sent to
+    a page that takes none) must not hold a worker thread while it arrives.
+    """
+    return _head_refusal(environ) or _body_refusal(environ, max_form_size)
+
+
+def _head_refusal(environ: dict) -> Refusal | None:
+    from django.utils.translation import gettext as _
+
+    head = sum(len(key) + len(value) for key, value in environ.items() if key.startswith("HTTP_"))
+    if head > HEADERS_LIMIT:
+        return Refusal(
+            "431 Request Header Fields Too Large",
+            _("The request's headers are larger than %(size)d KiB in all.")
+            % {"size": HEADERS_LIMIT // 1024},
+        )
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        return Refusal(
+            "411 Length Required",
+            _(
+                "Chunked request bodies are not supported: send the body with a "
+                "Content-Length header."
+            ),
+        )
+    return None
+
+
+def _body_refusal(environ: dict, max_form_size: int) -> Refusal | None:
+    from django.utils.translation import gettext as _
+
+    length = environ.get("CONTENT_LENGTH", "")
+    if length in ("", "0"):
+        return None
+    if not length.isdigit():
+        return Refusal("400 Bad Request", _("The Content-Length header is not a number."))
+    path = environ.get("PATH_INFO", "")
+    if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS") or not takes_body(path):
+        return Refusal(
+            "405 Method Not Allowed",
+            _("This address takes no request body."),
+            (("Allow", "GET, HEAD"),),
+        )
+    if not path.startswith("/legacy") and int(length) > max_form_size:
+        # (An upload's limit depends on its project: the upload view applies it while reading.)
+        return Refusal(
+            "413 Content Too Large",
+            _("The request body is larger than %(size)d KiB.") % {"size": max_form_size // 1024},
+        )
+    return None
+
+
+class BodyTooSlow(OSError):
+    """The request body fell behind the minimum rate and was cut off."""
+
+
+class TimedBody:
+    """A request body (``wsgi.input``) that must keep arriving at an average of ``min_rate``
+    bytes a second once its first ``grace`` seconds are over.
+
+    Under uWSGI a read blocks until all it asked for has arrived, so a slow client would hold
+    the worker thread for as long as it likes; the watchdog shuts the reading side of the
+    connection when the deadline passes, which ends the read. Reads are cut into pieces small
+    enough to arrive within the grace period at the minimum rate.
+    """
+
+    def __init__(self, stream, *, min_rate: int, grace: float, fd: int | None = None) -> None:
+        self.stream = stream
+        self.min_rate = min_rate
+        self.grace = grace
+        self.fd = fd
+        self.started = time.monotonic()
+        self.received = 0
+        self.cut_off = False
+        self.piece = max(1024, min(64 * 1024, min_rate * int(grace) // 2))
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.grace + self.received / self.min_rate
+
+    def _checked(self, read: Callable[[int], bytes], size: int) -> bytes:
+        if self.cut_off or time.monotonic() > self.deadline:
+            self.cut_off = True
+            raise BodyTooSlow("the request body arrived too slowly")
+        try:
+            data = read(size)
+        except OSError:
+            if self.cut_off:
+                raise BodyTooSlow("the request body arrived too slowly") from None
+            raise
+        self.received += len(data)
+        return data
+
+    def read(self, size: int = -1, /) -> bytes:
+        wanted = size if size is not None and size >= 0 else None
+        pieces = []
+        while wanted is None or wanted > 0:
+            piece = self.piece if wanted is None else min(self.piece, wanted)
+            data = self._checked(self.stream.read, piece)
+            if not data:
+                break
+            pieces.append(data)
+            if wanted is not None:
+                wanted -= len(data)
+        return b"".join(pieces)
+
+    def readline(self, size: int = -1, /) -> bytes:
+        piece = self.piece if size is None or size < 0 else min(size, self.piece)
+        return self._checked(self.stream.readline, piece)
+
+    def cut(self) -> None:
+        self.cut_off = True
+        if self.fd is None:
+            return
+        connection = socket.socket(fileno=self.fd)
+        try:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RD)
+        finally:
+            connection.detach()  # the server owns the descriptor
+
+
+class Watchdog:
+    """One thread per worker process, started when first needed: cuts off the bodies that
+    passed their deadline."""
+
+    INTERVAL = 0.5
+
+    def __init__(self) -> None:
+        self._bodies: set[TimedBody] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, body: TimedBody) -> None:
+        with self._lock:
+            self._bodies.add(body)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="body-watchdog", daemon=True
+                )
+                self._thread.start()
+
+    def forget(self, body: TimedBody) -> None:
+        with self._lock:
+            self._bodies.discard(body)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL)
+            now = time.monotonic()
+            # Under the lock: a body still watched belongs to a request in progress, so its
+            # descriptor is still that request's connection (not yet reused by another).
+            with self._lock:
+                for body in self._bodies:
+                    if now > body.deadline:
+                        body.cut()
+
+
+def _connection_fd() -> int | None:
+    """The current request's connection under uWSGI (None elsewhere: the test client)."""
+    try:
+        import uwsgi
+    except ImportError:
+        return None
+    return uwsgi.connection_fd()
+
+
+class ServerDuties:
+    """What an HTTP server does for the application that uWSGI leaves to it.
+
+    - The ``Date`` header an origin server must send (RFC 9110, 6.6.1): uWSGI's router passes
+      the application's headers through as they are.
+    - Refusing, from the head alone, what the application must not spend a thread on: huge
+      headers (431), chunked bodies (411), bodies sent where none is taken (405) and form
+      bodies over the limit (413).
+    - A minimum rate for request bodies (408 when a body falls behind): see ``TimedBody``.
+    - Reading the rest of a request body the application did not read (an upload refused on
+      its credentials or its size): a worker that closes its socket with body bytes unread
+      resets the connection, and the router then often loses the answer — twine saw
+      "connection aborted" instead of the refusal. The rest is read (at the minimum rate)
+      before the answer is sent; clients send the whole body before they read an answer, so
+      this delays nothing they would see.
+    """
+
+    def __init__(
+        self, application: Callable, *, min_rate: int, grace: float, max_form_size: int
+    ) -> None:
+        self.application = application
+        self.min_rate = min_rate
+        self.grace = grace
+        self.max_form_size = max_form_size
+        self.watchdog = Watchdog()
+        self._second = 0
+        self._value = ""
+
+    def date(self) -> str:
+        now = int(time.time())
+        if now != self._second:  # formatted once a second (a race formats it twice: harmless)
+            self._value = formatdate(now, usegmt=True)
+            self._second = now
+        return self._value
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        refusal = refusal_of(environ, max_form_size=self.max_form_size)
+        if refusal is not None:
+            return self._refuse(refusal, start_response)
+        if environ.get("CONTENT_LENGTH", "") in ("", "0"):
+
+            def start_with_date(status, headers, exc_info=None):
+                headers.append(("Date", self.date()))
+                return start_response(status, headers, exc_info)
+
+            # No body: the answer goes out as the application gives it (a file answer keeps
+            # the server's sendfile path).
+            return self.application(environ, start_with_date)
+        body = TimedBody(
+            environ["wsgi.input"], min_rate=self.min_rate, grace=self.grace, fd=_connection_fd()
+        )
+        environ["wsgi.input"] = body
+        self.watchdog.watch(body)
+        try:
+            return self._answer_after_the_body(environ, body, start_response)
+        finally:
+            self.watchdog.forget(body)
+
+    def _refuse(self, refusal: Refusal, start_response: Callable) -> list[bytes]:
+        content = (refusal.message + "\n").encode()
+        start_response(
+            refusal.status,
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(content))),
+                ("Date", self.date()),
+                # The body stays unread: the connection cannot carry another request.
+                ("Connection", "close"),
+                *refusal.headers,
+            ],
+        )
+        return [content]
+
+    def _answer_after_the_body(
+        self, environ: dict, body: TimedBody, start_response: Callable
+    ) -> Iterable[bytes]:
+        started: list = []
+
+        def start_later(status, headers, exc_info=None):
+            started[:] = [status, headers, exc_info]
+            return lambda data: None  # (the legacy write() callable: Django never uses it)
+
+        answer = self.application(environ, start_later)
+        with contextlib.suppress(OSError):  # a client gone or cut off: decided below
+            while body.read(64 * 1024):
+                pass
+        if body.cut_off:
+            if hasattr(answer, "close"):
+                answer.close()
+            from django.utils.translation import gettext as _
+
+            return self._refuse(
+                Refusal(
+                    "408 Request Timeout",
+                    _(
+                        "The request body arrived slower than %(rate)d bytes a second; "
+                        "it was cut off."
+                    )
+                    % {"rate": self.min_rate},
+                ),
+                start_response,
+            )
+        status, headers, exc_info = started
+        headers.append(("Date", self.date()))
+        start_response(status, headers, exc_info)
+        return answer

@@ -192,3 +192,69 @@ def test_a_database_that_cannot_be_migrated_stops_serve_before_it_listens(tmp_pa
     assert "unable to open database file" in result.stderr
     assert "the database could not be migrated" in result.stderr
     assert "index:" not in result.stdout
+
+
+def _send_slowly(index, path: str, length: int, count: int) -> list[socket.socket]:
+    """``count`` connections that announce a ``length``-byte body and send a byte now and then."""
+    host = index.url.removeprefix("http://")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+    ).encode()
+    connections = []
+    for _ in range(count):
+        connection = _raw_socket(index)
+        connection.sendall(head + b"a")
+        connections.append(connection)
+    return connections
+
+
+def test_slow_bodies_neither_stall_the_index_nor_hold_a_thread_for_long(tmp_path):
+    # One worker process of 4 threads; 8 connections trickling bodies to a page that takes
+    # none, and 8 to the login form, once made every other request wait indefinitely.
+    with running_index(tmp_path / "data", {"CHEESESHOP_REQUEST_BODY_GRACE": "2"}) as index:
+        bodiless = _send_slowly(index, "/simple/", 10**9, 8)
+        forms = _send_slowly(index, "/account/login/", 100_000, 8)
+        started = time.monotonic()
+        for _ in range(3):
+            assert requests.get(f"{index.url}/simple/", timeout=15).status_code == 200
+        assert time.monotonic() - started < 15
+        # The first are refused unread; the others are cut off once behind the minimum rate.
+        assert {_read_status_line(c) for c in bodiless} == {b"HTTP/1.1 405 Method Not Allowed"}
+        assert {_read_status_line(c) for c in forms} == {b"HTTP/1.1 408 Request Timeout"}
+        for connection in bodiless + forms:
+            connection.close()
+
+
+def test_an_oversized_form_body_is_refused_before_it_is_sent(live_index):
+    # 300 MB announced to the login form: refused from the head, nothing read into memory.
+    with _raw_socket(live_index) as sock:
+        sock.sendall(
+            b"POST /account/login/ HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\nlogin=a"
+        )
+        assert _read_status_line(sock) == b"HTTP/1.1 413 Content Too Large"
+
+
+@pytest.mark.parametrize("size", [33_000, 60_000])
+def test_request_headers_over_32_kib_are_answered_431(live_index, size):
+    connection = _connect(live_index)
+    connection.request("GET", "/simple/", headers={"Cookie": "c=" + "x" * size})
+    response = connection.getresponse()
+    assert response.status == 431
+    assert "32 KiB" in response.read().decode()
+
+
+def test_a_chunked_upload_is_refused_with_the_reason(live_index):
+    with _raw_socket(live_index) as sock:
+        sock.sendall(
+            (
+                "POST /legacy/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                f"Content-Type: {MULTIPART_CONTENT}\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            ).encode()
+        )
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 411 Length Required")
+    assert b"Chunked request bodies are not supported" in answer

@@ -765,18 +765,18 @@ def test_a_form_field_over_its_limit_is_refused_and_nothing_stored(
     assert_nothing_stored(packages_dir)
 
 
-def test_form_fields_over_the_total_limit_are_refused_and_nothing_stored(
-    post_upload, tmp_path, packages_dir, settings
-):
-    settings.CHEESESHOP_MAX_METADATA_SIZE = 10_000
-    classifiers = ["Programming Language :: Python :: 3 :: Only" + " " * 50] * 500
-    response = post_upload(make_wheel(tmp_path), "example", "1.0", classifiers=classifiers)
-    assert_refused(response, 400, "The upload form's fields have ")
-    assert "at most 20000 are allowed" in response.content.decode()
-    assert_nothing_stored(packages_dir)
-
-
 def test_a_comment_at_its_limit_is_stored(post_upload, tmp_path):
     response = post_upload(make_wheel(tmp_path), "example", "1.0", comment="c" * 2048)
     assert response.status_code == 200, response.content
     assert File.objects.get().comment_text == "c" * 2048
+
+
+def test_upload_form_fields_over_the_form_limit_are_refused_with_the_rule(
+    post_upload, tmp_path, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    wheel = make_wheel(tmp_path, "chatty", "1.0")
+    response = post_upload(wheel, "chatty", "1.0", comment="x" * (64 * 1024))
+    assert response.status_code == 400
+    assert "The upload form's fields are larger than 64 KiB in all" in response.content.decode()
+    assert not Project.objects.filter(name="chatty").exists()

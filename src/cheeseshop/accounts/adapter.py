@@ -18,6 +18,7 @@ from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
 from cheeseshop.flags.models import FlagId
 from cheeseshop.flags.services import is_enabled
+from cheeseshop.site import index_site
 
 # Translated when shown; %(wait)s becomes "4 minutes" and the like.
 LOGIN_LOCKED = gettext_noop("Too many failed login attempts. Try again in %(wait)s.")
@@ -100,6 +101,10 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     # --- email -----------------------------------------------------------------------------
+
+    def send_mail(self, template_prefix, email, context):
+        # allauth's current_site comes from the request's Host header, the client's to write.
+        super().send_mail(template_prefix, email, {"current_site": index_site(), **context})
 
     def should_send_confirmation_mail(self, request, email_address, signup):
         # At login with an unverified address allauth sends a new link each time; once the

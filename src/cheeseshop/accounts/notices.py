@@ -6,7 +6,6 @@ import logging
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib.sites.requests import RequestSite
 from django.core.mail import send_mail
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from cheeseshop.audit.services import client_ip
 from cheeseshop.packaging.models import RoleName
+from cheeseshop.site import absolute_url, index_site
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def mail_invitation(invitation, inviter, request: HttpRequest | None = None) -> 
         "project": invitation.project.name,
         "role": RoleName(invitation.role_name).label,
         "inviter": inviter.username,
-        "invitations_url": request.build_absolute_uri(path) if request is not None else path,
+        "invitations_url": absolute_url(path),
     }
     try:
         send_notice(PROJECT_INVITATION, invitation.user, request=request, context=context)
@@ -60,12 +60,8 @@ def send_notice(
         "when": timezone.now(),
         "ip": client_ip(request) if request is not None else "",
         "user_agent": request.META.get("HTTP_USER_AGENT", "") if request is not None else "",
-        "current_site": RequestSite(request) if request is not None else None,
-        "two_factor_url": (
-            request.build_absolute_uri(reverse("mfa_index"))
-            if request is not None
-            else reverse("mfa_index")
-        ),
+        "current_site": index_site(),
+        "two_factor_url": absolute_url(reverse("mfa_index")),
         **(context or {}),
     }
     subject = render_to_string(f"accounts/email/{notice}_subject.txt", ctx, request)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from cheeseshop.audit.history import describe_credential
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.packaging.models import RoleName, role_label
+from cheeseshop.site import index_site
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class PendingNotice:
         context = {
             "site_name": settings.SITE_NAME,
             # What allauth's mail layout names; there is no request (and no domain) here.
-            "current_site": {"name": settings.SITE_NAME, "domain": ""},
+            "current_site": index_site(),
             "what": self.notice.sentence() % self.facts,
             "project": self.facts["project"],
             "tag_label": self.tag_label,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from cheeseshop.accounts.models import User
 from cheeseshop.accounts.services import has_two_factor
+from cheeseshop.site import absolute_url
 
 # With this many unused recovery codes left (or fewer), the user is told to make new ones.
 FEW_RECOVERY_CODES = 3
@@ -32,7 +33,7 @@ def manage_requires_two_factor(user: User) -> bool:
 
 def upload_refusal_message(user: User, request: HttpRequest | None = None) -> str:
     """Why an upload by ``user``'s token is refused, and exactly what to do about it."""
-    where = request.build_absolute_uri(setup_path()) if request is not None else setup_path()
+    where = absolute_url(setup_path())
     return _(
         "User '%(user)s', associated with the API token used, does not have two-factor "
         "authentication enabled. Enable two-factor authentication at %(url)s and try again."

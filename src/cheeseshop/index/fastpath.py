@@ -41,8 +41,8 @@ HEADER_MIDDLEWARE = frozenset(
     }
 )
 # The others change nothing the fast path sends: sessions, CSRF, authentication, messages,
-# static files and allauth leave an anonymous GET alone; CommonMiddleware refuses or redirects
-# only the requests sent to Django (see the module docstring); LocaleMiddleware adds
+# static files, allauth and the base URL leave an anonymous GET alone; CommonMiddleware refuses
+# or redirects only the requests sent to Django (see the module docstring); LocaleMiddleware adds
 # ``Vary: Accept-Language`` and ``Content-Language``, which the stored pages rightly omit:
 # they are the same bytes in every language.
 PASSIVE_MIDDLEWARE = frozenset(
@@ -55,6 +55,7 @@ PASSIVE_MIDDLEWARE = frozenset(
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "allauth.account.middleware.AccountMiddleware",
+        "cheeseshop.site.BaseURLMiddleware",
     }
 )
 

@@ -11,6 +11,7 @@ from packaging.utils import canonicalize_name
 
 from cheeseshop.index import files, http, json_api
 from cheeseshop.index.services import simple_detail_response, simple_index_response
+from cheeseshop.site import absolute_url
 
 
 def _if_none_match(request: HttpRequest) -> str:
@@ -45,7 +46,7 @@ def _json_api(request: HttpRequest, name: str, version: str | None) -> HttpRespo
             return _normalized_redirect("index:json-project", name=normalized_name)
         return _normalized_redirect("index:json-release", name=normalized_name, version=version)
     answer = json_api.json_api_response(
-        normalized_name, version, _if_none_match(request), absolute_url=request.build_absolute_uri
+        normalized_name, version, _if_none_match(request), absolute_url=absolute_url
     )
     return http.django_response(request, answer)
 

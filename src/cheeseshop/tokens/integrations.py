@@ -36,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cheeseshop.audit.services import Credential
 from cheeseshop.errors import Invalid
+from cheeseshop.site import absolute_url
 from cheeseshop.tokens.models import APIToken
 from cheeseshop.tokens.services import TokenError, identify_token, revoke_token
 
@@ -154,7 +155,7 @@ def _email_owner(token: APIToken, disclosure: Disclosure, request: HttpRequest) 
         "url": disclosure.url,
         "source": disclosure.source,
         "site_name": settings.SITE_NAME,
-        "tokens_url": request.build_absolute_uri(TOKENS_PAGE),
+        "tokens_url": absolute_url(TOKENS_PAGE),
     }
     subject = render_to_string("tokens/email/token_leaked_subject.txt", context)
     body = render_to_string("tokens/email/token_leaked_body.txt", context)

@@ -24,6 +24,7 @@ from cheeseshop.accounts.access import account_page
 from cheeseshop.accounts.logins import recent_authentication_required
 from cheeseshop.audit.services import SESSION
 from cheeseshop.packaging.models import Project, Role
+from cheeseshop.site import absolute_url
 from cheeseshop.tokens.forms import CreateTokenForm
 from cheeseshop.tokens.models import APIToken
 from cheeseshop.tokens.services import (
@@ -142,7 +143,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 def _upload_snippets(request: HttpRequest, raw: str) -> dict:
-    upload_url = request.build_absolute_uri(reverse("upload:legacy"))
+    upload_url = absolute_url(reverse("upload:legacy"))
     return {
         "upload_url": upload_url,
         "repository_name": slugify(settings.SITE_NAME) or "cheeseshop",

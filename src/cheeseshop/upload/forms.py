@@ -40,15 +40,9 @@ def _field_limit(field: str) -> int:
     return MAX_HEADER_LENGTH
 
 
-def form_size_limit() -> int:
-    """Characters the form's fields (the file excluded) may have in all: the metadata they
-    repeat, once more for the field names and the protocol's own fields."""
-    return 2 * settings.CHEESESHOP_MAX_METADATA_SIZE
-
-
 def check_field_sizes(data: QueryDict) -> None:
-    """Every field of the form within its limit, and all of them within the form's."""
-    total = 0
+    """Every field of the form within its limit (all of them together are bounded while they
+    arrive, by ``CHEESESHOP_MAX_FORM_SIZE``)."""
     for field, values in data.lists():
         limit = _field_limit(field)
         for value in values:
@@ -60,15 +54,6 @@ def check_field_sizes(data: QueryDict) -> None:
                     )
                     % {"field": field[:64], "length": len(value), "limit": limit}
                 )
-            total += len(field) + len(value)
-    if total > form_size_limit():
-        raise UploadRejected(
-            _(
-                "The upload form's fields have %(size)d characters in all; at most %(limit)d "
-                "are allowed."
-            )
-            % {"size": total, "limit": form_size_limit()}
-        )
 
 
 @dataclass(frozen=True)

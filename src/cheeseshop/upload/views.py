@@ -36,6 +36,7 @@ from cheeseshop.packaging.archives import check_license_files, inspect_distribut
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import normalize_name
+from cheeseshop.site import absolute_url
 from cheeseshop.tokens.services import (
     AuthenticatedToken,
     authenticate_token,
@@ -83,7 +84,7 @@ def legacy_redirect(request: HttpRequest) -> HttpResponse:
         ),
         308,
     )
-    response["Location"] = request.build_absolute_uri("/legacy/")
+    response["Location"] = absolute_url("/legacy/")
     return response
 
 
@@ -116,8 +117,15 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
         parser = UploadParser(request.META, request, [handler], request.encoding)
         handler.parser = parser
         data, files = parser.parse()
-    except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation):
+    except RequestDataTooBig:
+        raise UploadRejected(
+            _("The upload form's fields are larger than %(size)d KiB in all (its file aside).")
+            % {"size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024}
+        ) from None
+    except (MultiPartParserError, SuspiciousOperation):
         raise UploadRejected(_("The request is not valid multipart/form-data.")) from None
+    except OSError:  # the body stopped arriving (the server answers 408 for a slow one)
+        raise UploadRejected(_("The request body could not be read to its end.")) from None
     check_field_sizes(data)
 
     action = data.get(":action", "")
