@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cheeseshop.web.readme import release_readme_html
 from tests.index.builders import make_file, make_project, make_release
@@ -25,3 +27,12 @@ def test_the_release_page_never_renders_the_description(client):
     html = get_page(client, "/project/stored/")
     assert "<p>rendered at upload</p>" in html
     assert "rendered on each view" not in html
+
+
+def test_the_release_page_does_not_read_the_description_source(client):
+    make_file(make_release(make_project("lean"), description="x" * 10_000))
+    with CaptureQueriesContext(connection) as queries:
+        get_page(client, "/project/lean/")
+    release_queries = [q["sql"] for q in queries if 'FROM "packaging_release"' in q["sql"]]
+    assert release_queries
+    assert all('"packaging_release"."description",' not in sql for sql in release_queries)
