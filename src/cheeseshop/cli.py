@@ -70,6 +70,11 @@ settings (environment variables, all optional):
   CHEESESHOP_REQUEST_BODY_MIN_RATE  bytes a second a request body must average once its
                                  grace period is over, or it is cut off (8192)
   CHEESESHOP_REQUEST_BODY_GRACE  seconds a request body gets before its rate counts (10)
+  CHEESESHOP_MAX_METADATA_SIZE   largest core metadata (METADATA, PKG-INFO), bytes (1048576)
+  CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT  seconds to render a description at upload; slower
+                                 ones are shown as plain text (2)
+  CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE  larger descriptions (characters) are shown as
+                                 plain text (524288)
   CHEESESHOP_UPLOAD_REQUIRES_2FA uploaders need two-factor authentication (true)
   CHEESESHOP_TOKEN_PREFIX        API token prefix (pypi-)
   CHEESESHOP_TOKEN_LOCATION      the location tokens name (macaroon location; cheeseshop)

@@ -134,6 +134,12 @@ SITE_NAME = _env("SITE_NAME", "cheeseshop")
 
 CHEESESHOP_MAX_FILE_SIZE = _env_int("MAX_FILE_SIZE", 100 * 1024 * 1024)
 CHEESESHOP_MAX_PROJECT_SIZE = _env_int("MAX_PROJECT_SIZE", 10 * 1024 * 1024 * 1024)
+# A distribution's core metadata (METADATA or PKG-INFO, the description included), in bytes.
+CHEESESHOP_MAX_METADATA_SIZE = _env_int("MAX_METADATA_SIZE", 1024 * 1024)
+# A description is rendered to HTML once, at upload, in a child process given this many
+# seconds; a larger one (in characters) or a slower one is shown as plain text.
+CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = float(_env("DESCRIPTION_RENDER_TIMEOUT", "2"))
+CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE = _env_int("DESCRIPTION_RENDER_MAX_SIZE", 512 * 1024)
 CHEESESHOP_UPLOAD_REQUIRES_2FA = _env_bool("UPLOAD_REQUIRES_2FA", True)
 # Management pages (/manage/) and token creation need a second factor too.
 CHEESESHOP_MANAGE_REQUIRES_2FA = _env_bool("MANAGE_REQUIRES_2FA", True)

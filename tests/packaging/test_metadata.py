@@ -5,11 +5,11 @@ import pytest
 from cheeseshop.packaging import metadata as metadata_module
 from cheeseshop.packaging.errors import UploadRejected
 from cheeseshop.packaging.metadata import (
-    check_description_renders,
     check_form_agrees,
     is_valid_url,
     parse_metadata,
     release_fields,
+    rendered_description,
 )
 from tests.packaging.dists import core_metadata
 
@@ -400,13 +400,14 @@ def test_form_with_another_version_is_refused_naming_both(form_version):
 BROKEN_RST = "Title\n=====\n\n.. no-such-directive::\n"
 
 
-def test_valid_rst_description_renders():
-    check_description_renders(parse({"Description": "Title\n=====\n\nText *here*.\n"}))
+def test_valid_rst_description_renders_to_the_html_the_page_shows():
+    html = rendered_description(parse({"Description": "Title\n=====\n\nText *here*.\n"}))
+    assert "<em>here</em>" in html
 
 
 def test_broken_rst_in_the_default_format_is_refused():
     with pytest.raises(UploadRejected) as excinfo:
-        check_description_renders(parse({"Description": BROKEN_RST}))
+        rendered_description(parse({"Description": BROKEN_RST}))
     assert excinfo.value.message == (
         "The description failed to render in the default format of reStructuredText."
     )
@@ -415,7 +416,7 @@ def test_broken_rst_in_the_default_format_is_refused():
 def test_broken_declared_rst_names_the_content_type():
     metadata = parse({"Description": BROKEN_RST, "Description-Content-Type": "text/x-rst"})
     with pytest.raises(UploadRejected) as excinfo:
-        check_description_renders(metadata)
+        rendered_description(metadata)
     assert excinfo.value.message == "The description failed to render for 'text/x-rst'."
 
 
@@ -424,13 +425,13 @@ def test_broken_declared_rst_names_the_content_type():
     ["text/markdown", "text/markdown; variant=CommonMark", "text/plain; charset=UTF-8"],
 )
 def test_markdown_and_plain_descriptions_render(content_type):
-    check_description_renders(
+    rendered_description(
         parse({"Description": BROKEN_RST, "Description-Content-Type": content_type})
     )
 
 
 def test_missing_description_needs_no_rendering():
-    check_description_renders(parse())
+    assert rendered_description(parse()) == ""
 
 
 # Release fields ------------------------------------------------------------------------------
@@ -473,6 +474,7 @@ def test_release_fields_map_every_field_to_json_values():
         "summary": "Short",
         "description": "Long",
         "description_content_type": "text/markdown",
+        "description_html": "",
         "keywords": "one, two, three",
         "license": "",
         "license_expression": "MIT",
@@ -507,23 +509,16 @@ def test_release_fields_use_empty_values_for_absent_fields():
     assert None not in fields.values()
 
 
-def test_a_description_that_rendered_is_not_rendered_again(monkeypatch):
-    import readme_renderer.rst
-
-    calls = []
-    real_render = readme_renderer.rst.render
-
-    def counting_render(text, *args, **kwargs):
-        calls.append(text)
-        return real_render(text, *args, **kwargs)
-
-    monkeypatch.setattr(readme_renderer.rst, "render", counting_render)
+def test_a_description_that_rendered_is_not_rendered_again(settings):
     good = parse_metadata(
         core_metadata("remembered", "1.0", {"Description": "Fine\n====\n\nunique 7f3a\n"})
     )
-    check_description_renders(good)
-    check_description_renders(good)
-    assert len(calls) == 1
+    first = rendered_description(good)
+    # A second rendering could not finish in no time: the first one's HTML is reused.
+    settings.CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = 0
+    assert rendered_description(good) == first
+    assert "<h1>Fine</h1>" not in first
+    assert "unique 7f3a" in first
 
 
 def test_a_description_that_failed_is_refused_every_time():
@@ -536,7 +531,7 @@ def test_a_description_that_failed_is_refused_every_time():
     )
     for _attempt in range(2):
         with pytest.raises(UploadRejected, match="failed to render"):
-            check_description_renders(bad)
+            rendered_description(bad)
 
 
 # Characters (cheeseshop.inputs) ---------------------------------------------------------------
@@ -629,3 +624,81 @@ def test_a_summary_of_two_lines_is_refused_by_packaging_as_before():
 def test_a_line_break_in_a_one_line_field_is_refused(field):
     message = rejected_fields({field: "text/plain\n more"})
     assert "contains a control character (U+000A)" in message
+
+
+# Size limits (F9): every field bounded before the costly checks read it -----------------------
+
+LONG = 8 * 1024 + 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"Author": "a" * LONG}, "author"),
+        ({"Maintainer": "a" * LONG}, "maintainer"),
+        ({"Keywords": "a" * LONG}, "keywords"),
+        ({"Home-Page": "https://example.org/" + "a" * LONG}, "home-page"),
+        ({"Requires-Dist": "a" + "[x]" * 3000}, "requires-dist"),
+        ({"Requires-External": "a" * LONG}, "requires-external"),
+        ({"Platform": "a" * LONG}, "platform"),
+        ({"Project-URL": "Home, https://example.org/" + "a" * LONG}, "project-url"),
+        ({"Description-Content-Type": "text/plain; x=" + "a" * LONG}, "description-content-type"),
+        ({"Metadata-Version": "2.4" + " " * LONG + "x"}, "metadata-version"),
+        ({"License": "a" * (64 * 1024 + 1)}, "license"),
+    ],
+)
+def test_a_field_longer_than_its_limit_is_refused_naming_the_field(fields, field):
+    assert rejected_fields(fields).startswith(f"'{field}' has a value of ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "limit"),
+    [
+        ({"Keywords": ",".join(["k"] * 257)}, "keywords", 256),
+        ({"Classifier": ["Framework :: Django"] * 513}, "classifier", 512),
+        (
+            {"Project-URL": [f"u{i}, https://example.org/{i}" for i in range(129)]},
+            "project-url",
+            128,
+        ),
+        ({"Requires-Dist": [f"dep{i}" for i in range(1025)]}, "requires-dist", 1024),
+        ({"Provides-Extra": [f"extra{i}" for i in range(1025)]}, "provides-extra", 1024),
+        ({"Platform": ["any"] * 1025}, "platform", 1024),
+        ({"Dynamic": ["Author"] * 1025}, "dynamic", 1024),
+    ],
+)
+def test_a_field_with_more_entries_than_its_limit_is_refused(fields, field, limit):
+    message = rejected_fields(fields)
+    assert message.startswith(f"'{field}' has {limit + 1} entries; at most {limit} are allowed")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"Keywords": ",".join(["k"] * 256)},
+        {"Classifier": ["Framework :: Django"] * 512},
+        {"Requires-Dist": [f"dep{i}" for i in range(1024)]},
+        {"Author": "a" * (8 * 1024)},
+        {"License": "a" * (64 * 1024)},
+    ],
+)
+def test_fields_at_their_limits_are_accepted(fields):
+    parse(fields)
+
+
+def test_metadata_larger_than_the_setting_is_refused_before_it_is_parsed(settings):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 1000
+    message = rejected_fields({"Description": "x" * 1000})
+    assert message.startswith("The core metadata is ")
+    assert "at most 1000 bytes are allowed" in message
+
+
+def test_metadata_within_the_setting_is_accepted(settings):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 2000
+    assert parse({"Description": "x" * 1000}).description == "x" * 1000
+
+
+def test_two_million_keywords_are_refused_quickly(settings):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 16 * 1024 * 1024
+    message = rejected_fields({"Keywords": ",".join(["k"] * 2_500_000)})
+    assert message.startswith("'keywords' has 2500000 entries")

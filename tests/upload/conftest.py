@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cheeseshop.accounts.services import create_user
+from cheeseshop.packaging.descriptions import start_renderer
 from cheeseshop.tokens.services import create_token
 
 
@@ -25,8 +26,15 @@ def packages_dir(settings, tmp_path) -> Path:
     return location
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _description_renderer_started():
+    """The description renderer's fork server lives as long as the process, and so does its
+    socket's temporary directory: started before the tests look for files left behind."""
+    start_renderer()
+
+
 @pytest.fixture(autouse=True)
-def no_temporary_file_left(tmp_path, monkeypatch):
+def no_temporary_file_left(tmp_path, monkeypatch, _description_renderer_started):
     """Every upload test ends with the received file's temporary copy deleted, whatever the
     answer was — deleted by the view, not by a garbage collection that may never come (a
     server process that exits does not run one)."""

@@ -39,6 +39,11 @@ from tests.packaging.dists import (
     tar_member,
     write_tar_gz,
 )
+from tests.packaging.hostile_descriptions import (
+    HOSTILE_DESCRIPTIONS,
+    nested_rst_list,
+    rst_grid_table,
+)
 from tests.upload.conftest import basic_auth, stored_files, upload_form
 
 pytestmark = pytest.mark.django_db
@@ -692,6 +697,117 @@ def test_a_project_upload_limit_raises_its_file_size_limit(post_upload, tmp_path
 )
 def test_each_kind_of_refusal_has_the_legacy_protocols_status(refusal, status):
     assert status_of(refusal) == status
+
+
+# --- descriptions built to break the renderer (F8) ----------------------------------------------
+
+
+@pytest.mark.parametrize(("description", "content_type"), HOSTILE_DESCRIPTIONS)
+def test_a_description_built_to_break_the_renderer_is_refused_or_accepted_never_a_crash(
+    post_upload, tmp_path, packages_dir, description, content_type
+):
+    fields = {"Description": description}
+    if content_type:
+        fields["Description-Content-Type"] = content_type
+    wheel = make_wheel(tmp_path, metadata=fields)
+    response = post_upload(wheel, "example", "1.0")
+    if response.status_code == 400:
+        assert_refused(response, 400, "The description failed to render")
+        assert_nothing_stored(packages_dir)
+    else:
+        assert response.status_code == 200, response.content
+        assert Release.objects.get().description == description
+
+
+def test_restructuredtext_nested_deeper_than_the_stack_is_refused_as_not_rendering(
+    post_upload, tmp_path, packages_dir
+):
+    wheel = make_wheel(
+        tmp_path,
+        metadata={"Description-Content-Type": "text/x-rst", "Description": nested_rst_list()},
+    )
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, "The description failed to render for 'text/x-rst'")
+    assert_nothing_stored(packages_dir)
+
+
+# --- metadata size limits (F9) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"Keywords": ",".join(["k"] * 300_000)}, "'keywords' has 300000 entries"),
+        ({"Classifier": ["Framework :: Django"] * 600}, "'classifier' has 600 entries"),
+        ({"Requires-Dist": [f"d{i}" for i in range(2000)]}, "'requires-dist' has 2000 entries"),
+        ({"Author": "a" * 10_000}, "'author' has a value of 10000 characters"),
+        ({"Description": "x" * (1024 * 1024)}, "The core metadata is "),
+    ],
+)
+def test_metadata_over_its_limits_is_refused_and_nothing_stored(
+    post_upload, tmp_path, packages_dir, fields, message
+):
+    wheel = make_wheel(tmp_path, metadata=fields)
+    response = post_upload(wheel, "example", "1.0")
+    assert_refused(response, 400, message)
+    assert_nothing_stored(packages_dir)
+
+
+# --- the description is rendered once, at upload, within a budget (F9) ------------------------
+
+
+def test_the_description_is_rendered_at_upload_and_stored(post_upload, tmp_path):
+    wheel = make_wheel(
+        tmp_path, metadata={"Description-Content-Type": "text/markdown", "Description": "# Hi"}
+    )
+    assert post_upload(wheel, "example", "1.0").status_code == 200
+    assert '<h3 id="user-content-hi">Hi</h3>' in Release.objects.get().description_html
+
+
+def test_a_description_slower_than_the_budget_is_accepted_and_stored_as_plain_text(
+    post_upload, tmp_path, settings, client
+):
+    settings.CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = 0.05
+    wheel = make_wheel(
+        tmp_path,
+        metadata={"Description-Content-Type": "text/x-rst", "Description": rst_grid_table(400)},
+    )
+    assert post_upload(wheel, "example", "1.0").status_code == 200
+    stored = Release.objects.get().description_html
+    assert stored.startswith("+---+")
+    assert "<table" not in stored
+    page = client.get("/project/example/").content.decode()
+    assert '<div class="readme">+---+' in page
+
+
+# --- the upload form's own fields are bounded, apart from the file (F6, F9) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "limit"),
+    [
+        ({"comment": "c" * 2049}, "comment", 2048),
+        ({"summary": "s" * 8193}, "summary", 8192),
+        ({"author": "a" * 8193}, "author", 8192),
+        ({"unknown_field": "u" * 8193}, "unknown_field", 8192),
+        ({"license": "l" * (64 * 1024 + 1)}, "license", 64 * 1024),
+        ({"description": "d" * 10_001}, "description", 10_000),
+    ],
+)
+def test_a_form_field_over_its_limit_is_refused_and_nothing_stored(
+    post_upload, tmp_path, packages_dir, settings, overrides, field, limit
+):
+    settings.CHEESESHOP_MAX_METADATA_SIZE = 10_000
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", **overrides)
+    assert_refused(response, 400, f"The form field '{field}' has {limit + 1} characters")
+    assert f"at most {limit} are allowed" in response.content.decode()
+    assert_nothing_stored(packages_dir)
+
+
+def test_a_comment_at_its_limit_is_stored(post_upload, tmp_path):
+    response = post_upload(make_wheel(tmp_path), "example", "1.0", comment="c" * 2048)
+    assert response.status_code == 200, response.content
+    assert File.objects.get().comment_text == "c" * 2048
 
 
 def test_upload_form_fields_over_the_form_limit_are_refused_with_the_rule(

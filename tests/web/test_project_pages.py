@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from cheeseshop.accounts.services import create_user
 from cheeseshop.packaging.models import ProjectStatus, Role, RoleName
 from tests.index.builders import make_file, make_project, make_release
+from tests.packaging.hostile_descriptions import HOSTILE_DESCRIPTIONS, nested_rst_list
 from tests.web.pages import dangerous_markup, get_page, parse_page
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +255,24 @@ def test_readme_attacks_never_reach_the_page(client, description, content_type):
 
     assert dangerous_markup(section(html, "description")) == []
     assert parse_page(html).scripts_inline == 0
+
+
+@pytest.mark.parametrize(("description", "content_type"), HOSTILE_DESCRIPTIONS)
+def test_a_description_built_to_break_the_renderer_still_gives_a_page(
+    client, description, content_type
+):
+    release = make_release(
+        make_project("hostile"), description=description, description_content_type=content_type
+    )
+    make_file(release)
+    html = get_page(client, "/project/hostile/")
+    assert '<div class="readme">' in section(html, "description")
+
+
+def test_restructuredtext_nested_deeper_than_the_stack_is_shown_as_plain_text(client):
+    make_file(make_release(make_project("deep"), description=nested_rst_list()))
+    html = get_page(client, "/project/deep/")
+    assert "- item<br>" in section(html, "description")
 
 
 def test_project_page_queries_do_not_grow_with_the_number_of_releases(client):

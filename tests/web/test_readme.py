@@ -1,133 +1,38 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from cheeseshop.web import readme
-from cheeseshop.web.readme import parse_content_type, release_readme_html, render_description
-from tests.index.builders import make_project, make_release
-from tests.web.pages import dangerous_markup
+from cheeseshop.web.readme import release_readme_html
+from tests.index.builders import make_file, make_project, make_release
+from tests.web.pages import get_page
 
-
-def assert_neutralized(html: str) -> None:
-    assert dangerous_markup(html) == [], html
-
-
-def test_restructuredtext_is_the_default_format():
-    html = render_description("Some *emphasis*.", "")
-    assert "<em>emphasis</em>" in html
+pytestmark = pytest.mark.django_db
 
 
-def test_markdown_is_rendered_for_its_content_type():
-    html = render_description("Some **strong** text.", "text/markdown")
-    assert "<strong>strong</strong>" in html
-
-
-def test_commonmark_variant_is_honoured_and_unknown_variants_fall_back_to_gfm():
-    table = "| a |\n|---|\n| b |\n"
-    assert "<table>" not in render_description(table, "text/markdown; variant=CommonMark")
-    assert "<table>" in render_description(table, "text/markdown; variant=Nonsense")
-
-
-def test_plain_text_is_escaped_and_keeps_its_lines():
-    html = render_description("a <b>\nc", "text/plain")
-    assert html == "a &lt;b&gt;<br>c"
-
-
-def test_content_type_parameters_are_parsed():
-    assert parse_content_type("text/Markdown; charset=UTF-8; variant=GFM") == (
-        "text/markdown",
-        {"charset": "UTF-8", "variant": "GFM"},
-    )
-    assert parse_content_type("") == ("text/x-rst", {})
-
-
-def test_an_empty_description_renders_nothing():
-    assert render_description("  \n", "text/markdown") == ""
-
-
-def test_invalid_restructuredtext_is_shown_as_escaped_plain_text():
-    html = render_description("`unclosed <javascript:alert(1)>`_ and *bad", "text/x-rst")
-    assert "&lt;javascript:alert(1)&gt;" in html
-    assert "<a" not in html
-
-
-def test_headings_sit_below_the_pages_own_sections():
-    html = render_description("# Title\n\n## Sub\n\n###### Deep\n", "text/markdown")
-    assert "<h1" not in html
-    assert "<h2" not in html
-    assert "<h3" in html
-    assert "<h4" in html
-    assert "<h6" in html
-    assert "</h3>" in html
-
-
-def test_heading_like_text_is_not_rewritten():
-    html = render_description("Write `<h1>` for a title.", "text/markdown")
-    assert "&lt;h1&gt;" in html
-
-
-@pytest.mark.parametrize(
-    "description",
-    [
-        "<script>alert(1)</script>",
-        "[click](javascript:alert(1))",
-        '<a href="javascript:alert(1)">click</a>',
-        "<img src=x onerror=alert(1)>",
-        '<a href="https://example.com" onclick="alert(1)">x</a>',
-        "<svg onload=alert(1)></svg>",
-        '<iframe src="https://evil.example"></iframe>',
-        "<div onmouseover='alert(1)'>x</div>",
-    ],
-)
-def test_markdown_attacks_are_neutralized(description):
-    assert_neutralized(render_description(description, "text/markdown"))
-
-
-@pytest.mark.parametrize(
-    "description",
-    [
-        "Hello\n\n.. raw:: html\n\n   <script>alert(1)</script>\n",
-        "Hello\n\n.. raw:: html\n\n   <img src=x onerror=alert(1)>\n",
-        "`click <javascript:alert(1)>`_\n",
-        ".. image:: x.png\n   :target: javascript:alert(1)\n",
-        "Text <script>alert(1)</script>\n",
-    ],
-)
-def test_restructuredtext_attacks_are_neutralized(description):
-    assert_neutralized(render_description(description, "text/x-rst"))
-
-
-def test_the_danger_check_finds_live_markup_and_ignores_escaped_text():
-    assert dangerous_markup('<img src=x onerror="a()"><a href=" JavaScript:a()">x</a>') == [
-        "onerror= on <img>",
-        "href=' JavaScript:a()' on <a>",
-    ]
-    assert dangerous_markup("&lt;script&gt; onerror=x javascript:y") == []
-
-
-def test_plain_text_attacks_are_neutralized():
-    assert_neutralized(render_description("<script>alert(1)</script>", "text/plain"))
-
-
-@pytest.mark.django_db
-def test_the_rendered_readme_is_cached_per_release_and_description(monkeypatch):
+def test_the_page_shows_the_description_html_stored_at_upload():
     release = make_release(
-        make_project("cached"), description="# One", description_content_type="text/markdown"
+        make_project("stored"), description="*rendered*", description_html="<p>stored</p>"
     )
-    calls = []
-    real_render = readme.render_description
+    assert release_readme_html(release) == "<p>stored</p>"
 
-    def counting_render(description, content_type):
-        calls.append(description)
-        return real_render(description, content_type)
 
-    monkeypatch.setattr(readme, "render_description", counting_render)
+def test_the_release_page_never_renders_the_description(client):
+    make_file(
+        make_release(
+            make_project("stored"),
+            description="Title\n=====\n\n*rendered on each view*\n",
+            description_html="<p>rendered at upload</p>",
+        )
+    )
+    html = get_page(client, "/project/stored/")
+    assert "<p>rendered at upload</p>" in html
+    assert "rendered on each view" not in html
 
-    first = release_readme_html(release)
-    second = release_readme_html(release)
-    assert first == second
-    assert "One" in first
-    assert calls == ["# One"]
 
-    release.description = "# Two"
-    changed = release_readme_html(release)
-    assert "Two" in changed
-    assert calls == ["# One", "# Two"]
+def test_the_release_page_does_not_read_the_description_source(client):
+    make_file(make_release(make_project("lean"), description="x" * 10_000))
+    with CaptureQueriesContext(connection) as queries:
+        get_page(client, "/project/lean/")
+    release_queries = [q["sql"] for q in queries if 'FROM "packaging_release"' in q["sql"]]
+    assert release_queries
+    assert all('"packaging_release"."description",' not in sql for sql in release_queries)

@@ -134,7 +134,8 @@ def build_document(
 
     ``web_url`` makes an absolute URL of a site path, ``download_url`` of a stored file path.
     """
-    releases = list(Release.objects.filter(project=project))
+    # The JSON API serves the raw description, as PyPI does, never the pages' HTML.
+    releases = list(Release.objects.filter(project=project).defer("description_html"))
     release = latest_release(releases) if version is None else find_release(releases, version)
     if release is None:
         return None

@@ -4,7 +4,6 @@
 top. The artifact is the source of truth; the upload form must agree with it.
 """
 
-import email.message
 import email.utils
 import functools
 import hashlib
@@ -13,17 +12,17 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import email_validator
-import readme_renderer.markdown
-import readme_renderer.rst
-import readme_renderer.txt
 import trove_classifiers
+from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from cheeseshop.inputs import Shape, describe_character, unsafe_character
+from cheeseshop.packaging.descriptions import RenderedDescription, render_description
 from cheeseshop.packaging.errors import UploadRejected
 
 SUPPORTED_METADATA_VERSIONS = ("1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5")
@@ -93,6 +92,20 @@ _TEXT_FIELDS = frozenset(
         "keywords",
     }
 )
+# What one release's metadata may hold. Each value costs the upload (validation), every page
+# that shows it and the JSON API; none of these is near what real projects write (the largest
+# on PyPI: ~150 classifiers, ~400 Requires-Dist, a few dozen Project-URLs and keywords).
+# Any header's value, in characters (the description, in the body, is bounded by the whole).
+MAX_HEADER_LENGTH = 8 * 1024
+# setuptools wrote the whole licence text into License before PEP 639.
+MAX_LICENSE_LENGTH = 64 * 1024
+# Entries of a multiple-use field (and keywords, one comma-separated header), by field.
+MAX_ENTRIES = 1024
+MAX_ENTRIES_BY_FIELD = {
+    "keywords": 256,
+    "classifier": 512,
+    "project-url": 128,
+}
 
 # distutils wrote this for any field it had no value for.
 _PLACEHOLDER = "UNKNOWN"
@@ -237,12 +250,82 @@ def _check_metadata_version(raw: RawMetadata) -> str:
     return metadata_version
 
 
+def _check_total_size(data: bytes) -> None:
+    limit = settings.CHEESESHOP_MAX_METADATA_SIZE
+    if len(data) > limit:
+        raise _rejection(
+            _("The core metadata is %(size)d bytes; at most %(limit)d bytes are allowed")
+            % {"size": len(data), "limit": limit}
+        )
+
+
+def _header_name(raw_field: str) -> str:
+    """The field's name in the metadata file (``requires_dist`` is ``requires-dist``)."""
+    return _RAW_TO_HEADER.get(raw_field, raw_field.replace("_", "-"))
+
+
+# packaging's raw names of the fields whose name differs from the header's.
+_RAW_TO_HEADER = {
+    "classifiers": "classifier",
+    "license_files": "license-file",
+    "platforms": "platform",
+    "project_urls": "project-url",
+    "supported_platforms": "supported-platform",
+    "import_names": "import-name",
+    "import_namespaces": "import-namespace",
+}
+
+
+def _entries(value) -> list[str]:
+    if isinstance(value, dict):  # Project-URL: "label, url"
+        return [f"{label}, {url}" for label, url in value.items()]
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _check_field_sizes(raw: RawMetadata) -> None:
+    """Every field within its limits, before the costly checks read them (Requires-Dist)."""
+    for raw_field, value in raw.items():
+        if raw_field == "description":
+            continue
+        field = _header_name(raw_field)
+        entries = _entries(value)
+        if isinstance(value, list | dict):
+            _check_entry_count(field, len(entries))
+        limit = MAX_LICENSE_LENGTH if field == "license" else MAX_HEADER_LENGTH
+        for entry in entries:
+            if len(entry) > limit:
+                raise _rejection(
+                    _(
+                        "'%(field)s' has a value of %(length)d characters; at most %(limit)d "
+                        "are allowed"
+                    )
+                    % {"field": field, "length": len(entry), "limit": limit}
+                )
+
+
+def _check_entry_count(field: str, count: int) -> None:
+    limit = MAX_ENTRIES_BY_FIELD.get(field, MAX_ENTRIES)
+    if count > limit:
+        raise _rejection(
+            ngettext(
+                "'%(field)s' has %(count)d entries; at most %(limit)d is allowed",
+                "'%(field)s' has %(count)d entries; at most %(limit)d are allowed",
+                limit,
+            )
+            % {"field": field, "count": count, "limit": limit}
+        )
+
+
 def parse_metadata(data: bytes) -> Metadata:
     """Parse and validate core metadata bytes (PKG-INFO or METADATA, RFC 822 format).
 
     Returns packaging's `Metadata`; raises `UploadRejected` naming the first problem found.
     """
+    _check_total_size(data)
     raw, unparsed = parse_email(data)
+    _check_field_sizes(raw)
     raw = _without_placeholders(raw)
     _check_characters(raw)
     errors = _unparsed_errors(unparsed)
@@ -438,51 +521,48 @@ def check_form_agrees(metadata: Metadata, form_name: str, form_version: str) -> 
         )
 
 
-def _content_type_and_params(content_type: str) -> tuple[str, dict[str, str]]:
-    message = email.message.Message()
-    message["content-type"] = content_type
-    return message.get_content_type(), dict(message.get_params()[1:])
+# Rendered descriptions by digest of (content type, description): a release's wheels and sdist
+# carry the same description, and rendering it is the costliest upload rule. Bounded in bytes.
+_RENDERED: OrderedDict[bytes, RenderedDescription] = OrderedDict()
+_RENDERED_MAX_BYTES = 32 * 1024 * 1024
+_rendered_bytes = 0
+_RENDERED_LOCK = threading.Lock()
 
 
-# Digests of (content type, description) pairs that rendered: a release's wheels and sdist
-# carry the same description, and rendering reStructuredText is the costliest upload rule.
-_RENDERED_DESCRIPTIONS: OrderedDict[bytes, None] = OrderedDict()
-_RENDERED_DESCRIPTIONS_MAX = 4096
-_RENDERED_DESCRIPTIONS_LOCK = threading.Lock()
+def _remember(key: bytes, rendered: RenderedDescription) -> None:
+    global _rendered_bytes  # noqa: PLW0603 - the cache's size, guarded by its lock
+    with _RENDERED_LOCK:
+        if key in _RENDERED:
+            return
+        _RENDERED[key] = rendered
+        _rendered_bytes += len(rendered.html)
+        while _rendered_bytes > _RENDERED_MAX_BYTES and _RENDERED:
+            _rendered_bytes -= len(_RENDERED.popitem(last=False)[1].html)
 
 
-def _renders(description: str, content_type: str, params: dict[str, str]) -> bool:
-    key = hashlib.sha256(f"{content_type}\0{params}\0{description}".encode()).digest()
-    with _RENDERED_DESCRIPTIONS_LOCK:
-        if key in _RENDERED_DESCRIPTIONS:
-            _RENDERED_DESCRIPTIONS.move_to_end(key)
-            return True
-    if content_type == "text/markdown":
-        rendered = readme_renderer.markdown.render(
-            description, variant=params.get("variant", "GFM")
-        )
-    elif content_type == "text/plain":
-        rendered = readme_renderer.txt.render(description)
-    else:
-        rendered = readme_renderer.rst.render(description)
-    if rendered is None:
-        return False
-    with _RENDERED_DESCRIPTIONS_LOCK:
-        _RENDERED_DESCRIPTIONS[key] = None
-        if len(_RENDERED_DESCRIPTIONS) > _RENDERED_DESCRIPTIONS_MAX:
-            _RENDERED_DESCRIPTIONS.popitem(last=False)
-    return True
+def _rendered(description: str, declared: str) -> RenderedDescription:
+    key = hashlib.sha256(f"{declared}\0{description}".encode()).digest()
+    with _RENDERED_LOCK:
+        if key in _RENDERED:
+            _RENDERED.move_to_end(key)
+            return _RENDERED[key]
+    rendered = render_description(description, declared)
+    if rendered.renders:
+        _remember(key, rendered)
+    return rendered
 
 
-def check_description_renders(metadata: Metadata) -> None:
-    """Rule 21: the description renders in its declared format (reStructuredText by default)."""
+def rendered_description(metadata: Metadata) -> str:
+    """Rule 21: the description renders in its declared format (reStructuredText by default).
+    Returns the HTML the release page shows: rendered once, here, within the time budget (or
+    as plain text when too large or too slow)."""
     description = metadata.description
     if not description:
-        return
-    declared = metadata.description_content_type
-    content_type, params = _content_type_and_params(declared or "text/x-rst")
-    if _renders(description, content_type, params):
-        return
+        return ""
+    declared = metadata.description_content_type or ""
+    rendered = _rendered(description, declared)
+    if rendered.renders:
+        return rendered.html
     if declared:
         raise UploadRejected(
             _("The description failed to render for '%(content_type)s'.")
@@ -493,8 +573,9 @@ def check_description_renders(metadata: Metadata) -> None:
     )
 
 
-def release_fields(metadata: Metadata) -> dict:
-    """Core metadata as `Release` model fields: JSON-able, "" rather than None."""
+def release_fields(metadata: Metadata, description_html: str = "") -> dict:
+    """Core metadata as `Release` model fields: JSON-able, "" rather than None; with the
+    description's HTML from `rendered_description`."""
     return {
         "version": str(metadata.version),
         "canonical_version": canonicalize_version(metadata.version),
@@ -503,6 +584,7 @@ def release_fields(metadata: Metadata) -> dict:
         "summary": metadata.summary or "",
         "description": metadata.description or "",
         "description_content_type": metadata.description_content_type or "",
+        "description_html": description_html,
         "keywords": ", ".join(keyword for keyword in metadata.keywords or [] if keyword),
         "license": metadata.license or "",
         "license_expression": str(metadata.license_expression or ""),

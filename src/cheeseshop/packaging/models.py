@@ -105,6 +105,8 @@ class Release(models.Model):
     description_content_type = models.CharField(
         max_length=128, blank=True, verbose_name=_("description content type")
     )
+    # Rendered once, at upload, within a time budget (packaging.descriptions); pages show this.
+    description_html = models.TextField(blank=True, verbose_name=_("description as HTML"))
     keywords = models.TextField(blank=True, verbose_name=_("keywords"))
     license = models.TextField(blank=True, verbose_name=_("license"))
     license_expression = models.CharField(

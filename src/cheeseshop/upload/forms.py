@@ -8,11 +8,13 @@ with the form's name and version.
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from cheeseshop.inputs import Shape, describe_character, unsafe_character
 from cheeseshop.packaging.errors import UploadRejected
+from cheeseshop.packaging.metadata import MAX_HEADER_LENGTH, MAX_LICENSE_LENGTH
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import PROJECT_NAME_RE
 
@@ -21,6 +23,38 @@ _HEX32 = re.compile(r"\A[0-9a-f]{32}\Z")
 _METADATA_HELP = (
     "See https://packaging.python.org/specifications/core-metadata for more information."
 )
+
+
+# The comment is stored with the file and served by the JSON API with every release.
+MAX_COMMENT_LENGTH = 2048
+
+
+def _field_limit(field: str) -> int:
+    """Characters one value of ``field`` may have: the form repeats the core metadata (twine
+    sends each field), so its limits are the metadata's."""
+    if field == "comment":
+        return MAX_COMMENT_LENGTH
+    if field == "description":
+        return settings.CHEESESHOP_MAX_METADATA_SIZE
+    if field == "license":
+        return MAX_LICENSE_LENGTH
+    return MAX_HEADER_LENGTH
+
+
+def check_field_sizes(data: QueryDict) -> None:
+    """Every field of the form within its limit (all of them together are bounded while they
+    arrive, by ``CHEESESHOP_MAX_FORM_SIZE``)."""
+    for field, values in data.lists():
+        limit = _field_limit(field)
+        for value in values:
+            if len(value) > limit:
+                raise UploadRejected(
+                    _(
+                        "The form field '%(field)s' has %(length)d characters; at most "
+                        "%(limit)d are allowed."
+                    )
+                    % {"field": field[:64], "length": len(value), "limit": limit}
+                )
 
 
 @dataclass(frozen=True)

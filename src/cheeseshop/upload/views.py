@@ -47,7 +47,12 @@ from cheeseshop.tokens.services import (
     token_credential,
     token_from_authorization,
 )
-from cheeseshop.upload.forms import UploadForm, form_field, parse_upload_form
+from cheeseshop.upload.forms import (
+    UploadForm,
+    check_field_sizes,
+    form_field,
+    parse_upload_form,
+)
 from cheeseshop.upload.receiving import HashingUploadHandler, ReceivedFile, UploadParser
 
 logger = logging.getLogger(__name__)
@@ -133,6 +138,7 @@ def _read_form(request: HttpRequest, handler: HashingUploadHandler) -> tuple[Upl
         raise UploadRejected(_("The request is not valid multipart/form-data.")) from None
     except OSError:  # the body stopped arriving (the server answers 408 for a slow one)
         raise UploadRejected(_("The request body could not be read to its end.")) from None
+    check_field_sizes(data)
 
     action = form_field(data, ":action")
     if action in {"submit", "submit_pkg_info"}:
@@ -231,7 +237,7 @@ def _upload_received(
     meta = metadata.parse_metadata(inspected.metadata)
     metadata.check_form_agrees(meta, form.name, form.version)
     check_license_files(inspected, meta.license_files or [], filename)
-    metadata.check_description_renders(meta)
+    description_html = metadata.rendered_description(meta)
     if form.filetype == PackageType.WHEEL:
         filenames.validate_wheel_filename(filename, normalize_name(meta.name), str(meta.version))
         metadata_bytes = inspected.metadata
@@ -250,7 +256,7 @@ def _upload_received(
         local_path=content.temporary_file_path(),
         project_name=meta.name,
         version=str(meta.version),
-        release_fields=metadata.release_fields(meta),
+        release_fields=metadata.release_fields(meta, description_html),
         requires_python=str(meta.requires_python or ""),
         comment_text=form.comment,
         metadata_bytes=metadata_bytes,

@@ -52,8 +52,9 @@ def releases_newest_first(project: Project) -> list[Release]:
 
 
 def load_release(release: Release) -> Release:
-    """All of ``release``'s metadata, for the page that shows it."""
-    return Release.objects.get(pk=release.pk)
+    """``release``'s metadata, for the page that shows it: the description as the HTML
+    rendered at upload, not its source (up to CHEESESHOP_MAX_METADATA_SIZE, read for nothing)."""
+    return Release.objects.defer("description").get(pk=release.pk)
 
 
 # --- Home page ------------------------------------------------------------------------------
