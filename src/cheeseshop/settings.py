@@ -115,7 +115,7 @@ CHEESESHOP_WEB_WORKERS = _env_int("WEB_WORKERS", 0) or os.cpu_count() or 1
 # --- Django ---------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cheeseshop.accounts.apps.CheeseshopAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
