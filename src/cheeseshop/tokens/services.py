@@ -30,9 +30,10 @@ from packaging.utils import canonicalize_name
 from pymacaroons import MACAROON_V2, Macaroon, Verifier
 
 from cheeseshop.accounts.models import User
+from cheeseshop.accounts.two_factor import manage_requires_two_factor, setup_path
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
-from cheeseshop.errors import Invalid, NotAuthenticated, Refused
+from cheeseshop.errors import Invalid, NotAuthenticated, NotPermitted, Refused
 from cheeseshop.packaging.models import Project, Role
 from cheeseshop.prepared import (
     PreparedQuery,
@@ -69,6 +70,10 @@ class InvalidToken(TokenError, NotAuthenticated):
 
 class TokenRequestRefused(TokenError, Invalid):
     """A token that cannot be issued as asked (its description, projects or expiry)."""
+
+
+class SecondFactorRequired(TokenError, NotPermitted):
+    """A token asked for by (or for) a user who must first enrol a second factor."""
 
 
 def _invalid(reason: str) -> InvalidToken:
@@ -161,6 +166,22 @@ def _check_user_may_hold_tokens(user: User) -> None:
         )
 
 
+def check_may_make_credentials(user: User) -> None:
+    """The two-factor policy for credentials, the same on every path that makes them (the
+    tokens page, ``POST /api/tokens/`` with a session or a token, ``cheeseshop token create``):
+    with ``CHEESESHOP_MANAGE_REQUIRES_2FA`` on, a user without a second factor gets no token,
+    so neither a session nor a token minted before the policy can make account credentials."""
+    if manage_requires_two_factor(user):
+        raise SecondFactorRequired(
+            _(
+                "User '%(user)s' does not have two-factor authentication enabled, which "
+                "creating API tokens requires. Enable two-factor authentication at %(url)s "
+                "and try again."
+            )
+            % {"user": user.username, "url": setup_path()}
+        )
+
+
 def _checked_description(user: User, description: str) -> str:
     description = description.strip()
     if not description:
@@ -224,13 +245,15 @@ def issue_token(
 
     Without ``project_names`` the token may upload to any of the user's projects; with them,
     only to those (each must be one of the user's projects). ``expires_at`` (aware) makes it
-    usable from now until then. Raises TokenError saying what is refused.
+    usable from now until then. Raises TokenError saying what is refused (SecondFactorRequired
+    when the two-factor policy asks ``user`` for a second factor first).
     """
     now = timezone.now()
     with transaction.atomic():
         # One issuance per user at a time: the description check below then holds.
         user = User.objects.select_for_update().get(pk=user.pk)
         _check_user_may_hold_tokens(user)
+        check_may_make_credentials(user)
         description = _checked_description(user, description)
         projects = _projects_for_scope(user, project_names)
         caveats: list[Caveat] = []
