@@ -238,10 +238,8 @@ TASKS = {
     }
 }
 
-AUTHENTICATION_BACKENDS = [
-    "cheeseshop.accounts.backends.NotFrozenModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# One backend: every password login, whoever it names, costs one hash (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["cheeseshop.accounts.backends.AuthenticationBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
