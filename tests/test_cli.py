@@ -79,6 +79,18 @@ def test_token_create_for_a_user_without_two_factor_works_with_the_policy_off(ru
     assert result.stdout.startswith("pypi-")
 
 
+@pytest.mark.parametrize(
+    "username", ["\u0430lice", "\uff41\uff4c\uff49\uff43\uff45", "al\u0131ce", "alice."]
+)
+def test_user_create_refuses_a_username_outside_the_ascii_rule(run, username):
+    result = run("user", "create", username, "--email", "alice@example.com")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: Enter a username of ASCII letters and digits, with '.', '_' or '-' between "
+        "them: it must start and end with a letter or a digit.\n"
+    )
+
+
 def test_user_create_refuses_a_duplicate_username(run):
     assert run("user", "create", "bob", "--email", "bob@example.com").returncode == 0
     result = run("user", "create", "BOB", "--email", "other@example.com")
