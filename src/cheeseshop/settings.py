@@ -319,6 +319,8 @@ ACCOUNT_PRESERVE_USERNAME_CASING = True
 ACCOUNT_USERNAME_MIN_LENGTH = 2
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 30 * 60
 ACCOUNT_ADAPTER = "cheeseshop.accounts.adapter.AccountAdapter"
+# Refuses an address another account has verified (accounts/forms.py says how it answers).
+ACCOUNT_FORMS = {"add_email": "cheeseshop.accounts.forms.AddEmailForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 # Our own moving-window limits (cheeseshop.accounts.ratelimits) replace allauth's.
 ACCOUNT_RATE_LIMITS = False
