@@ -15,10 +15,10 @@ def run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
     env["CHEESESHOP_DATA_DIR"] = str(tmp_path / "data")
 
-    def run(*args: str, input: str = "") -> subprocess.CompletedProcess:
+    def run(*args: str, input: str = "", settings=None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [CHEESESHOP, *args],
-            env=env,
+            env={**env, **(settings or {})},
             input=input,
             capture_output=True,
             text=True,
@@ -45,7 +45,7 @@ def test_help_lists_commands_and_settings(run):
 
 
 def test_token_create_prints_only_the_token(run):
-    assert run("user", "create", "alice", "--email", "alice@example.com").returncode == 0
+    assert run("user", "create", "alice", "--email", "alice@example.com", "--totp").returncode == 0
     result = run("token", "create", "alice", "--description", "ci")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
@@ -53,6 +53,42 @@ def test_token_create_prints_only_the_token(run):
     assert lines[0].startswith("pypi-")
     # the data directory now holds the generated secret key, private to its owner
     assert (run.data_dir / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    "scope", [[], ["--project", "alpha"]], ids=["account-wide", "one-project"]
+)
+def test_token_create_refuses_a_user_without_two_factor(run, scope):
+    assert run("user", "create", "kim", "--email", "k@example.com").returncode == 0
+    make_project_for(run, "kim", "alpha")
+    result = run("token", "create", "kim", "--description", "ci", *scope)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: User 'kim' does not have two-factor authentication enabled, which creating API "
+        "tokens requires. Enable two-factor authentication at /account/2fa/ and try again.\n"
+    )
+    assert token_table(run, "kim")[1:] == []
+
+
+def test_token_create_for_a_user_without_two_factor_works_with_the_policy_off(run):
+    assert run("user", "create", "lee", "--email", "l@example.com").returncode == 0
+    policy_off = {"CHEESESHOP_MANAGE_REQUIRES_2FA": "false"}
+    result = run("token", "create", "lee", "--description", "ci", settings=policy_off)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("pypi-")
+
+
+@pytest.mark.parametrize(
+    "username", ["\u0430lice", "\uff41\uff4c\uff49\uff43\uff45", "al\u0131ce", "alice."]
+)
+def test_user_create_refuses_a_username_outside_the_ascii_rule(run, username):
+    result = run("user", "create", username, "--email", "alice@example.com")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: Enter a username of ASCII letters and digits, with '.', '_' or '-' between "
+        "them: it must start and end with a letter or a digit.\n"
+    )
 
 
 def test_user_create_refuses_a_duplicate_username(run):
@@ -182,7 +218,7 @@ def cells(line: list[str]) -> list[str]:
 
 
 def test_token_create_with_projects_and_an_expiry_and_token_list_shows_them(run):
-    assert run("user", "create", "frank", "--email", "f@example.com").returncode == 0
+    assert run("user", "create", "frank", "--email", "f@example.com", "--totp").returncode == 0
     make_project_for(run, "frank", "alpha")
     make_project_for(run, "frank", "beta")
     created = run(
@@ -212,7 +248,7 @@ def test_token_create_with_projects_and_an_expiry_and_token_list_shows_them(run)
 
 
 def test_token_create_refuses_a_project_the_user_has_no_role_on(run):
-    assert run("user", "create", "gina", "--email", "g@example.com").returncode == 0
+    assert run("user", "create", "gina", "--email", "g@example.com", "--totp").returncode == 0
     assert run("user", "create", "hal", "--email", "h@example.com").returncode == 0
     make_project_for(run, "hal", "hals-project")
     result = run("token", "create", "gina", "--project", "hals-project")
@@ -225,7 +261,7 @@ def test_token_create_refuses_a_project_the_user_has_no_role_on(run):
 
 
 def test_token_create_refuses_a_description_in_use(run):
-    assert run("user", "create", "ivy", "--email", "i@example.com").returncode == 0
+    assert run("user", "create", "ivy", "--email", "i@example.com", "--totp").returncode == 0
     assert run("token", "create", "ivy", "--description", "ci").returncode == 0
     result = run("token", "create", "ivy", "--description", "ci")
     assert result.returncode == 1
@@ -246,7 +282,7 @@ def test_token_list_for_an_unknown_user_is_an_error(run):
 
 
 def test_token_revoke_revokes_by_id_once(run):
-    assert run("user", "create", "jack", "--email", "j@example.com").returncode == 0
+    assert run("user", "create", "jack", "--email", "j@example.com", "--totp").returncode == 0
     assert run("token", "create", "jack", "--description", "ci").returncode == 0
     token_id = cells(token_table(run, "jack")[1])[0]
 

@@ -186,6 +186,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_user_create(args: argparse.Namespace) -> int:
     setup_django()
+    from django.core.exceptions import ValidationError
+
     from cheeseshop.accounts.services import AccountError, create_user
 
     migrate()
@@ -205,6 +207,9 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         )
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:  # the username or email rules: each message, plainly
+        print(f"error: {' '.join(exc.messages)}", file=sys.stderr)
         return 1
     except Exception as exc:  # Django's ValidationError and friends, reported plainly
         print(f"error: {exc}", file=sys.stderr)

@@ -189,7 +189,7 @@ CHEESESHOP_WEB_WORKERS = _env_int("WEB_WORKERS", 0) or os.cpu_count() or 1
 # --- Django ---------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cheeseshop.accounts.apps.CheeseshopAdminConfig",  # django.contrib.admin, our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -333,10 +333,8 @@ TASKS = {
     }
 }
 
-AUTHENTICATION_BACKENDS = [
-    "cheeseshop.accounts.backends.NotFrozenModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# One backend: every password login, whoever it names, costs one hash (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["cheeseshop.accounts.backends.AuthenticationBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -429,6 +427,8 @@ ACCOUNT_PRESERVE_USERNAME_CASING = True
 ACCOUNT_USERNAME_MIN_LENGTH = 2
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 30 * 60
 ACCOUNT_ADAPTER = "cheeseshop.accounts.adapter.AccountAdapter"
+# Refuses an address another account has verified (accounts/forms.py says how it answers).
+ACCOUNT_FORMS = {"add_email": "cheeseshop.accounts.forms.AddEmailForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 # Our own moving-window limits (cheeseshop.accounts.ratelimits) replace allauth's.
 ACCOUNT_RATE_LIMITS = False

@@ -98,3 +98,65 @@ def test_email_changes_are_refused_in_read_only_mode(alice, alice_client):
 def test_email_page_needs_login():
     response = Client().get("/account/email/")
     assert response["Location"].startswith("/account/login/")
+
+
+# -- another account's verified address
+
+
+def shown_after_adding(client, email: str) -> list[str]:
+    """The messages the page shows after adding ``email`` (the login's own left out)."""
+    response = client.post("/account/email/", {"action_add": "", "email": email}, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    return [message for message in shown if not message.startswith("Successfully signed in")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed", ["carol@example.com", "Carol@Example.COM", " carol@example.com "]
+)
+def test_another_accounts_verified_address_is_not_added_and_its_owner_is_told(
+    alice, alice_client, typed
+):
+    create_user("carol", "carol@example.com")
+    mail.outbox.clear()
+    response = manage(alice_client, "action_add", typed)
+
+    assert response.status_code == 302
+    assert not EmailAddress.objects.filter(user=alice, email__iexact="carol@example.com").exists()
+    assert not Event.objects.filter(tag="account:email:add").exists()
+    (notice,) = mail.outbox  # no confirmation link: only the owner's notice
+    assert notice.to == ["carol@example.com"]
+    assert "Someone tried to add your email address to another account" in notice.subject
+    assert "/account/confirm-email/" not in notice.body
+    assert "It was refused" in notice.body
+
+
+@pytest.mark.django_db
+def test_the_adder_is_told_what_any_new_address_gets_while_enumeration_is_prevented(
+    alice, alice_client
+):
+    create_user("carol", "carol@example.com")
+    taken = shown_after_adding(alice_client, "carol@example.com")
+    fresh = shown_after_adding(alice_client, "alice@work.example")
+    assert taken == ["Confirmation email sent to carol@example.com."]
+    assert fresh == ["Confirmation email sent to alice@work.example."]
+
+
+@pytest.mark.django_db
+def test_with_enumeration_allowed_the_adder_gets_allauths_already_in_use_error(
+    alice, alice_client, settings
+):
+    settings.ACCOUNT_PREVENT_ENUMERATION = False
+    create_user("carol", "carol@example.com")
+    response = manage(alice_client, "action_add", "carol@example.com")
+    assert response.status_code == 200
+    assert "already registered with this email" in response.content.decode()
+    assert not EmailAddress.objects.filter(user=alice, email="carol@example.com").exists()
+
+
+@pytest.mark.django_db
+def test_an_address_another_account_has_not_verified_can_still_be_added(alice, alice_client):
+    carol = create_user("carol", "carol@example.com")
+    add_unverified_address(carol, "shared@example.com")
+    manage(alice_client, "action_add", "shared@example.com")
+    assert EmailAddress.objects.filter(user=alice, email="shared@example.com").exists()

@@ -4,10 +4,10 @@ reason, then every method removed, an admin event with the reason, and the user 
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
-from django.test import Client
 
 from cheeseshop.accounts.services import create_user, enrol_totp
 from cheeseshop.audit.models import Event
+from tests.accounts.sessions import signed_in_through_the_site
 from tests.accounts.two_factor_helpers import cheeseshop_mfa_settings  # noqa: F401 (a fixture)
 from tests.admin.conftest import run_action
 
@@ -23,9 +23,7 @@ def staff():
 
 @pytest.fixture
 def staff_client(staff):
-    client = Client()
-    client.force_login(staff)
-    return client
+    return signed_in_through_the_site(staff)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from django.test import Client
 
 from cheeseshop.accounts.services import create_user
 from cheeseshop.index.negotiation import JSON_V1
+from tests.accounts.sessions import signed_in_through_the_site
 from tests.packaging.dists import make_wheel
 
 # Fixtures of the upload tests, used here as they are.
@@ -20,9 +21,7 @@ def staff(db):
 
 @pytest.fixture
 def staff_client(staff) -> Client:
-    client = Client()
-    client.force_login(staff)
-    return client
+    return signed_in_through_the_site(staff)
 
 
 def run_action(client: Client, changelist: str, action: str, ids, *, confirm: bool = False):

@@ -2,11 +2,9 @@
 
 import pytest
 from django.contrib import admin
-from django.test import Client
 from django.urls import reverse
 
 from cheeseshop.accounts.services import create_user
-from tests.admin.conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -50,13 +48,3 @@ def test_every_registered_changelist_renders_for_staff(staff_client):
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert staff_client.get(url).status_code == 200, url
-
-
-def test_staff_login_page_works_with_a_password(staff):
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/",
-        {"username": staff.username, "password": STAFF_PASSWORD, "next": "/admin/"},
-    )
-    assert response.status_code == 302
-    assert response["Location"] == "/admin/"

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event
 from cheeseshop.packaging.models import File, FilenameRegistry, Project, Release
+from tests.accounts.sessions import signed_in_through_the_site
 from tests.admin.conftest import run_action, simple_json
 from tests.packaging.dists import make_wheel
 from tests.upload.conftest import stored_files
@@ -149,12 +150,12 @@ def test_release_page_is_read_only(staff_client, uploaded):
     assert release.version == "1.0"
 
 
-def test_staff_without_delete_permission_cannot_remove_files(client, uploaded):
+def test_staff_without_delete_permission_cannot_remove_files(uploaded):
     viewer = create_user("viewer", "viewer@example.com")
     viewer.is_staff = True
     viewer.save()
     viewer.user_permissions.add(Permission.objects.get(codename="view_file"))
-    client.force_login(viewer)
+    client = signed_in_through_the_site(viewer)
     uploaded()
     file = File.objects.get()
 

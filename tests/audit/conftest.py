@@ -10,6 +10,7 @@ from cheeseshop.audit.services import record_event
 from cheeseshop.packaging.models import Role, RoleName
 
 # The manage tests' project and people, used as they are.
+from tests.accounts.sessions import signed_in_through_the_site
 from tests.index.builders import make_project
 from tests.manage.conftest import (  # noqa: F401
     maintainer,
@@ -38,9 +39,7 @@ def staff(db):
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in_through_the_site(user)
 
 
 @pytest.fixture

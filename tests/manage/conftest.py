@@ -7,6 +7,7 @@ from django.test import Client
 from cheeseshop.accounts.services import create_user
 from cheeseshop.index.services import refresh_project_pages
 from cheeseshop.packaging.models import Role, RoleName
+from tests.accounts.sessions import signed_in_through_the_site
 from tests.index.builders import make_file, make_project, make_release
 from tests.upload.conftest import packages_dir  # noqa: F401 - autouse: per-test file storage
 
@@ -49,9 +50,8 @@ def wheel(release):
 
 
 def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    """Logged in through the site just now (recent enough for the deletions)."""
+    return signed_in_through_the_site(user)
 
 
 @pytest.fixture

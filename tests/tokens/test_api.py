@@ -181,7 +181,7 @@ def test_session_of_a_user_without_a_verified_email_is_refused(user):
 def test_session_of_a_frozen_user_is_refused(user):
     client = Client()
     # allauth's backend keeps a frozen user's session; Django's (ours) ends it.
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    client.force_login(user, backend="cheeseshop.accounts.backends.AuthenticationBackend")
     record_authentication(client, user)
     type(user).objects.filter(pk=user.pk).update(is_frozen=True)
     response = post(client, {"description": "CI"})

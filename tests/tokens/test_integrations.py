@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
 
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event
@@ -16,7 +17,13 @@ from cheeseshop.audit.services import SESSION
 from cheeseshop.tokens.caveats import Expiration
 from cheeseshop.tokens.integrations import load_public_keys
 from cheeseshop.tokens.models import APIToken
-from cheeseshop.tokens.services import create_token, issue_token, revoke_token
+from cheeseshop.tokens.services import (
+    InvalidToken,
+    authenticate_token,
+    create_token,
+    issue_token,
+    revoke_token,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +131,23 @@ def test_signed_report_revokes_the_token_emails_the_owner_and_records_the_leak(
     ):
         assert fact in message.body
     assert raw not in message.body
+
+
+def test_a_leak_report_revokes_the_tokens_minted_with_the_leaked_one(
+    client, keys_file, signing_key, leaked
+):
+    _token, raw = leaked
+    minted = Client().post(
+        "/api/tokens/",
+        json.dumps({"description": "minted by whoever found it"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert minted.status_code == 201
+    body = report(raw)
+    assert disclose(client, body, signature=sign(signing_key, body)).status_code == 204
+    with pytest.raises(InvalidToken, match="revoked"):
+        authenticate_token(minted.json()["token"])
 
 
 def test_report_signed_by_another_key_of_the_file_is_accepted(client, keys_file, leaked):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +18,11 @@ class AccountsConfig(AppConfig):
         )
 
         project_notices.connect()
+
+
+class CheeseshopAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app, serving cheeseshop's admin site (the site's login, second factor
+    proved in the session: ``cheeseshop.accounts.admin_site``)."""
+
+    default = False  # this module's default app is the accounts app
+    default_site = "cheeseshop.accounts.admin_site.AdminSite"

@@ -1,8 +1,55 @@
-"""The forms of the account's own pages that allauth does not provide."""
+"""The forms of the account's own pages that allauth does not provide, and allauth's forms
+cheeseshop changes."""
 
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
+from allauth.account.models import EmailAddress
 from django import forms
+from django.contrib import messages
 
+from cheeseshop.accounts import notices
 from cheeseshop.accounts.models import User
+
+
+class AddEmailForm(AllauthAddEmailForm):
+    """allauth's "add an email address", refusing an address another account has verified.
+
+    allauth added it here, unverified (when it hides which addresses are in use, its default):
+    the account then showed someone else's address, and its owner got confirmation mails they
+    never asked for. Now nothing is added. What the person adding it is told follows allauth's
+    enumeration setting, as sign-up does: with ACCOUNT_PREVENT_ENUMERATION off, allauth's own
+    "already in use" error; on (the default), the same answer as for any address, while the
+    address's owner is told by email that someone tried to add it.
+    """
+
+    def clean_email(self) -> str:
+        value = super().clean_email()
+        self.verified_elsewhere = (
+            EmailAddress.objects.filter(email__iexact=value, verified=True)
+            .exclude(user_id=self.user.pk)
+            .select_related("user")
+            .first()
+        )
+        return value
+
+    def save(self, request):
+        if self.verified_elsewhere is None:
+            return super().save(request)
+        notices.send_notice(
+            notices.EMAIL_ADD_REFUSED,
+            self.verified_elsewhere.user,
+            request=request,
+            context={"email": self.verified_elsewhere.email},
+        )
+        # The answer a new address gets (allauth's message), so the adder learns nothing.
+        get_adapter().add_message(
+            request,
+            messages.INFO,
+            "account/messages/email_confirmation_sent.txt",
+            {"email": self.cleaned_data["email"], "login": True, "signup": False},
+        )
+        # Not saved: allauth records and announces only addresses that were stored.
+        return EmailAddress(user=self.user, email=self.cleaned_data["email"])
 
 
 class NotificationSettingsForm(forms.ModelForm):

@@ -1,11 +1,27 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+from cheeseshop.accounts.validators import UsernameValidator
 
 
 class User(AbstractUser):
     """An account. Email addresses (and whether they are verified) live in allauth's
     ``EmailAddress``; ``email`` mirrors the primary one, as allauth keeps it."""
+
+    username_validator = UsernameValidator()
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        unique=True,
+        help_text=_(
+            "Required. 150 characters or fewer: ASCII letters and digits, with '.', '_' or '-' "
+            "between them."
+        ),
+        validators=[username_validator],
+        error_messages={"unique": _("A user with that username already exists.")},
+    )
 
     is_frozen = models.BooleanField(
         _("frozen"),
@@ -33,6 +49,14 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # "Alice" and "alice" are one name to a reader: one account may have it.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_unique_ignoring_case",
+                violation_error_message=_("A user with that username already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.username

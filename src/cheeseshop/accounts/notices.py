@@ -1,6 +1,6 @@
-"""Notices mailed to an account's owner: two-factor changes, logins from a new device, and
-invitations to a project. Each is a pair of templates, accounts/email/<notice>_subject.txt and
-_message.txt."""
+"""Notices mailed to an account's owner: two-factor changes, logins from a new device,
+invitations to a project, and another account's attempt to add their address. Each is a pair
+of templates, accounts/email/<notice>_subject.txt and _message.txt."""
 
 import logging
 
@@ -25,6 +25,7 @@ RECOVERY_CODE_USED = "recovery_code_used"
 TWO_FACTOR_RESET = "two_factor_reset"
 NEW_DEVICE_LOGIN = "new_device_login"
 PROJECT_INVITATION = "project_invitation"
+EMAIL_ADD_REFUSED = "email_add_refused"
 
 
 def mail_invitation(invitation, inviter, request: HttpRequest | None = None) -> None:

@@ -1,14 +1,19 @@
-"""Password rules beyond Django's own: a length cap, no NUL characters, and a strength check.
+"""Password rules beyond Django's own: a length cap, no NUL characters, and a strength check;
+and the username rule.
 
-The account adapter applies them to every password a person chooses through allauth (sign-up,
-change, reset), after Django's AUTH_PASSWORD_VALIDATORS.
+The account adapter applies the password rules to every password a person chooses through
+allauth (sign-up, change, reset), after Django's AUTH_PASSWORD_VALIDATORS. The username rule is
+the username field's validator, so every path that makes or renames an account runs it (the
+sign-up form, the admin's forms, ``create_user`` behind the command line).
 """
 
 import threading
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from zxcvbn import zxcvbn
 
 MAX_PASSWORD_LENGTH = 4096
@@ -96,3 +101,21 @@ class PasswordStrengthValidator:
             "Your password must not be easy to guess: avoid your username, your email address "
             "and common words or patterns."
         )
+
+
+@deconstructible
+class UsernameValidator(RegexValidator):
+    """PyPI's username rule: ASCII letters and digits, with ``.``, ``_`` and ``-`` inside.
+
+    Django's default accepts any Unicode letter, so "alice" with a Cyrillic a (U+0430),
+    in fullwidth letters (U+FF41...) or with a dotless i (U+0131) were accounts of their own
+    that render like ``alice``. ASCII leaves no look-alike letters; case-insensitive
+    uniqueness (the model's constraint) leaves no look-alike case.
+    """
+
+    regex = r"\A[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\Z"
+    message = gettext_lazy(
+        "Enter a username of ASCII letters and digits, with '.', '_' or '-' between them: "
+        "it must start and end with a letter or a digit."
+    )
+    flags = 0

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from cheeseshop.accounts.access import account_page, refused
+from cheeseshop.accounts.logins import recent_authentication_required
 from cheeseshop.accounts.notices import mail_invitation
 from cheeseshop.audit.forms import KindFilterForm
 from cheeseshop.audit.history import PROJECT_KINDS, history_row
@@ -151,6 +152,7 @@ def project_settings(request: HttpRequest, access: ProjectAccess) -> HttpRespons
 
 
 @project_page(methods=POST, owner_only=True)
+@recent_authentication_required
 def project_delete(request: HttpRequest, access: ProjectAccess) -> HttpResponse:
     form = _delete_project_form(access, request.POST)
     if not form.is_valid():
@@ -422,6 +424,7 @@ def release_unyank(request: HttpRequest, access: ProjectAccess, version: str) ->
 
 
 @project_page(methods=POST, owner_only=True)
+@recent_authentication_required
 def release_delete(request: HttpRequest, access: ProjectAccess, version: str) -> HttpResponse:
     release = _find_release(access, version)
     form = _delete_release_form(release, request.POST)
@@ -436,6 +439,7 @@ def release_delete(request: HttpRequest, access: ProjectAccess, version: str) ->
 
 
 @project_page(methods=POST, owner_only=True)
+@recent_authentication_required
 def file_delete(
     request: HttpRequest, access: ProjectAccess, version: str, file_id: int
 ) -> HttpResponse:

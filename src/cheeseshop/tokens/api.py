@@ -272,6 +272,7 @@ def _answer(request: HttpRequest, asker: Asker) -> JsonResponse:
         credential=asker.credential,
         request=request,
         actor=asker.user,
+        parent=asker.token.token if asker.token is not None else None,
     )
     if asker.token is not None:
         record_token_use(asker.token.token)

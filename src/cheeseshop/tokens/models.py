@@ -40,6 +40,17 @@ class APIToken(models.Model):
     created = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
     last_used = models.DateTimeField(null=True, blank=True, verbose_name=_("last used"))
     revoked = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked"))
+    # The token that asked for this one through the API, if any: revoking a token revokes
+    # every token minted with it, so a leaked token's offspring go with it.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        editable=False,
+        verbose_name=_("minted with"),
+    )
 
     class Meta:
         verbose_name = _("API token")

@@ -32,9 +32,10 @@ from pymacaroons import MACAROON_V2, Macaroon, Verifier
 
 from cheeseshop import sealing
 from cheeseshop.accounts.models import User
+from cheeseshop.accounts.two_factor import manage_requires_two_factor, setup_path
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import Credential, record_event
-from cheeseshop.errors import Invalid, NotAuthenticated, Refused
+from cheeseshop.errors import Invalid, NotAuthenticated, NotPermitted, Refused
 from cheeseshop.inputs import describe_character, unsafe_character
 from cheeseshop.packaging.models import Project, Role
 from cheeseshop.prepared import (
@@ -76,6 +77,10 @@ class TokenRequestRefused(TokenError, Invalid):
     """A token that cannot be issued as asked (its description, projects or expiry)."""
 
 
+class SecondFactorRequired(TokenError, NotPermitted):
+    """A token asked for by (or for) a user who must first enrol a second factor."""
+
+
 def _invalid(reason: str) -> InvalidToken:
     return InvalidToken(_("Invalid API Token: %(reason)s") % {"reason": reason})
 
@@ -107,18 +112,24 @@ def _mint_macaroon(token: APIToken, caveats: Iterable[Caveat]) -> Macaroon:
 
 
 def create_token(
-    user: User, *, description: str, caveats: Iterable[Caveat] = ()
+    user: User,
+    *,
+    description: str,
+    caveats: Iterable[Caveat] = (),
+    parent: APIToken | None = None,
 ) -> tuple[APIToken, str]:
     """Issue a token for ``user``; returns the row and the raw token (shown to the user once).
 
     The server caveats are ``RequestUser(user)`` plus ``caveats``; they are stored on the row and
-    re-applied at every verification. Raises django's ValidationError on a bad description.
+    re-applied at every verification. ``parent`` is the token that asked for this one (it is
+    revoked with it). Raises django's ValidationError on a bad description.
     """
     server_caveats = [RequestUser(user_id=str(user.pk)), *caveats]
     token = APIToken(
         user=user,
         description=description,
         caveats=[caveat.to_json() for caveat in server_caveats],
+        parent=parent,
     )
     token.full_clean()
     token.save()
@@ -163,6 +174,22 @@ def _check_user_may_hold_tokens(user: User) -> None:
     if user.is_frozen:
         raise TokenRequestRefused(
             _("User '%(user)s' is frozen and cannot be given tokens.") % {"user": user.username}
+        )
+
+
+def check_may_make_credentials(user: User) -> None:
+    """The two-factor policy for credentials, the same on every path that makes them (the
+    tokens page, ``POST /api/tokens/`` with a session or a token, ``cheeseshop token create``):
+    with ``CHEESESHOP_MANAGE_REQUIRES_2FA`` on, a user without a second factor gets no token,
+    so neither a session nor a token minted before the policy can make account credentials."""
+    if manage_requires_two_factor(user):
+        raise SecondFactorRequired(
+            _(
+                "User '%(user)s' does not have two-factor authentication enabled, which "
+                "creating API tokens requires. Enable two-factor authentication at %(url)s "
+                "and try again."
+            )
+            % {"user": user.username, "url": setup_path()}
         )
 
 
@@ -230,18 +257,22 @@ def issue_token(
     credential: Credential,
     request: HttpRequest | None = None,
     actor: User | None = None,
+    parent: APIToken | None = None,
 ) -> tuple[APIToken, str]:
     """Issue a token to ``user`` and record it; returns the row and the raw token (shown once).
 
     Without ``project_names`` the token may upload to any of the user's projects; with them,
     only to those (each must be one of the user's projects). ``expires_at`` (aware) makes it
-    usable from now until then. Raises TokenError saying what is refused.
+    usable from now until then. Raises TokenError saying what is refused (SecondFactorRequired
+    when the two-factor policy asks ``user`` for a second factor first). ``parent``, the token
+    that asks for this one, takes it along when it is revoked.
     """
     now = timezone.now()
     with transaction.atomic():
         # One issuance per user at a time: the description check below then holds.
         user = User.objects.select_for_update().get(pk=user.pk)
         _check_user_may_hold_tokens(user)
+        check_may_make_credentials(user)
         description = _checked_description(user, description)
         projects = _projects_for_scope(user, project_names)
         caveats: list[Caveat] = []
@@ -250,8 +281,10 @@ def issue_token(
             caveats.append(ProjectID(tuple(str(project.pk) for project in projects)))
         if expires_at is not None:
             caveats.append(_expiration(expires_at, now))
-        token, raw = create_token(user, description=description, caveats=caveats)
+        token, raw = create_token(user, description=description, caveats=caveats, parent=parent)
         details = {"token_id": str(token.id), "description": token.description}
+        if parent is not None:
+            details["parent_token_id"] = str(parent.id)
         record_event(
             EventTag.ACCOUNT_API_TOKEN_ADDED,
             request=request,
@@ -272,6 +305,58 @@ def issue_token(
     return token, raw
 
 
+def _revoke_one(
+    token: APIToken,
+    now: datetime,
+    *,
+    actor: User | None,
+    credential: Credential,
+    request: HttpRequest | None,
+    tag: EventTag,
+    additional: dict | None = None,
+) -> bool:
+    """Revoke ``token`` (unless it already is) and record ``tag``; True if this revoked it."""
+    if not APIToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=now):
+        return False
+    token.revoked = now
+    details = {"token_id": str(token.id), "description": token.description, **(additional or {})}
+    record_event(
+        tag,
+        request=request,
+        actor=actor,
+        credential=credential,
+        user=token.user,
+        additional=details,
+    )
+    for project in _projects_in_scope(token):
+        record_event(
+            EventTag.PROJECT_API_TOKEN_REMOVED,
+            request=request,
+            actor=actor,
+            credential=credential,
+            project=project,
+            additional={**details, "user": token.user.username},
+        )
+    return True
+
+
+def _revoke_descendants(token: APIToken, now: datetime, **how) -> None:
+    """Revoke every token minted with ``token``, and those minted with them, recording each
+    with the token whose revocation took it along."""
+    parents = [token]
+    while parents:
+        parent = parents.pop()
+        for child in APIToken.objects.filter(parent=parent).select_related("user"):
+            _revoke_one(
+                child,
+                now,
+                tag=EventTag.ACCOUNT_API_TOKEN_REMOVED,
+                additional={"revoked_with": str(parent.id)},
+                **how,
+            )
+            parents.append(child)
+
+
 def revoke_token(
     token: APIToken,
     *,
@@ -280,37 +365,23 @@ def revoke_token(
     request: HttpRequest | None = None,
     leaked: bool = False,
 ) -> bool:
-    """Revoke a token for good and record it; True if this call revoked it (idempotent).
+    """Revoke a token for good, and every token minted with it, and record it; True if this
+    call revoked ``token`` (idempotent).
 
     The row stays, so that what the token did can still be traced. ``leaked`` records the
-    revocation as the answer to a leak (``account:api_token:removed_leak``).
+    revocation as the answer to a leak (``account:api_token:removed_leak``). The tokens minted
+    with it (through ``POST /api/tokens/``), and theirs, are revoked too, each recorded as
+    ``account:api_token:removed`` with ``revoked_with``: a leaked token's holder may have made
+    some.
     """
     now = timezone.now()
+    tag = EventTag.ACCOUNT_API_TOKEN_REMOVED_LEAK if leaked else EventTag.ACCOUNT_API_TOKEN_REMOVED
+    how = {"actor": actor, "credential": credential, "request": request}
     with transaction.atomic():
-        if not APIToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=now):
-            return False
-        token.revoked = now
-        details = {"token_id": str(token.id), "description": token.description}
-        record_event(
-            EventTag.ACCOUNT_API_TOKEN_REMOVED_LEAK
-            if leaked
-            else EventTag.ACCOUNT_API_TOKEN_REMOVED,
-            request=request,
-            actor=actor,
-            credential=credential,
-            user=token.user,
-            additional=details,
-        )
-        for project in _projects_in_scope(token):
-            record_event(
-                EventTag.PROJECT_API_TOKEN_REMOVED,
-                request=request,
-                actor=actor,
-                credential=credential,
-                project=project,
-                additional={**details, "user": token.user.username},
-            )
-    return True
+        revoked = _revoke_one(token, now, tag=tag, **how)
+        # Also when it was revoked before: tokens it minted then are swept now.
+        _revoke_descendants(token, now, **how)
+    return revoked
 
 
 def _server_caveats(token: APIToken) -> list[Caveat] | None:

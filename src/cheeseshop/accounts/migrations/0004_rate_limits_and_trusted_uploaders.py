@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_user_notify_non_critical'),
+        ('accounts', '0003_user_username_ascii'),
     ]
 
     operations = [

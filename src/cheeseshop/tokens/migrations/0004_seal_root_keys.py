@@ -24,6 +24,6 @@ def unseal_keys(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tokens", "0002_verbose_names")]
+    dependencies = [("tokens", "0003_apitoken_parent")]
 
     operations = [migrations.RunPython(seal_keys, unseal_keys)]
