@@ -11,12 +11,15 @@ apart from one sealed under a key this index no longer holds.
 """
 
 from base64 import urlsafe_b64encode
+from collections.abc import Callable
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core import checks
+from django.db import connections
 from django.utils.translation import gettext_lazy as _
 
 from cheeseshop.errors import Invalid
@@ -110,3 +113,21 @@ def unseal_text(sealed: str) -> str:
 
 def reseal_text(sealed: str) -> str:
     return reseal(sealed).decode("ascii")
+
+
+def unopenable_errors(
+    databases, *, table: str, count: Callable[[str], int], message: str, check_id: str
+) -> list[checks.Error]:
+    """A system check's errors: for each database whose ``table`` holds values no configured
+    key opens (``count(alias)`` of them), one error with the way out. A database without the
+    table yet (a new one, before ``migrate``) holds nothing to open."""
+    errors = []
+    for alias in databases or ():
+        if table not in connections[alias].introspection.table_names():
+            continue
+        unopenable = count(alias)
+        if unopenable:
+            errors.append(
+                checks.Error(message.format(count=unopenable), hint=WAY_OUT, id=check_id)
+            )
+    return errors

@@ -3,7 +3,6 @@ without the old one kept as a fallback, and every token issued before would be r
 `migrate`, hence by every `cheeseshop serve` and `worker`."""
 
 from django.core import checks
-from django.db import connections
 
 from cheeseshop import sealing
 
@@ -16,9 +15,6 @@ UNOPENABLE = (
 def _unopenable_in(alias: str) -> int:
     from cheeseshop.tokens.models import APIToken
 
-    connection = connections[alias]
-    if APIToken._meta.db_table not in connection.introspection.table_names():
-        return 0  # a new database: nothing stored yet
     keys = APIToken.objects.using(alias).values_list("key", flat=True)
     return sum(
         sealing.is_sealed(bytes(key)) and not sealing.opens(bytes(key)) for key in keys.iterator()
@@ -27,13 +23,12 @@ def _unopenable_in(alias: str) -> int:
 
 @checks.register(checks.Tags.database)
 def token_root_keys_open(app_configs=None, databases=None, **kwargs) -> list[checks.Error]:
-    errors = []
-    for alias in databases or ():
-        count = _unopenable_in(alias)
-        if count:
-            errors.append(
-                checks.Error(
-                    UNOPENABLE.format(count=count), hint=sealing.WAY_OUT, id="tokens.E001"
-                )
-            )
-    return errors
+    from cheeseshop.tokens.models import APIToken
+
+    return sealing.unopenable_errors(
+        databases,
+        table=APIToken._meta.db_table,
+        count=_unopenable_in,
+        message=UNOPENABLE,
+        check_id="tokens.E001",
+    )
