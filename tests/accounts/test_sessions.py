@@ -117,4 +117,8 @@ def test_undoing_the_migration_ends_the_hashed_sessions(alice_client):
 @pytest.mark.parametrize("cookie", ["", "short", "x" * 41, "é" * 32, "a\x00b" * 11])
 def test_an_odd_cookie_is_no_session_and_no_error(alice_client, cookie):
     assert SessionStore(cookie).load() == {}
-    assert Client(headers={"Cookie": f"sessionid={cookie}"}).get(PRIVATE_PAGE).status_code == 302
+    # A NUL in a header is refused before any session loads (cheeseshop.inputs).
+    expected = 400 if "\x00" in cookie else 302
+    assert (
+        Client(headers={"Cookie": f"sessionid={cookie}"}).get(PRIVATE_PAGE).status_code == expected
+    )
