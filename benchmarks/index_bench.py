@@ -610,7 +610,16 @@ class CheeseshopServer(IndexServer):
         full_env = {**os.environ, **env}
         setup_log = self.work_dir / "setup.log"
         run_checked(
-            [self.executable, "user", "create", BENCH_USER, "--email", "bench@example.com"],
+            # --totp: tokens are only made for users with a second factor (as uploads need).
+            [
+                self.executable,
+                "user",
+                "create",
+                BENCH_USER,
+                "--email",
+                "bench@example.com",
+                "--totp",
+            ],
             setup_log,
             env=full_env,
             cwd=self.work_dir,

@@ -66,6 +66,20 @@ def test_a_description_slower_than_the_budget_is_shown_as_plain_text(settings):
     assert rendered.html.startswith("+---+")
 
 
+def test_a_renderer_that_overran_is_replaced_and_the_next_description_renders(settings):
+    settings.CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = 0.05
+    descriptions.render_description(rst_grid_table(rows=400), "text/x-rst")
+    settings.CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT = 30
+    assert descriptions.render_description("Some *emphasis*.", "").html.startswith("<p>Some")
+
+
+def test_descriptions_are_rendered_by_one_long_lived_process():
+    descriptions.render_description("One.", "")
+    first = descriptions._renderer.process.pid
+    descriptions.render_description("Two.", "")
+    assert descriptions._renderer.process.pid == first
+
+
 def test_a_description_larger_than_the_render_limit_is_shown_as_plain_text(settings):
     settings.CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE = 100
     rendered = descriptions.render_description("Some *emphasis*." * 10, "")

@@ -6,10 +6,11 @@ rule 21) refuses it. Rendering never raises: docutils recurses once per nesting 
 nested list items exhaust Python's stack), so a crash of the renderer is a failure to render.
 
 Rendering is costly (a 1 MB reStructuredText table takes docutils 14 s), and Python cannot
-interrupt it from outside, so it runs in a child process given a time budget
-(``CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT``) and killed when it overruns. A description too large
-to render (``CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE``), too slow, or rendering to HTML too large
-is shown as plain text instead; the pages show the stored HTML and never render.
+interrupt it from outside, so it runs in a long-lived child process given a time budget per
+description (``CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT``), killed and replaced when it overruns.
+A description too large to render (``CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE``), too slow, or
+rendering to HTML too large is shown as plain text instead; the pages show the stored HTML and
+never render.
 """
 
 import email.message
@@ -133,52 +134,93 @@ def _context():
 
 
 def start_renderer() -> None:
-    """Start the fork server now rather than at the first upload (it imports the renderers)."""
-    _context()
+    """Start the renderer now rather than at the first upload (it imports the renderers)."""
+    with _RENDERER_LOCK:
+        _renderer.ensure_started()
 
 
-def _render_in_child(connection, description: str, declared: str) -> None:
-    connection.send_bytes(_STARTED)
-    connection.send(render_in_format(description, declared))
-    connection.close()
+def _serve_renders(connection) -> None:
+    """The renderer process: says it is ready, then renders what it is sent until the pipe
+    closes."""
+    connection.send_bytes(_READY)
+    while True:
+        try:
+            description, declared = connection.recv()
+        except EOFError:
+            return
+        connection.send(render_in_format(description, declared))
 
 
-# The child says it started before it renders: the budget is the rendering's, not the fork
-# server's start (it imports the renderers, seconds on a busy machine, once per process).
-_STARTED = b"started"
+# The renderer says it is ready before it is sent anything: the budget is the rendering's, not
+# the process's start (the fork server imports the renderers, seconds on a busy machine, once).
+_READY = b"ready"
 _START_SECONDS = 60
-# A killed child ends at once; the wait is bounded anyway, so no upload ever hangs on one.
+# A killed process ends at once; the wait is bounded anyway, so no upload ever hangs on one.
 _REAP_SECONDS = 5
 
 
 class _Overran(Exception):
-    """The child did not answer within the budget, or died without answering."""
+    """The renderer did not answer within the budget, or died without answering."""
+
+
+class _Renderer:
+    """One long-lived renderer process (per server process), started from the fork server and
+    replaced when it overruns: starting a process per description cost more than rendering a
+    typical one."""
+
+    def __init__(self) -> None:
+        self.process = None
+        self.connection = None
+
+    def ensure_started(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            return
+        self.stop()
+        context = _context()
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve_renders, args=(theirs,), daemon=True)
+        self.process.start()
+        theirs.close()
+        try:
+            if self.connection.poll(_START_SECONDS) and self.connection.recv_bytes() == _READY:
+                return
+        except (EOFError, OSError):
+            pass
+        self.stop()
+        raise _Overran
+
+    def render(self, description: str, declared: str, seconds: float) -> str | None:
+        self.ensure_started()
+        try:
+            self.connection.send((description, declared))
+            if self.connection.poll(seconds):
+                return self.connection.recv()
+        except (EOFError, OSError):
+            pass
+        self.stop()  # overran (or died): killed, and replaced at the next render
+        raise _Overran
+
+    def stop(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(_REAP_SECONDS)
+            if self.process.exitcode is not None:
+                self.process.close()
+            self.process = None
+
+
+# One renderer per server process; its threads take turns.
+_RENDERER_LOCK = threading.Lock()
+_renderer = _Renderer()
 
 
 def _render_within(description: str, declared: str, seconds: float) -> str | None:
-    receiving, sending = _context().Pipe(duplex=False)
-    child = _context().Process(
-        target=_render_in_child, args=(sending, description, declared), daemon=True
-    )
-    child.start()
-    sending.close()
-    try:
-        if not receiving.poll(_START_SECONDS):
-            raise _Overran
-        try:
-            receiving.recv_bytes()
-            if not receiving.poll(seconds):
-                raise _Overran
-            return receiving.recv()
-        except EOFError:
-            raise _Overran from None
-    finally:
-        receiving.close()
-        if child.is_alive():
-            child.kill()
-        child.join(_REAP_SECONDS)
-        if child.exitcode is not None:
-            child.close()
+    with _RENDERER_LOCK:
+        return _renderer.render(description, declared, seconds)
 
 
 def _plain_text(description: str, reason: str) -> RenderedDescription:
