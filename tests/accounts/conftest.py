@@ -4,7 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-from cheeseshop.accounts import ratelimits
+from cheeseshop.accounts import ratelimits, totp
 from cheeseshop.accounts.services import create_user
 
 # The security history and the project notices are about the audit tests' people and project
@@ -36,6 +36,16 @@ def fresh_rate_limits(settings):
     # A test may have switched to the database storage: its counters go with the test database.
     if settings.CHEESESHOP_RATELIMIT_STORAGE == "memory://":
         ratelimits.reset_all()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The time TOTP codes are computed and checked at, moved by hand."""
+    from tests.accounts.two_factor_helpers import Clock  # (it imports this module)
+
+    clock = Clock()
+    monkeypatch.setattr(totp, "now", clock)
+    return clock
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import pyotp
 import pytest
 from django.test import Client
 
-from cheeseshop.accounts import totp
 from cheeseshop.accounts.services import create_user, enrol_totp
 from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
 from tests.accounts.sessions import signed_in_through_the_site
@@ -18,13 +17,6 @@ pytestmark = pytest.mark.django_db
 
 ADMIN_LOGIN = "/admin/login/"
 SITE_LOGIN = "/account/login/"
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(totp, "now", clock)
-    return clock
 
 
 @pytest.fixture

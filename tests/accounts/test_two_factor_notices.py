@@ -5,7 +5,6 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from cheeseshop.accounts import totp
 from cheeseshop.accounts.logins import method_from_records
 from cheeseshop.audit.models import Event
 from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
@@ -17,13 +16,6 @@ from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(totp, "now", clock)
-    return clock
 
 
 def subjects() -> list[str]:

@@ -6,7 +6,6 @@ from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.test import Client
 
-from cheeseshop.accounts import totp
 from cheeseshop.audit.models import Event
 from tests.accounts.conftest import is_logged_in
 from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
@@ -19,13 +18,6 @@ from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(totp, "now", clock)
-    return clock
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 
 from cheeseshop import sealing
-from cheeseshop.accounts import checks, sealed_secrets, totp
+from cheeseshop.accounts import checks, sealed_secrets
 from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
 from tests.accounts.two_factor_helpers import (  # noqa: F401 (a fixture)
     Clock,
@@ -36,13 +36,6 @@ load_migration = __import__(
 )
 
 OTHER_KEY = "a-secret-key-this-index-was-never-given-" + "x" * 20
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(totp, "now", clock)
-    return clock
 
 
 @pytest.fixture
