@@ -63,9 +63,13 @@ def _keys() -> MultiFernet:
     return _keys_for(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
 
 
+def _as_bytes(value: bytes | str) -> bytes:
+    """What the database hands back: text, bytes or a memoryview."""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
 def is_sealed(value: bytes | str) -> bool:
-    data = value.encode() if isinstance(value, str) else bytes(value)
-    return data.startswith(PREFIX)
+    return _as_bytes(value).startswith(PREFIX)
 
 
 def seal(data: bytes) -> bytes:
@@ -73,7 +77,7 @@ def seal(data: bytes) -> bytes:
 
 
 def _fernet_token(sealed: bytes | str) -> bytes:
-    data = sealed.encode() if isinstance(sealed, str) else bytes(sealed)
+    data = _as_bytes(sealed)
     if not data.startswith(PREFIX):
         raise Unsealable(str(NOT_SEALED))
     return data.removeprefix(PREFIX)
