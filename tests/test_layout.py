@@ -14,7 +14,17 @@ README = SOURCE.parent.parent / "README.md"
 
 # Apps are the packages with an apps.py; the modules beside them are shared by all.
 APPS = sorted(path.parent.name for path in SOURCE.glob("*/apps.py"))
-SHARED = ("admin", "console", "errors", "inputs", "locks", "prepared", "sealing", "site")
+SHARED = (
+    "admin",
+    "console",
+    "errors",
+    "health",
+    "inputs",
+    "locks",
+    "prepared",
+    "sealing",
+    "site",
+)
 # Among the apps, what the core may use: the audit trail and the admin flags, nothing built on it.
 PACKAGING_MAY_IMPORT = {"audit", "flags"}
 
