@@ -146,8 +146,8 @@ CHEESESHOP_MANAGE_REQUIRES_2FA = _env_bool("MANAGE_REQUIRES_2FA", True)
 CHEESESHOP_TOKEN_PREFIX = _env("TOKEN_PREFIX", "pypi-")
 CHEESESHOP_TOKEN_LOCATION = _env("TOKEN_LOCATION", "cheeseshop")
 # Where distribution files are downloaded from, when not from this index's own /packages/ (a
-# CDN or a bucket serving FILES_DIR's layout): the simple pages, the JSON API and the web pages
-# link below it. Empty: the index serves them.
+# CDN or a bucket serving the file storage's layout): the simple pages, the JSON API and the web
+# pages link below it. Empty: the index serves them (or redirects to presigned S3 URLs).
 CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # Seconds installers may cache index pages (PyPI uses 10 minutes behind a purged CDN; a
 # self-hosted index without one wants changes seen sooner).
