@@ -371,7 +371,8 @@ if TASKS_BACKEND == "rq":
             "pip install 'cheeseshop[rq]'"
         )
     INSTALLED_APPS.append("django_rq")  # its queues, and failed jobs in the admin
-    RQ_QUEUES = {name: {"URL": CHEESESHOP_RQ_URL} for name in TASK_QUEUES}
+    # RQ stops a job after its timeout (3 minutes by default): here only one that hangs.
+    RQ_QUEUES = {name: {"URL": CHEESESHOP_RQ_URL, "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
     # Jobs are created retrying (CHEESESHOP_TASK_MAX_ATTEMPTS, backing off): a job whose
     # worker died is then re-queued by RQ's cleanup of abandoned jobs, not failed.
     RQ = {"QUEUE_CLASS": "cheeseshop.taskqueue.rq_worker.RetryingQueue"}

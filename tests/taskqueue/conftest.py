@@ -96,15 +96,57 @@ class Workers:
                 kill_9(process)
 
 
-def _fresh_database(cleanups: list) -> dict:
+def clean_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "cheeseshop.cli", "manage", "migrate", "-v", "0"],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Iterator[dict]:
+    """A database migrated once for all of these tests (a template each test copies): a
+    PostgreSQL database when the suite runs on PostgreSQL, else a SQLite file."""
     base = os.environ.get("CHEESESHOP_TEST_DATABASE_URL")
     if not base:
+        data_dir = tmp_path_factory.mktemp("template")
+        _migrate({**clean_env(), "CHEESESHOP_DATA_DIR": str(data_dir)})
+        yield {"sqlite": data_dir / "cheeseshop.sqlite3"}
+        return
+    import psycopg
+
+    name = f"cheeseshop_tasks_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = base.rsplit("/", 1)[0] + "/" + name
+        _migrate({**clean_env(), "CHEESESHOP_DATABASE_URL": url})
+        yield {"postgresql": (base, name)}
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _copy_database(template: dict, data_dir: Path, cleanups: list) -> dict:
+    """A database of the test's own, copied from the migrated template; its settings."""
+    data_dir.mkdir(mode=0o700, parents=True)
+    if "sqlite" in template:
+        shutil.copyfile(template["sqlite"], data_dir / "cheeseshop.sqlite3")
         return {}
     import psycopg
 
+    base, template_name = template["postgresql"]
     name = f"cheeseshop_tasks_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
 
     def drop():
         with psycopg.connect(base, autocommit=True) as conn:
@@ -142,9 +184,9 @@ def running_redis(directory: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def _workers(directory: Path, extra: dict) -> Iterator[Workers]:
+def _workers(directory: Path, template: dict, extra: dict) -> Iterator[Workers]:
     cleanups: list = []
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
+    env = clean_env()
     env.update(
         {
             "CHEESESHOP_DATA_DIR": str(directory / "data"),
@@ -152,21 +194,12 @@ def _workers(directory: Path, extra: dict) -> Iterator[Workers]:
             "CHEESESHOP_TASK_LEASE": "3",
             "CHEESESHOP_TASK_RETRY_DELAY": "1",
             "CHEESESHOP_TASK_MAX_ATTEMPTS": "3",
-            "PYTHONPATH": os.pathsep.join(
-                [str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH", "")]
-            ),
-            **_fresh_database(cleanups),
+            **_copy_database(template, directory / "data", cleanups),
             **extra,
         }
     )
     workers = Workers(env, directory)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "cheeseshop.cli", "manage", "migrate", "-v", "0"],
-            env=env,
-            check=True,
-            timeout=300,
-        )
         yield workers
     finally:
         workers.stop_all()
@@ -175,15 +208,19 @@ def _workers(directory: Path, extra: dict) -> Iterator[Workers]:
 
 
 @pytest.fixture
-def database_workers(tmp_path) -> Iterator[Workers]:
+def database_workers(tmp_path, migrated_database) -> Iterator[Workers]:
     """Workers of the database backend (django-tasks-db)."""
-    yield from _workers(tmp_path, {"CHEESESHOP_TASKS_BACKEND": "database"})
+    yield from _workers(tmp_path, migrated_database, {"CHEESESHOP_TASKS_BACKEND": "database"})
 
 
 @pytest.fixture
-def rq_workers(tmp_path) -> Iterator[Workers]:
+def rq_workers(tmp_path, migrated_database) -> Iterator[Workers]:
     """RQ workers, on a redis-server of the test's own."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     with running_redis(tmp_path) as url:
-        yield from _workers(tmp_path, {"CHEESESHOP_TASKS_BACKEND": "rq", "CHEESESHOP_RQ_URL": url})
+        yield from _workers(
+            tmp_path,
+            migrated_database,
+            {"CHEESESHOP_TASKS_BACKEND": "rq", "CHEESESHOP_RQ_URL": url},
+        )

@@ -7,6 +7,7 @@ and the counts the metrics read.
 - immediate: nothing waits, nothing to probe.
 """
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +32,15 @@ def _rq_queues():
     return [django_rq.get_queue(name) for name in settings.TASK_QUEUES]
 
 
+def _redis_reason(exc: Exception) -> str:
+    """redis-py's "Error 111 connecting to host:port. Connection refused." as "connection
+    refused" (the address is said once, by the caller)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if found := re.fullmatch(r"Error -?\d+ connecting to \S+?\. (.+?)\.?", text):
+        text = found[1]
+    return text[:1].lower() + text[1:]
+
+
 def queue_problem() -> str | None:
     """None when the task queue can be used, else what is wrong, in one line."""
     if settings.TASKS_BACKEND == "rq":
@@ -39,8 +49,7 @@ def queue_problem() -> str | None:
         try:
             _rq_queues()[0].connection.ping()
         except RedisError as exc:
-            reason = str(exc).splitlines()[0].rstrip(".") if str(exc) else type(exc).__name__
-            return f"RQ at {_rq_address()} unreachable: {reason}"
+            return f"RQ at {_rq_address()} unreachable: {_redis_reason(exc)}"
         return None
     if settings.TASKS_BACKEND == "database":
         from django_tasks_db.models import DBTaskResult
