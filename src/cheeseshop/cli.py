@@ -195,7 +195,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     migrate()
     try:
-        return workers.run(args.concurrency, ",".join(names))
+        return workers.run(args.concurrency, names)
     except workers.NothingToRun as exc:
         complain(f"cheeseshop worker: {exc}")
         return 2

@@ -125,6 +125,7 @@ class LeasedWorker(Worker):
     def run(self) -> None:
         started_at = timezone.now()
         beat(self.worker_id, started_at)
+        reclaim_abandoned_tasks()  # what workers silent for a lease left running, at once
         stop = threading.Event()
         heart = threading.Thread(
             target=self._keep_beating, args=(stop, started_at), name="heartbeat", daemon=True

@@ -38,8 +38,9 @@ def queue_names(queues: str | None) -> list[str]:
     return names or list(settings.TASK_QUEUES)
 
 
-def run(concurrency: int, queues: str | None) -> int:
-    names = queue_names(queues)
+def run(concurrency: int, names: list[str]) -> int:
+    """Run ``concurrency`` workers of the configured backend on the queues ``names`` until
+    stopped; the exit status."""
     if settings.TASKS_BACKEND == "database":
         if concurrency > 1:
             return _run_processes(concurrency, names)
