@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -306,7 +307,8 @@ def test_two_web_nodes_and_two_rq_workers_serve_as_one_index(cluster, tmp_path):
     ).json()
     assert sorted(f["filename"] for f in page["files"]) == sorted([sdist.name, wheel.name])
     listed = next(f for f in page["files"] if f["filename"] == wheel.name)
-    redirect = requests.get(listed["url"], allow_redirects=False, timeout=30)
+    wheel_url = urllib.parse.urljoin(f"{node2.simple_url}{PROJECT}/", listed["url"])
+    redirect = requests.get(wheel_url, allow_redirects=False, timeout=30)
     assert redirect.status_code == 302, redirect.text[:500]
     assert redirect.headers["Location"].startswith(f"{cluster.s3.endpoint_url}/"), redirect.headers
     assert "X-Amz-Signature=" in redirect.headers["Location"]
@@ -362,7 +364,7 @@ def test_two_web_nodes_and_two_rq_workers_serve_as_one_index(cluster, tmp_path):
     )
     signed_page = json.loads(Path(updater.download_target(page_info)).read_bytes())
     assert signed_page["files"] == page["files"]
-    wheel_path = "packages/" + listed["url"].split("/packages/", 1)[1]
+    wheel_path = wheel_url.removeprefix(f"{node2.url}/")
     wheel_info = updater.get_targetinfo(wheel_path)
     assert wheel_info is not None, wheel_path
     assert Path(updater.download_target(wheel_info)).read_bytes() == wheel.read_bytes()
