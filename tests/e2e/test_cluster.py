@@ -141,55 +141,64 @@ def cluster(tmp_path_factory, s3_endpoint_url) -> Iterator[Cluster]:
             "CHEESESHOP_TUF_ONLINE_KEY_URI": f"file2:{shared / 'online_key'}",
             "CHEESESHOP_TUF_BIT_LENGTH": "4",
             "CHEESESHOP_LOGIN_LIMIT": f"{LOGIN_LIMIT} per 5 minutes",
+            # A task whose worker died is taken again after this many seconds without a sign
+            # of life from it.
+            "CHEESESHOP_TASK_LEASE": "4",
         }
         setup = index_env(root / "setup", env)
         run_cli(setup, "migrate")
         keys = root / "keys"  # the offline keys' removable media
-        run_cli(setup, "tuf", "init", "--keys-dir", str(keys), "--bit-length", "4")
-        run_cli(setup, "user", "create", "alice", "--email", "alice@example.com",
-                "--password-stdin", input=PASSWORD + "\n")  # fmt: skip
-        token = run_cli(setup, "token", "create", "alice", "--description", "cluster").strip()
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=4))
+        # Everything else at once: 2 cores, and most of it is waiting for Python to start.
+        starting = [
+            pool.submit(start_index, root / f"node-{n}", env, ("--no-worker", "--no-migrate"))
+            for n in (1, 2)
+        ]
+        stack.callback(_stop_started, starting)
+        workers = []
+        stack.callback(_stop_all, workers)
+        for n in (1, 2):
+            log = root / f"worker-{n}.log"
+            workers.append(start_command(index_env(root / f"worker-{n}", env), log, "worker"))
+        dists = pool.submit(build, make_project(root / "src", PROJECT, "1.0"), root / "dist")
+        token = pool.submit(_initialise, setup, keys)
+        registered = wait_for(
+            "both RQ workers registered",
+            lambda: len(found := _rq_workers(redis_url)) == 2 and found,
+        )
+        rq_worker_names = {
+            worker.process.pid: rq_worker.name
+            for worker in workers
+            for rq_worker in registered
+            if rq_worker.pid in process_tree(worker.process.pid)
+        }
+        assert len(rq_worker_names) == 2, "each `cheeseshop worker` runs one RQ worker"
+        yield Cluster(
+            nodes=[future.result() for future in starting],
+            workers=workers,
+            env=env,
+            redis_url=redis_url,
+            database_url=database["CHEESESHOP_DATABASE_URL"],
+            s3=s3,
+            trusted_root=(keys / "1.root.json").read_bytes(),
+            token=token.result(),
+            dists=dists.result(),
+            rq_worker_names=rq_worker_names,
+        )
 
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            dists = pool.submit(build, make_project(root / "src", PROJECT, "1.0"), root / "dist")
-            nodes = list(
-                pool.map(
-                    lambda n: start_index(
-                        root / f"node-{n}", env, args=("--no-worker", "--no-migrate")
-                    ),
-                    (1, 2),
-                )
-            )
-            stack.callback(_stop_all, nodes)
-            workers = [
-                start_command(index_env(root / f"worker-{n}", env), root / f"worker-{n}.log",
-                              "worker")
-                for n in (1, 2)
-            ]  # fmt: skip
-            stack.callback(_stop_all, workers)
-            registered = wait_for(
-                "both RQ workers registered",
-                lambda: len(found := _rq_workers(redis_url)) == 2 and found,
-            )
-            rq_worker_names = {
-                worker.process.pid: rq_worker.name
-                for worker in workers
-                for rq_worker in registered
-                if rq_worker.pid in process_tree(worker.process.pid)
-            }
-            assert len(rq_worker_names) == 2, "each `cheeseshop worker` runs one RQ worker"
-            yield Cluster(
-                nodes=nodes,
-                workers=workers,
-                env=env,
-                redis_url=redis_url,
-                database_url=database["CHEESESHOP_DATABASE_URL"],
-                s3=s3,
-                trusted_root=(keys / "1.root.json").read_bytes(),
-                token=token,
-                dists=dists.result(),
-                rq_worker_names=rq_worker_names,
-            )
+
+def _initialise(env: dict, keys: Path) -> str:
+    """TUF's keys and first metadata, and the uploader: its API token."""
+    run_cli(env, "tuf", "init", "--keys-dir", str(keys), "--bit-length", "4")
+    run_cli(env, "user", "create", "alice", "--email", "alice@example.com",
+            "--password-stdin", input=PASSWORD + "\n")  # fmt: skip
+    return run_cli(env, "token", "create", "alice", "--description", "cluster").strip()
+
+
+def _stop_started(futures) -> None:
+    for future in futures:
+        if future.exception() is None:
+            future.result().stop()
 
 
 def _delete_bucket(s3: S3Server) -> None:
