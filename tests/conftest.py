@@ -42,3 +42,16 @@ def s3_server(s3_endpoint_url) -> S3Server:
     """A fresh bucket on a real S3-compatible server, with ``env``: the ``CHEESESHOP_*``
     variables that store an index's files in it."""
     return new_bucket(s3_endpoint_url)
+
+
+@pytest.fixture
+def s3_packages_storage(s3_server, monkeypatch, settings) -> S3Server:
+    """The suite's ``packages`` storage is ``s3_server``'s bucket, configured as an index
+    started with its environment would be (settings.py read again with it)."""
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    configured = fresh_settings()
+    settings.STORAGES = configured.STORAGES
+    for name in [*s3_server.env, "CHEESESHOP_S3_URL_EXPIRY"]:
+        setattr(settings, name, getattr(configured, name))
+    return s3_server

@@ -54,7 +54,7 @@ class S3Server:
             aws_secret_access_key=SECRET_ACCESS_KEY,
         )
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         """Every object key in the bucket."""
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
         return [obj["Key"] for page in pages for obj in page.get("Contents", [])]

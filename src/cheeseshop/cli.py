@@ -24,10 +24,20 @@ settings (environment variables, all optional):
   CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until
                                  `cheeseshop reseal` has run after a rotation
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
-  CHEESESHOP_FILES_STORAGE       Django storage class for files, e.g.
-                                 storages.backends.s3.S3Storage
+  CHEESESHOP_FILES_STORAGE       local (default: FILES_DIR), s3 (a bucket, from the
+                                 CHEESESHOP_S3_* settings) or a Django storage class path
   CHEESESHOP_FILES_URL           where files are downloaded from when not from this index
-                                 (a CDN or bucket with FILES_DIR's layout; default: /packages/)
+                                 (a CDN or bucket with the storage's layout; default:
+                                 /packages/)
+  CHEESESHOP_S3_BUCKET           the bucket, with FILES_STORAGE=s3 (required)
+  CHEESESHOP_S3_ENDPOINT_URL     S3 API URL of a server other than AWS (MinIO, Ceph, moto)
+  CHEESESHOP_S3_REGION           the bucket's region (default: boto3's)
+  CHEESESHOP_S3_ACCESS_KEY_ID    access key (default: boto3's credential chain: AWS_*
+                                 variables, ~/.aws, instance role)
+  CHEESESHOP_S3_SECRET_ACCESS_KEY  its secret
+  CHEESESHOP_S3_PREFIX           key prefix in the bucket (default: none)
+  CHEESESHOP_S3_URL_EXPIRY       seconds a presigned download URL lives (300); /packages/
+                                 redirects to one
   CHEESESHOP_TASKS_BACKEND       background tasks: database (default; `serve` runs the worker),
                                  immediate, or a Django Tasks backend path
   CHEESESHOP_CACHE_URL           cache: locmem:// (default) or redis://host:port/db

@@ -146,8 +146,8 @@ CHEESESHOP_MANAGE_REQUIRES_2FA = _env_bool("MANAGE_REQUIRES_2FA", True)
 CHEESESHOP_TOKEN_PREFIX = _env("TOKEN_PREFIX", "pypi-")
 CHEESESHOP_TOKEN_LOCATION = _env("TOKEN_LOCATION", "cheeseshop")
 # Where distribution files are downloaded from, when not from this index's own /packages/ (a
-# CDN or a bucket serving FILES_DIR's layout): the simple pages, the JSON API and the web pages
-# link below it. Empty: the index serves them.
+# CDN or a bucket serving the file storage's layout): the simple pages, the JSON API and the web
+# pages link below it. Empty: the index serves them (or redirects to presigned S3 URLs).
 CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # Seconds installers may cache index pages (PyPI uses 10 minutes behind a purged CDN; a
 # self-hosted index without one wants changes seen sooner).
@@ -299,18 +299,108 @@ if CACHE_URL.startswith("redis://"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Files: a local directory under the data directory by default; CHEESESHOP_FILES_STORAGE names
-# another Django storage class.
+# Files: distributions and their core metadata (PEP 658). CHEESESHOP_FILES_STORAGE is local (a
+# directory, FILES_DIR), s3 (a bucket of any S3-compatible server, from the CHEESESHOP_S3_*
+# settings below) or the dotted path of another Django storage class.
 FILES_DIR = Path(_env("FILES_DIR", str(DATA_DIR / "files"))).resolve()
+CHEESESHOP_FILES_STORAGE = _env("FILES_STORAGE", "local").strip() or "local"
+CHEESESHOP_S3_BUCKET = _env("S3_BUCKET", "").strip()
+CHEESESHOP_S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "").strip()
+CHEESESHOP_S3_REGION = _env("S3_REGION", "").strip()
+CHEESESHOP_S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID", "").strip()
+CHEESESHOP_S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY", "").strip()
+# A key prefix ("folder") in the bucket; keys never start with a slash.
+CHEESESHOP_S3_PREFIX = _env("S3_PREFIX", "").strip().strip("/")
+# Seconds a presigned download URL lives; SigV4 allows at most seven days.
+CHEESESHOP_S3_URL_EXPIRY = _env_int("S3_URL_EXPIRY", 300)
+if not 1 <= CHEESESHOP_S3_URL_EXPIRY <= 7 * 24 * 3600:
+    raise ValueError(
+        f"CHEESESHOP_S3_URL_EXPIRY must be 1 to 604800 seconds, not {CHEESESHOP_S3_URL_EXPIRY}"
+    )
+
+
+def _files_storage() -> dict:
+    """The ``packages`` storage CHEESESHOP_FILES_STORAGE names, with its options."""
+    if CHEESESHOP_FILES_STORAGE == "local":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(FILES_DIR)},
+        }
+    if CHEESESHOP_FILES_STORAGE == "s3":
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options()}
+    if "." not in CHEESESHOP_FILES_STORAGE:
+        raise ValueError(
+            "CHEESESHOP_FILES_STORAGE must be local, s3 or the dotted path of a Django storage "
+            f"class, not {CHEESESHOP_FILES_STORAGE!r}"
+        )
+    from django.core.files.storage import FileSystemStorage
+    from django.utils.module_loading import import_string
+
+    try:
+        storage_class = import_string(CHEESESHOP_FILES_STORAGE)
+    except ImportError as exc:
+        raise ValueError(
+            f"CHEESESHOP_FILES_STORAGE names {CHEESESHOP_FILES_STORAGE!r}, which cannot be "
+            f"imported: {exc}"
+        ) from None
+    # A directory-based class stores in FILES_DIR; any other configures itself.
+    is_local = isinstance(storage_class, type) and issubclass(storage_class, FileSystemStorage)
+    options = {"location": str(FILES_DIR)} if is_local else {}
+    return {"BACKEND": CHEESESHOP_FILES_STORAGE, "OPTIONS": options}
+
+
+def _s3_options() -> dict:
+    """django-storages' S3Storage options from the CHEESESHOP_S3_* settings."""
+    import importlib.util
+
+    if not importlib.util.find_spec("storages") or not importlib.util.find_spec("boto3"):
+        raise ValueError(
+            "CHEESESHOP_FILES_STORAGE=s3 needs django-storages and boto3: "
+            "pip install 'cheeseshop[s3]'"
+        )
+    if not CHEESESHOP_S3_BUCKET:
+        raise ValueError("CHEESESHOP_FILES_STORAGE=s3 needs CHEESESHOP_S3_BUCKET, the bucket name")
+    if bool(CHEESESHOP_S3_ACCESS_KEY_ID) != bool(CHEESESHOP_S3_SECRET_ACCESS_KEY):
+        raise ValueError(
+            "CHEESESHOP_S3_ACCESS_KEY_ID and CHEESESHOP_S3_SECRET_ACCESS_KEY go together: set "
+            "both, or neither to use boto3's own credentials (environment, instance role)"
+        )
+    if CHEESESHOP_S3_ENDPOINT_URL:
+        bits = urlsplit(CHEESESHOP_S3_ENDPOINT_URL)
+        if bits.scheme not in {"http", "https"} or not bits.hostname:
+            raise ValueError(
+                "CHEESESHOP_S3_ENDPOINT_URL must be an http or https URL, "
+                f"not {CHEESESHOP_S3_ENDPOINT_URL!r}"
+            )
+    return {
+        "bucket_name": CHEESESHOP_S3_BUCKET,
+        "location": CHEESESHOP_S3_PREFIX,
+        "endpoint_url": CHEESESHOP_S3_ENDPOINT_URL or None,
+        "region_name": CHEESESHOP_S3_REGION or None,
+        # None: boto3's credential chain (AWS_* variables, shared files, an instance role).
+        "access_key": CHEESESHOP_S3_ACCESS_KEY_ID or None,
+        "secret_key": CHEESESHOP_S3_SECRET_ACCESS_KEY or None,
+        # A private bucket: objects get no ACL of their own, and downloads are presigned URLs.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": CHEESESHOP_S3_URL_EXPIRY,
+        "signature_version": "s3v4",
+        # Servers other than AWS (MinIO, Ceph, moto) are addressed by path: their host names
+        # have no per-bucket subdomains.
+        "addressing_style": "path" if CHEESESHOP_S3_ENDPOINT_URL else None,
+        # Stored paths are content-addressed and checked before saving: never renamed.
+        "file_overwrite": True,
+        # Stored bytes never change under their name (a CDN in front may keep them).
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+
+
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "media")},
     },
-    "packages": {
-        "BACKEND": _env("FILES_STORAGE", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(FILES_DIR)},
-    },
+    "packages": _files_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_URL = "/static/"
