@@ -39,7 +39,14 @@ settings (environment variables, all optional):
   CHEESESHOP_S3_URL_EXPIRY       seconds a presigned download URL lives (300); /packages/
                                  redirects to one
   CHEESESHOP_TASKS_BACKEND       background tasks: database (default; `serve` runs the worker),
-                                 immediate, or a Django Tasks backend path
+                                 rq (RQ on Redis; run `cheeseshop worker`), or immediate
+  CHEESESHOP_RQ_URL              RQ's Redis with the rq backend: redis://host:6379/0 or
+                                 rediss:// (TLS)
+  CHEESESHOP_TASK_LEASE          seconds without a sign of life from a task's worker before
+                                 the task is run again elsewhere (30)
+  CHEESESHOP_TASK_MAX_ATTEMPTS   runs of a failing task before it is left failed (5)
+  CHEESESHOP_TASK_RETRY_DELAY    seconds before a failed task's first retry, doubled before
+                                 each next one (10)
   CHEESESHOP_CACHE_URL           cache: locmem:// (default) or redis://host:port/db
   CHEESESHOP_BASE_URL            the index's address, scheme://host[:port]: every absolute URL
                                  it writes (emails, JSON API) uses it (default: what serve
@@ -244,21 +251,31 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     setup_django()
-    from django.conf import settings
-    from django.core.management import call_command
+    from cheeseshop.taskqueue import workers
 
-    if settings.TASKS_BACKEND != "database":
-        print(
-            f"cheeseshop worker runs the database task backend; this index uses "
-            f"{settings.TASKS_BACKEND!r}: run that backend's own worker.",
-            file=sys.stderr,
-        )
+    try:
+        names = workers.queue_names(args.queues)
+    except ValueError as exc:
+        complain(f"cheeseshop worker: {exc}")
         return 2
     ensure_migrated()
-    call_command("db_worker", queue_name="*", interval=0.1, verbosity=0)
-    return 0
+    try:
+        return workers.run(args.concurrency, ",".join(names))
+    except workers.NothingToRun as exc:
+        complain(f"cheeseshop worker: {exc}")
+        return 2
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
@@ -549,7 +566,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(func=cmd_migrate)
 
-    worker = sub.add_parser("worker", help="run a background task worker on its own")
+    worker = sub.add_parser(
+        "worker",
+        help="run background task workers on their own",
+        description="Run the configured task backend's worker until Ctrl-C or SIGTERM (each "
+        "process finishes its task first). database: django-tasks-db's worker (`serve` runs "
+        "one too); rq: RQ's worker, on CHEESESHOP_RQ_URL. A task whose worker dies is run "
+        "again once CHEESESHOP_TASK_LEASE has passed; a failing task is retried with backoff "
+        "up to CHEESESHOP_TASK_MAX_ATTEMPTS runs, then left failed (see the admin).",
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes, each running one task at a time (1)",
+    )
+    worker.add_argument(
+        "--queues",
+        metavar="A,B",
+        help="comma-separated queues to take tasks from (default: all)",
+    )
     worker.set_defaults(func=cmd_worker)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(

@@ -8,6 +8,7 @@ configuration at all. ``cheeseshop --help`` and ``docs/configuration.md`` list t
 import contextlib
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -202,6 +203,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    "cheeseshop.taskqueue",
     "cheeseshop.flags",
     "cheeseshop.accounts",
     "cheeseshop.audit",
@@ -411,15 +413,67 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Background tasks: in the database by default (the worker runs inside `cheeseshop serve`);
-# "immediate" runs them inline (tests), "rq" hands them to RQ on Redis at scale.
+# "rq" hands them to RQ on Redis at scale (CHEESESHOP_RQ_URL; `cheeseshop worker` runs RQ's
+# workers); "immediate" runs them inline (tests). cheeseshop.taskqueue holds what both share:
+# leases on running tasks, retries, the outbox that keeps RQ's tasks atomic with their change.
 TASKS_BACKEND = _env("TASKS_BACKEND", "database")
+# The backends' class paths name the same backends.
+TASKS_BACKEND = {
+    "django_tasks_db.DatabaseBackend": "database",
+    "django_tasks_rq.RQBackend": "rq",
+}.get(TASKS_BACKEND, TASKS_BACKEND)
+# Every queue a task of ours names (django-tasks' default): RQ needs each one declared.
+TASK_QUEUES = ["default"]
+# A running task whose worker gave no sign of life for this many seconds is taken again.
+CHEESESHOP_TASK_LEASE = _env_int("TASK_LEASE", 30)
+# Runs of a task, the first included, before a failing one is left FAILED; the delay before its
+# second run (seconds), doubled before each next one.
+CHEESESHOP_TASK_MAX_ATTEMPTS = _env_int("TASK_MAX_ATTEMPTS", 5)
+CHEESESHOP_TASK_RETRY_DELAY = _env_int("TASK_RETRY_DELAY", 10)
+if CHEESESHOP_TASK_LEASE < 3:
+    raise ValueError(
+        f"CHEESESHOP_TASK_LEASE must be at least 3 seconds, not {CHEESESHOP_TASK_LEASE}"
+    )
+if CHEESESHOP_TASK_MAX_ATTEMPTS < 1:
+    raise ValueError(
+        f"CHEESESHOP_TASK_MAX_ATTEMPTS must be at least 1, not {CHEESESHOP_TASK_MAX_ATTEMPTS}"
+    )
+if CHEESESHOP_TASK_RETRY_DELAY < 0:
+    raise ValueError(
+        f"CHEESESHOP_TASK_RETRY_DELAY must be 0 or more, not {CHEESESHOP_TASK_RETRY_DELAY}"
+    )
+CHEESESHOP_RQ_URL = _env("RQ_URL", "")
+RQ_QUEUES: dict[str, dict] = {}
+if TASKS_BACKEND == "rq":
+    if not CHEESESHOP_RQ_URL:
+        raise ValueError(
+            "CHEESESHOP_TASKS_BACKEND=rq needs CHEESESHOP_RQ_URL (redis://host:6379/0, or "
+            "rediss:// for TLS)"
+        )
+    if urlsplit(CHEESESHOP_RQ_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(
+            f"CHEESESHOP_RQ_URL must be a redis://, rediss:// or unix:// URL, "
+            f"not {CHEESESHOP_RQ_URL!r}"
+        )
+    if not all(find_spec(module) for module in ("django_tasks_rq", "django_rq", "rq", "redis")):
+        raise ValueError(
+            "CHEESESHOP_TASKS_BACKEND=rq needs RQ, which is not installed: "
+            "pip install 'cheeseshop[rq]'"
+        )
+    INSTALLED_APPS.append("django_rq")  # its queues, and failed jobs in the admin
+    RQ_QUEUES = {name: {"URL": CHEESESHOP_RQ_URL} for name in TASK_QUEUES}
+    # Jobs are created retrying (CHEESESHOP_TASK_MAX_ATTEMPTS, backing off): a job whose
+    # worker died is then re-queued by RQ's cleanup of abandoned jobs, not failed.
+    RQ = {"QUEUE_CLASS": "cheeseshop.taskqueue.rq_worker.RetryingQueue"}
 TASKS = {
     "default": {
         "BACKEND": {
             "database": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
             "dummy": "django_tasks.backends.dummy.DummyBackend",
         }.get(TASKS_BACKEND, TASKS_BACKEND),
+        "QUEUES": TASK_QUEUES,
     }
 }
 
@@ -594,5 +648,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # python-tuf logs every missing signature of a threshold role at INFO: noise.
         "tuf": {"level": "WARNING"},
+        # django-tasks logs every task started and finished; cheeseshop.taskqueue logs failures.
+        "django_tasks": {"level": "WARNING"},
     },
 }
