@@ -90,7 +90,9 @@ def _database_env(stack) -> dict:
     return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
 
 
-def start_index(data_dir: Path, env_extra: dict | None = None) -> LiveIndex:
+def start_index(
+    data_dir: Path, env_extra: dict | None = None, serve_args: tuple[str, ...] = ()
+) -> LiveIndex:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
     env.update(
@@ -105,7 +107,15 @@ def start_index(data_dir: Path, env_extra: dict | None = None) -> LiveIndex:
     env.update(env_extra or {})
     log = data_dir.parent / f"serve-{port}.log"
     process = subprocess.Popen(
-        [str(BIN / "cheeseshop"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            str(BIN / "cheeseshop"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *serve_args,
+        ],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
