@@ -161,13 +161,23 @@ def index_env(data_dir: Path, env_extra: dict | None = None) -> dict:
     return env
 
 
-def start_index(data_dir: Path, env_extra: dict | None = None, args: tuple = ()) -> LiveIndex:
-    """``cheeseshop serve [args]`` on a free port, once it answers."""
+def start_index(
+    data_dir: Path, env_extra: dict | None = None, serve_args: tuple[str, ...] = ()
+) -> LiveIndex:
+    """``cheeseshop serve [serve_args]`` on a free port, once it answers."""
     port = free_port()
     env = index_env(data_dir, env_extra)
     log = data_dir.parent / f"serve-{port}.log"
     process = subprocess.Popen(
-        [str(BIN / "cheeseshop"), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        [
+            str(BIN / "cheeseshop"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *serve_args,
+        ],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
