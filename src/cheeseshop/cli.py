@@ -73,9 +73,12 @@ settings (environment variables, all optional):
                                  audit expire` applies it, `audit verify` checks the chain
   CHEESESHOP_AUDIT_STORE_IP_PREFIX keep the /24 or /48 network of IPs beside the hash (false)
   CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
-  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key (default: a key file in
-                                 DATA_DIR/tuf)
-  CHEESESHOP_TUF_METADATA_DIR    where TUF metadata is written (default DATA_DIR/tuf/metadata)
+  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key, the same for every worker:
+                                 file2:PATH, envvar:NAME, awskms:, gcpkms:, azurekms:, hv:,
+                                 hsm: (default: a key file in DATA_DIR/tuf)
+  CHEESESHOP_TUF_METADATA_DIR    where an earlier release wrote TUF metadata files; the
+                                 upgrade imports them into the database once
+                                 (DATA_DIR/tuf/metadata)
   CHEESESHOP_TUF_REFRESH_INTERVAL  seconds between re-signing runs of online roles (3600)
   CHEESESHOP_TUF_REFRESH_MARGIN  online roles expiring within this are re-signed (43200)
   CHEESESHOP_TUF_TIMESTAMP_MAX_AGE  seconds clients may cache timestamp.json (60)

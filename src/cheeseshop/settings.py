@@ -154,9 +154,10 @@ CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # self-hosted index without one wants changes seen sooner).
 CHEESESHOP_SIMPLE_MAX_AGE = _env_int("SIMPLE_MAX_AGE", 60)
 # TUF (PEP 458): bins of the online role (2**bits; 14 → 16,384 as PEP 458 says), the online
-# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), where the
-# metadata lives (default DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
-# roles are re-signed, timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
+# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), the
+# directory metadata files were kept in before they moved into the database (imported from once,
+# by the migration), how often and how far ahead of expiry the online roles are re-signed,
+# timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
 CHEESESHOP_TUF_BIT_LENGTH = _env_int("TUF_BIT_LENGTH", 14)
 CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "") or (
     f"file2:{DATA_DIR / 'tuf' / 'online_key'}"

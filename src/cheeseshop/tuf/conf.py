@@ -16,8 +16,3 @@ ONE_DAY_HOURS = 24
 def tuf_dir() -> Path:
     """The data directory's part for TUF (the default home of the online key)."""
     return Path(settings.DATA_DIR) / "tuf"
-
-
-def legacy_metadata_dir() -> Path:
-    """Where releases before the database store wrote metadata files: imported from once."""
-    return Path(settings.CHEESESHOP_TUF_METADATA_DIR)
