@@ -12,6 +12,8 @@ from pathlib import Path
 
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, say, setup_django
+from cheeseshop.operations.failures import command_failure
+from cheeseshop.operations.version import installed_version
 from cheeseshop.tuf.cli import add_tuf_commands
 
 SETTINGS_HELP = """\
@@ -109,6 +111,10 @@ settings (environment variables, all optional):
   CHEESESHOP_SITE_NAME           name shown to users (cheeseshop)
   CHEESESHOP_DEBUG               Django debug mode, never in production (false)
   CHEESESHOP_LOG_LEVEL           INFO
+  CHEESESHOP_LOG_FORMAT          text, or json: one JSON object per line (the access log too)
+  CHEESESHOP_ACCESS_LOG          one line per request on the server's output (true)
+  CHEESESHOP_METRICS_TOKEN       bearer token /_/metrics requires (default: only loopback and
+                                 private addresses may scrape it)
 
 See docs/configuration.md for details."""
 
@@ -118,7 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings  # the settings only: this process stays small (~15 MB)
 
     from cheeseshop.settings import serve_environment
-    from cheeseshop.webserver import uwsgi_arguments
+    from cheeseshop.webserver import access_log_format, uwsgi_arguments
 
     # Django's apps load in the processes that serve; migrating (or, with --no-migrate, making
     # sure nothing is pending) and checking this node against the database happen in one that
@@ -133,12 +139,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.update(serve_environment(base))
     # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
     with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
+        # Each worker process writes its metrics here; /_/metrics adds them up (prometheus-client's
+        # multiprocess mode). Made empty at each start, removed at exit.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(run_dir) / "metrics")
+        Path(run_dir, "metrics").mkdir()
         web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
         web += uwsgi_arguments(
             f"{host}:{args.port}",
             processes=settings.CHEESESHOP_WEB_WORKERS,
             socket_path=Path(run_dir) / "web.sock",
             verbose=settings.LOG_LEVEL == "DEBUG",
+            access_log=access_log_format(
+                json=settings.CHEESESHOP_LOG_FORMAT == "json",
+                behind_proxies=settings.CHEESESHOP_PROXY_HOPS > 0,
+            )
+            if settings.CHEESESHOP_ACCESS_LOG
+            else None,
         )
         children = {"web server": subprocess.Popen(web, start_new_session=True)}
         if settings.TASKS_BACKEND == "database" and not args.no_worker:
@@ -511,6 +527,12 @@ def cmd_reseal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from cheeseshop.operations.checks import check
+
+    return check()
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
@@ -519,15 +541,8 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cheeseshop",
-        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
-        epilog=SETTINGS_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_service_commands(sub) -> None:
+    """The commands that run the index's processes: serve, migrate, worker."""
     serve = sub.add_parser(
         "serve",
         help="run the index: web server and background worker, migrating the database first",
@@ -593,6 +608,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated queues to take tasks from (default: all)",
     )
     worker.set_defaults(func=cmd_worker)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cheeseshop",
+        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cheeseshop {installed_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_service_commands(sub)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
@@ -667,6 +695,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reseal.set_defaults(func=cmd_reseal)
 
+    check = sub.add_parser(
+        "check",
+        help="check the configuration and every service it names (database, cache, storage, "
+        "tasks): one line per problem, exit status 1 if any",
+    )
+    check.set_defaults(func=cmd_check)
+
     add_tuf_commands(sub)
     add_audit_commands(sub)
 
@@ -687,7 +722,15 @@ PRIVATE_UMASK = 0o077
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        # A database that does not answer, a setting that does not parse: one line, no traceback.
+        problem = command_failure(exc)
+        if problem is None:
+            raise
+        complain(f"cheeseshop: {problem}")
+        return 1
 
 
 if __name__ == "__main__":
