@@ -114,8 +114,9 @@ class Cluster:
 
 
 def _stop_all(processes) -> None:
-    for process in processes:
-        process.stop()
+    """Stop them all at once: each waits for its own children to finish."""
+    with ThreadPoolExecutor(max_workers=max(1, len(processes))) as pool:
+        list(pool.map(lambda process: process.stop(), processes))
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +155,8 @@ def cluster(tmp_path_factory, s3_endpoint_url) -> Iterator[Cluster]:
             pool.submit(start_index, root / f"node-{n}", env, ("--no-worker", "--no-migrate"))
             for n in (1, 2)
         ]
-        stack.callback(_stop_started, starting)
         workers = []
-        stack.callback(_stop_all, workers)
+        stack.callback(lambda: _stop_all([*_started(starting), *workers]))
         for n in (1, 2):
             log = root / f"worker-{n}.log"
             workers.append(start_command(index_env(root / f"worker-{n}", env), log, "worker"))
@@ -195,14 +195,13 @@ def _initialise(env: dict, keys: Path) -> str:
     return run_cli(env, "token", "create", "alice", "--description", "cluster").strip()
 
 
-def _stop_started(futures) -> None:
-    for future in futures:
-        if future.exception() is None:
-            future.result().stop()
+def _started(futures) -> list:
+    """What the futures made, of those that did not fail."""
+    return [future.result() for future in futures if future.exception() is None]
 
 
 def _delete_bucket(s3: S3Server) -> None:
-    client, stored = s3.client(), s3.keys()
+    client, stored = s3.client(), s3.object_keys()
     for key in stored:
         client.delete_object(Bucket=s3.bucket, Key=key)
     client.delete_bucket(Bucket=s3.bucket)
