@@ -215,6 +215,7 @@ INSTALLED_APPS = [
     "cheeseshop.tuf",
     "cheeseshop.web",
     "cheeseshop.manage",
+    "cheeseshop.operations",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cheeseshop.site.BaseURLMiddleware",
+    # Names the route that answered, for the metrics (cheeseshop.operations.observer).
+    "cheeseshop.operations.middleware.RouteNameMiddleware",
 ]
 
 ROOT_URLCONF = "cheeseshop.urls"
@@ -639,12 +642,36 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "cheeseshop.accounts.mail.OutboxEmailBackend"
 
+# --- Operations: logs, access log, metrics ---------------------------------------------------
+
 LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
+# text (one readable line per record) or json (one JSON object per line, the access log too).
+CHEESESHOP_LOG_FORMAT = _env("LOG_FORMAT", "text").strip().lower()
+if CHEESESHOP_LOG_FORMAT not in {"text", "json"}:
+    raise ValueError(f"CHEESESHOP_LOG_FORMAT must be text or json, not {CHEESESHOP_LOG_FORMAT!r}")
+# One line per request, written by the web server (uWSGI) itself.
+CHEESESHOP_ACCESS_LOG = _env_bool("ACCESS_LOG", True)
+# /_/metrics answers requests bearing this token ("Authorization: Bearer <token>"); unset, it
+# answers loopback and private addresses only. Anyone else gets a 404.
+CHEESESHOP_METRICS_TOKEN = _env("METRICS_TOKEN", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cheeseshop.operations.logs.JsonFormatter"},
+    },
+    "filters": {
+        # A request that failed because the database is down: one line, not a traceback.
+        "database_down": {"()": "cheeseshop.operations.logs.DatabaseDownFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CHEESESHOP_LOG_FORMAT,
+            "filters": ["database_down"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
