@@ -22,7 +22,8 @@ settings (environment variables, all optional):
                                  (default ./cheeseshop-data)
   CHEESESHOP_DATABASE_URL        database, e.g. postgresql://user@host/db (default: SQLite
                                  in the data directory)
-  CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory)
+  CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory);
+                                 the same on every node of one database
   CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until
                                  `cheeseshop reseal` has run after a rotation
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
@@ -49,15 +50,18 @@ settings (environment variables, all optional):
   CHEESESHOP_TASK_MAX_ATTEMPTS   runs of a failing task before it is left failed (5)
   CHEESESHOP_TASK_RETRY_DELAY    seconds before a failed task's first retry, doubled before
                                  each next one (10)
-  CHEESESHOP_CACHE_URL           cache: locmem:// (default) or redis://host:port/db
+  CHEESESHOP_CACHE_URL           cache: locmem:// (default, per process) or redis://host:port/db
+                                 (rediss:// over TLS), shared by every node
   CHEESESHOP_BASE_URL            the index's address, scheme://host[:port]: every absolute URL
                                  it writes (emails, JSON API) uses it (default: what serve
                                  prints)
   CHEESESHOP_ALLOWED_HOSTS       comma-separated host names the server answers (default: the
                                  base URL's host when CHEESESHOP_BASE_URL is set, else *)
   CHEESESHOP_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://pypi.example.com
-  CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto/-For from a reverse proxy (false)
-  CHEESESHOP_PROXY_HOPS          proxies appending to X-Forwarded-For in front (1 behind a proxy)
+  CHEESESHOP_TRUSTED_PROXIES     the proxies in front appending to X-Forwarded-For: a count, or
+                                 their networks (10.0.0.0/8,...); none by default
+                                 (CHEESESHOP_PROXY_HOPS: its name before, a count)
+  CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto (default: whether proxies are trusted)
   CHEESESHOP_HTTPS               served over HTTPS: secure cookies, HSTS, redirects (false)
   CHEESESHOP_EMAIL_URL           smtp://, smtp+tls:// or smtps:// URL (default: emails are
                                  written to DATA_DIR/outbox and their links logged)
@@ -66,7 +70,7 @@ settings (environment variables, all optional):
   CHEESESHOP_SIGNUP_LIMIT        sign-ups per IP ("10 per hour")
   CHEESESHOP_PASSWORD_RESET_LIMIT  reset requests per address and per IP ("5 per day")
   CHEESESHOP_EMAIL_VERIFY_LIMIT  verification emails per user ("3 per 6 hours")
-  CHEESESHOP_RATELIMIT_STORAGE   database:// (default) or redis://host:port/db
+  CHEESESHOP_RATELIMIT_STORAGE   database:// (default) or redis://host:port/db (or rediss://)
   CHEESESHOP_2FA_USER_LIMIT      failed second-factor codes per account ("5 per 5 minutes")
   CHEESESHOP_2FA_IP_LIMIT        failed second-factor codes per IP ("10 per 5 minutes")
   CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)

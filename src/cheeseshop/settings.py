@@ -6,6 +6,7 @@ configuration at all. ``cheeseshop --help`` and ``docs/configuration.md`` list t
 """
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from importlib.util import find_spec
@@ -55,6 +56,50 @@ def _base_url(value: str) -> str:
             f"not {value!r}"
         )
     return f"{bits.scheme}://{bits.netloc}"
+
+
+def parse_trusted_proxies(value: str, name: str = "CHEESESHOP_TRUSTED_PROXIES"):
+    """A number of proxy hops (an int, 0 for none), or the trusted networks (a tuple of
+    ``ipaddress`` networks) a comma-separated list of CIDRs or addresses names."""
+    value = value.strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{name} must be a number of proxies or comma-separated networks of trusted "
+                f"proxies (CIDR, e.g. 10.0.0.0/8), not {entry!r}"
+            ) from None
+    return tuple(networks)
+
+
+_REDIS_SCHEMES = ("redis", "rediss")  # rediss: over TLS
+
+
+def _scheme_checked(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    """``url``, once its scheme is known to cheeseshop, and the library it needs installed."""
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if scheme not in schemes:
+        # The scheme only: the rest of a URL may hold a password.
+        given = f"{scheme}://..." if scheme else "a URL without a scheme"
+        raise ValueError(
+            f"CHEESESHOP_{name} must start with one of "
+            f"{', '.join(f'{known}://' for known in schemes)}, not {given}"
+        )
+    if scheme in _REDIS_SCHEMES:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                f"CHEESESHOP_{name} names Redis, whose client library is not installed: "
+                "pip install 'cheeseshop[redis]'"
+            ) from None
+    return url
 
 
 def _load_or_create_secret_key(data_dir: Path) -> str:
@@ -294,8 +339,13 @@ _restrict_data_dir(
     ],
 )
 
-CACHE_URL = _env("CACHE_URL", "locmem://")
-if CACHE_URL.startswith("redis://"):
+# The cache: each process's own memory by default (locmem://), or Redis (redis://, or rediss://
+# over TLS), shared by every process and node. An unknown scheme is an error, never a silent
+# fall back to a cache of each process's own.
+CACHE_URL = _scheme_checked(
+    "CACHE_URL", _env("CACHE_URL", "locmem://"), ("locmem", *_REDIS_SCHEMES)
+)
+if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -534,15 +584,28 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", False)
+# Who stands between the clients and cheeseshop (docs/configuration.md, "Behind a reverse
+# proxy"): a number of proxies, each appending the address it was reached from to
+# X-Forwarded-For (the client's address is the entry the outermost appended, that many from the
+# right), or the networks the proxies are in (the socket's address must be in one; the entries
+# are walked from the right past those in them, and the first outside is the client's).
+# Entries to the client's left are written by the client and never trusted. 0: no proxy, the
+# socket's address is the client's. CHEESESHOP_PROXY_HOPS, its name before, is read when it is
+# unset.
+_TRUSTED_PROXIES_NAME = (
+    "CHEESESHOP_TRUSTED_PROXIES"
+    if "CHEESESHOP_TRUSTED_PROXIES" in os.environ or "CHEESESHOP_PROXY_HOPS" not in os.environ
+    else "CHEESESHOP_PROXY_HOPS"
+)
+CHEESESHOP_TRUSTED_PROXIES = parse_trusted_proxies(
+    os.environ.get(_TRUSTED_PROXIES_NAME, ""), _TRUSTED_PROXIES_NAME
+)
+# Behind a proxy, X-Forwarded-Proto says whether the client used HTTPS: trusted when proxies are
+# named (unless set to false), and naming none trusts one.
+CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", bool(CHEESESHOP_TRUSTED_PROXIES))
+if CHEESESHOP_BEHIND_PROXY and not os.environ.get(_TRUSTED_PROXIES_NAME, "").strip():
+    CHEESESHOP_TRUSTED_PROXIES = 1
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CHEESESHOP_BEHIND_PROXY else None
-# How many reverse proxies, each appending the address it was reached from to
-# X-Forwarded-For, stand between the clients and cheeseshop: the client's address is the entry
-# the outermost of them appended, that many from the right. Entries to its left are written by
-# the client and never trusted. 0 when not behind a proxy: the socket's address is the client's.
-CHEESESHOP_PROXY_HOPS = _env_int("PROXY_HOPS", 1) if CHEESESHOP_BEHIND_PROXY else 0
-if CHEESESHOP_PROXY_HOPS < 0:
-    raise ValueError(f"CHEESESHOP_PROXY_HOPS must be 0 or more, not {CHEESESHOP_PROXY_HOPS}")
 
 # Every request body except an upload's file part is read into memory: this bounds it (Django's
 # own check; the server refuses a larger Content-Length before reading). The file part streams to
@@ -589,8 +652,13 @@ CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
 # Where `limits` keeps its counters, shared by every server process and machine: the database
 # (database://, cheeseshop.accounts.ratelimit_storage) or redis://host:port/db. memory://
 # counts per process: N workers would allow N times each limit (tests only).
-CHEESESHOP_RATELIMIT_STORAGE = _env(
-    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "database://"
+CHEESESHOP_RATELIMIT_STORAGE = _scheme_checked(
+    "RATELIMIT_STORAGE",
+    _env(
+        "RATELIMIT_STORAGE",
+        CACHE_URL if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES else "database://",
+    ),
+    ("database", "memory", *_REDIS_SCHEMES),
 )
 
 # Two-factor authentication (allauth.mfa): TOTP, recovery codes, WebAuthn security keys, and
