@@ -10,7 +10,7 @@ import os
 import sys
 from urllib.parse import urlsplit
 
-PORT = int(os.environ.get("CHEESESHOP_HEALTHCHECK_PORT", "8000"))
+PORT = int(os.environ.get("HEALTHCHECK_PORT", "8000"))
 
 
 def main() -> int:

@@ -129,7 +129,7 @@ def test_the_health_check_fails_saying_why_when_nothing_answers():
         port = sock.getsockname()[1]  # bound, never listening: connection refused
         result = subprocess.run(
             [sys.executable, str(HEALTHCHECK)],
-            env={**os.environ, "CHEESESHOP_HEALTHCHECK_PORT": str(port)},
+            env={**os.environ, "HEALTHCHECK_PORT": str(port)},
             capture_output=True,
             text=True,
             timeout=30,
@@ -341,3 +341,26 @@ def test_the_compose_proxy_reaches_the_web_nodes_where_they_listen():
     assert f"{listen}:{listen}" in services["proxy"]["ports"]
     # One proxy in front of the nodes: one hop of X-Forwarded-For is trusted.
     assert cheeseshop_services()["web"]["environment"]["CHEESESHOP_TRUSTED_PROXIES"] == "1"
+
+
+# -- docs/deployment.md's systemd units
+
+
+def test_every_command_the_systemd_samples_run_is_a_real_cheeseshop_command():
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    commands = re.findall(r"^ExecStart=/opt/cheeseshop/bin/(cheeseshop .*)$", deployment, re.M)
+
+    assert len(commands) == 3, commands
+    for command in commands:
+        assert is_command(shlex.split(command)), command
+    units = re.findall(
+        r"```ini\n(# /etc/systemd/system/cheeseshop-web.service.*?)```", deployment, re.S
+    )
+    for option in (
+        "User=cheeseshop",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+        "ReadWritePaths=/var/lib/cheeseshop",
+    ):
+        assert option in units[0].splitlines(), option

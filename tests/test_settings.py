@@ -160,3 +160,11 @@ def test_a_form_body_over_the_limit_is_refused_not_read_into_memory(client, db, 
         "/account/login/", body, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 400
+
+
+def test_transaction_pooling_turns_server_side_cursors_off(monkeypatch):
+    from tests.conftest import fresh_settings
+
+    assert fresh_settings().DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is False
+    monkeypatch.setenv("CHEESESHOP_DATABASE_TRANSACTION_POOLING", "true")
+    assert fresh_settings().DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True
