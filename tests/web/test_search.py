@@ -246,10 +246,12 @@ def test_stop_words_alone_do_not_match_every_summary_on_postgresql():
 
 
 def plan(queryset) -> str:
-    """The query plan PostgreSQL chooses when a table scan is its last resort: an index it can
-    use for this query shows up, one it cannot (another expression) does not."""
+    """The query plan PostgreSQL chooses when reading a whole table (or a whole index, the same
+    on a table this small) is its last resort: an index it can use for a condition of this query
+    shows up, one it cannot (another expression, another operator) does not."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
         return queryset.explain()
 
 

@@ -19,7 +19,16 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from packaging.utils import canonicalize_name
@@ -113,18 +122,22 @@ def search_projects(query: str) -> QuerySet[Project]:
     if not terms:
         return Project.objects.none()
     name_key = _name_key(terms)
+    releases = Release.objects.filter(project=OuterRef("pk"))
     # Both halves are indexed on PostgreSQL: the union is what the rest of the query reads.
+    # Projects without a release are left out here, where names matched (summaries come from
+    # releases), rather than by a test of every match.
     name_matches = (
-        Project.objects.filter(normalized_name__contains=name_key).order_by().values("pk")
+        Project.objects.filter(normalized_name__contains=name_key)
+        .filter(Exists(releases))
+        .order_by()
+        .values("pk")
     )
     matches = name_matches.union(_latest_summary_matches(terms))
-    releases = Release.objects.filter(project=OuterRef("pk"))
     last_released = Subquery(releases.order_by("-created", "-pk").values("created")[:1])
     return (
         Project.objects.visible()
         .filter(pk__in=matches)
         .annotate(last_released=last_released)
-        .filter(last_released__isnull=False)
         .annotate(
             rank=Case(
                 When(normalized_name=name_key, then=Value(Rank.EXACT_NAME)),
