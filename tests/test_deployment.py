@@ -140,6 +140,39 @@ def test_the_health_check_fails_saying_why_when_nothing_answers():
     assert f"cheeseshop is not answering on port {port}" in result.stderr
 
 
+def run_health_check(port: int, base_url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(HEALTHCHECK)],
+        env={**os.environ, "HEALTHCHECK_PORT": str(port), "CHEESESHOP_BASE_URL": base_url},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_the_health_check_passes_against_a_real_serve_addressed_as_its_users_address_it(
+    tmp_path,
+):
+    from tests.e2e.conftest import running_index
+
+    base_url = "http://index.example:8080"
+    hosts = {
+        "CHEESESHOP_BASE_URL": base_url,
+        "CHEESESHOP_ALLOWED_HOSTS": "index.example,127.0.0.1",
+    }
+    with running_index(tmp_path / "data", hosts) as index:
+        port = int(index.url.rsplit(":", 1)[1])
+        passed = run_health_check(port, base_url)
+        refused = run_health_check(port, "http://elsewhere.example")
+
+    assert passed.returncode == 0, passed.stderr
+    # Another host is refused by ALLOWED_HOSTS: the check reports what answered.
+    assert refused.returncode == 1
+    assert refused.stderr == "/_/health answered 400\n"
+
+
 def docker_engine_unavailable() -> str:
     """Why the image cannot be built here, or "" when it can."""
     if shutil.which("docker") is None:
