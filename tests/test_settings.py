@@ -204,6 +204,8 @@ def test_every_task_runs_on_a_queue_the_settings_declare():
     ]
     assert len(tasks) >= 4
     assert {task.queue_name for task in tasks} <= set(cheeseshop.settings.TASK_QUEUES)
+
+
 def settings_in_a_fresh_process(tmp_path, *names: str, **env: str) -> subprocess.CompletedProcess:
     """``repr`` of the named settings as a process started with ``env`` reads them."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
@@ -379,3 +381,11 @@ def test_a_rediss_url_is_a_redis_cache_and_rate_limit_store_over_tls(tmp_path, r
         timeout=60,
     )
     assert result.stdout.splitlines() == ["over TLS", "True", "[True, True, False]"], result.stderr
+
+
+def test_transaction_pooling_turns_server_side_cursors_off(monkeypatch):
+    from tests.conftest import fresh_settings
+
+    assert fresh_settings().DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is False
+    monkeypatch.setenv("CHEESESHOP_DATABASE_TRANSACTION_POOLING", "true")
+    assert fresh_settings().DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True

@@ -22,6 +22,9 @@ settings (environment variables, all optional):
                                  (default ./cheeseshop-data)
   CHEESESHOP_DATABASE_URL        database, e.g. postgresql://user@host/db (default: SQLite
                                  in the data directory)
+  CHEESESHOP_DATABASE_TRANSACTION_POOLING  the database URL leads to a transaction pooler
+                                 (PgBouncer pool_mode=transaction): no server-side cursors
+                                 (false)
   CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory);
                                  the same on every node of one database
   CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until

@@ -310,7 +310,17 @@ TEMPLATES = [
 # SQLite by default, in the data directory, in WAL mode so the worker and the web server do not
 # block each other; PostgreSQL (or any URL dj-database-url reads) through CHEESESHOP_DATABASE_URL.
 DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'cheeseshop.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+# Behind a pooler that hands each transaction to any server connection (PgBouncer's
+# pool_mode=transaction), a cursor may not outlive its transaction: Django's server-side cursors
+# (QuerySet.iterator() outside a transaction) are turned off (docs/deployment.md, "PgBouncer").
+CHEESESHOP_DATABASE_TRANSACTION_POOLING = _env_bool("DATABASE_TRANSACTION_POOLING", False)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=600,
+        disable_server_side_cursors=CHEESESHOP_DATABASE_TRANSACTION_POOLING,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
