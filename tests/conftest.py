@@ -55,3 +55,21 @@ def s3_packages_storage(s3_server, monkeypatch, settings) -> S3Server:
     for name in [*s3_server.env, "CHEESESHOP_S3_URL_EXPIRY"]:
         setattr(settings, name, getattr(configured, name))
     return s3_server
+
+
+@pytest.fixture
+def keep_test_connection(monkeypatch):
+    """What Django's test client does for WSGI calls made by hand: a test's transaction must
+    survive the request, so the per-request connection clean-up (close_old_connections, which
+    the simple-page fast path calls too) is switched off."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    import cheeseshop.index.fastpath
+
+    monkeypatch.setattr(cheeseshop.index.fastpath, "close_old_connections", lambda: None)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -6,8 +6,10 @@ configuration at all. ``cheeseshop --help`` and ``docs/configuration.md`` list t
 """
 
 import contextlib
+import ipaddress
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,6 +56,50 @@ def _base_url(value: str) -> str:
             f"not {value!r}"
         )
     return f"{bits.scheme}://{bits.netloc}"
+
+
+def parse_trusted_proxies(value: str, name: str = "CHEESESHOP_TRUSTED_PROXIES"):
+    """A number of proxy hops (an int, 0 for none), or the trusted networks (a tuple of
+    ``ipaddress`` networks) a comma-separated list of CIDRs or addresses names."""
+    value = value.strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{name} must be a number of proxies or comma-separated networks of trusted "
+                f"proxies (CIDR, e.g. 10.0.0.0/8), not {entry!r}"
+            ) from None
+    return tuple(networks)
+
+
+_REDIS_SCHEMES = ("redis", "rediss")  # rediss: over TLS
+
+
+def _scheme_checked(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    """``url``, once its scheme is known to cheeseshop, and the library it needs installed."""
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if scheme not in schemes:
+        # The scheme only: the rest of a URL may hold a password.
+        given = f"{scheme}://..." if scheme else "a URL without a scheme"
+        raise ValueError(
+            f"CHEESESHOP_{name} must start with one of "
+            f"{', '.join(f'{known}://' for known in schemes)}, not {given}"
+        )
+    if scheme in _REDIS_SCHEMES:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                f"CHEESESHOP_{name} names Redis, whose client library is not installed: "
+                "pip install 'cheeseshop[redis]'"
+            ) from None
+    return url
 
 
 def _load_or_create_secret_key(data_dir: Path) -> str:
@@ -153,9 +199,10 @@ CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # self-hosted index without one wants changes seen sooner).
 CHEESESHOP_SIMPLE_MAX_AGE = _env_int("SIMPLE_MAX_AGE", 60)
 # TUF (PEP 458): bins of the online role (2**bits; 14 → 16,384 as PEP 458 says), the online
-# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), where the
-# metadata lives (default DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
-# roles are re-signed, timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
+# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), the
+# directory metadata files were kept in before they moved into the database (imported from once,
+# by the migration), how often and how far ahead of expiry the online roles are re-signed,
+# timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
 CHEESESHOP_TUF_BIT_LENGTH = _env_int("TUF_BIT_LENGTH", 14)
 CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "") or (
     f"file2:{DATA_DIR / 'tuf' / 'online_key'}"
@@ -202,6 +249,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    "cheeseshop.taskqueue",
     "cheeseshop.flags",
     "cheeseshop.accounts",
     "cheeseshop.audit",
@@ -212,6 +260,7 @@ INSTALLED_APPS = [
     "cheeseshop.tuf",
     "cheeseshop.web",
     "cheeseshop.manage",
+    "cheeseshop.operations",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +279,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cheeseshop.site.BaseURLMiddleware",
+    # Names the route that answered, for the metrics (cheeseshop.operations.observer).
+    "cheeseshop.operations.middleware.RouteNameMiddleware",
 ]
 
 ROOT_URLCONF = "cheeseshop.urls"
@@ -259,7 +310,17 @@ TEMPLATES = [
 # SQLite by default, in the data directory, in WAL mode so the worker and the web server do not
 # block each other; PostgreSQL (or any URL dj-database-url reads) through CHEESESHOP_DATABASE_URL.
 DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'cheeseshop.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+# Behind a pooler that hands each transaction to any server connection (PgBouncer's
+# pool_mode=transaction), a cursor may not outlive its transaction: Django's server-side cursors
+# (QuerySet.iterator() outside a transaction) are turned off (docs/deployment.md, "PgBouncer").
+CHEESESHOP_DATABASE_TRANSACTION_POOLING = _env_bool("DATABASE_TRANSACTION_POOLING", False)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=600,
+        disable_server_side_cursors=CHEESESHOP_DATABASE_TRANSACTION_POOLING,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -288,8 +349,13 @@ _restrict_data_dir(
     ],
 )
 
-CACHE_URL = _env("CACHE_URL", "locmem://")
-if CACHE_URL.startswith("redis://"):
+# The cache: each process's own memory by default (locmem://), or Redis (redis://, or rediss://
+# over TLS), shared by every process and node. An unknown scheme is an error, never a silent
+# fall back to a cache of each process's own.
+CACHE_URL = _scheme_checked(
+    "CACHE_URL", _env("CACHE_URL", "locmem://"), ("locmem", *_REDIS_SCHEMES)
+)
+if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -411,15 +477,68 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Background tasks: in the database by default (the worker runs inside `cheeseshop serve`);
-# "immediate" runs them inline (tests), "rq" hands them to RQ on Redis at scale.
+# "rq" hands them to RQ on Redis at scale (CHEESESHOP_RQ_URL; `cheeseshop worker` runs RQ's
+# workers); "immediate" runs them inline (tests). cheeseshop.taskqueue holds what both share:
+# leases on running tasks, retries, the outbox that keeps RQ's tasks atomic with their change.
 TASKS_BACKEND = _env("TASKS_BACKEND", "database")
+# The backends' class paths name the same backends.
+TASKS_BACKEND = {
+    "django_tasks_db.DatabaseBackend": "database",
+    "django_tasks_rq.RQBackend": "rq",
+}.get(TASKS_BACKEND, TASKS_BACKEND)
+# Every queue a task of ours names (django-tasks' default): RQ needs each one declared.
+TASK_QUEUES = ["default"]
+# A running task whose worker gave no sign of life for this many seconds is taken again.
+CHEESESHOP_TASK_LEASE = _env_int("TASK_LEASE", 30)
+# Runs of a task, the first included, before a failing one is left FAILED; the delay before its
+# second run (seconds), doubled before each next one.
+CHEESESHOP_TASK_MAX_ATTEMPTS = _env_int("TASK_MAX_ATTEMPTS", 5)
+CHEESESHOP_TASK_RETRY_DELAY = _env_int("TASK_RETRY_DELAY", 10)
+if CHEESESHOP_TASK_LEASE < 3:
+    raise ValueError(
+        f"CHEESESHOP_TASK_LEASE must be at least 3 seconds, not {CHEESESHOP_TASK_LEASE}"
+    )
+if CHEESESHOP_TASK_MAX_ATTEMPTS < 1:
+    raise ValueError(
+        f"CHEESESHOP_TASK_MAX_ATTEMPTS must be at least 1, not {CHEESESHOP_TASK_MAX_ATTEMPTS}"
+    )
+if CHEESESHOP_TASK_RETRY_DELAY < 0:
+    raise ValueError(
+        f"CHEESESHOP_TASK_RETRY_DELAY must be 0 or more, not {CHEESESHOP_TASK_RETRY_DELAY}"
+    )
+CHEESESHOP_RQ_URL = _env("RQ_URL", "")
+RQ_QUEUES: dict[str, dict] = {}
+if TASKS_BACKEND == "rq":
+    if not CHEESESHOP_RQ_URL:
+        raise ValueError(
+            "CHEESESHOP_TASKS_BACKEND=rq needs CHEESESHOP_RQ_URL (redis://host:6379/0, or "
+            "rediss:// for TLS)"
+        )
+    if urlsplit(CHEESESHOP_RQ_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(
+            f"CHEESESHOP_RQ_URL must be a redis://, rediss:// or unix:// URL, "
+            f"not {CHEESESHOP_RQ_URL!r}"
+        )
+    if not all(find_spec(module) for module in ("django_tasks_rq", "django_rq", "rq", "redis")):
+        raise ValueError(
+            "CHEESESHOP_TASKS_BACKEND=rq needs RQ, which is not installed: "
+            "pip install 'cheeseshop[rq]'"
+        )
+    INSTALLED_APPS.append("django_rq")  # its queues, and failed jobs in the admin
+    # RQ stops a job after its timeout (3 minutes by default): here only one that hangs.
+    RQ_QUEUES = {name: {"URL": CHEESESHOP_RQ_URL, "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
+    # Jobs are created retrying (CHEESESHOP_TASK_MAX_ATTEMPTS, backing off): a job whose
+    # worker died is then re-queued by RQ's cleanup of abandoned jobs, not failed.
+    RQ = {"QUEUE_CLASS": "cheeseshop.taskqueue.rq_worker.RetryingQueue"}
 TASKS = {
     "default": {
         "BACKEND": {
             "database": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
             "dummy": "django_tasks.backends.dummy.DummyBackend",
         }.get(TASKS_BACKEND, TASKS_BACKEND),
+        "QUEUES": TASK_QUEUES,
     }
 }
 
@@ -475,15 +594,28 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", False)
+# Who stands between the clients and cheeseshop (docs/configuration.md, "Behind a reverse
+# proxy"): a number of proxies, each appending the address it was reached from to
+# X-Forwarded-For (the client's address is the entry the outermost appended, that many from the
+# right), or the networks the proxies are in (the socket's address must be in one; the entries
+# are walked from the right past those in them, and the first outside is the client's).
+# Entries to the client's left are written by the client and never trusted. 0: no proxy, the
+# socket's address is the client's. CHEESESHOP_PROXY_HOPS, its name before, is read when it is
+# unset.
+_TRUSTED_PROXIES_NAME = (
+    "CHEESESHOP_TRUSTED_PROXIES"
+    if "CHEESESHOP_TRUSTED_PROXIES" in os.environ or "CHEESESHOP_PROXY_HOPS" not in os.environ
+    else "CHEESESHOP_PROXY_HOPS"
+)
+CHEESESHOP_TRUSTED_PROXIES = parse_trusted_proxies(
+    os.environ.get(_TRUSTED_PROXIES_NAME, ""), _TRUSTED_PROXIES_NAME
+)
+# Behind a proxy, X-Forwarded-Proto says whether the client used HTTPS: trusted when proxies are
+# named (unless set to false), and naming none trusts one.
+CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", bool(CHEESESHOP_TRUSTED_PROXIES))
+if CHEESESHOP_BEHIND_PROXY and not os.environ.get(_TRUSTED_PROXIES_NAME, "").strip():
+    CHEESESHOP_TRUSTED_PROXIES = 1
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CHEESESHOP_BEHIND_PROXY else None
-# How many reverse proxies, each appending the address it was reached from to
-# X-Forwarded-For, stand between the clients and cheeseshop: the client's address is the entry
-# the outermost of them appended, that many from the right. Entries to its left are written by
-# the client and never trusted. 0 when not behind a proxy: the socket's address is the client's.
-CHEESESHOP_PROXY_HOPS = _env_int("PROXY_HOPS", 1) if CHEESESHOP_BEHIND_PROXY else 0
-if CHEESESHOP_PROXY_HOPS < 0:
-    raise ValueError(f"CHEESESHOP_PROXY_HOPS must be 0 or more, not {CHEESESHOP_PROXY_HOPS}")
 
 # Every request body except an upload's file part is read into memory: this bounds it (Django's
 # own check; the server refuses a larger Content-Length before reading). The file part streams to
@@ -530,8 +662,13 @@ CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
 # Where `limits` keeps its counters, shared by every server process and machine: the database
 # (database://, cheeseshop.accounts.ratelimit_storage) or redis://host:port/db. memory://
 # counts per process: N workers would allow N times each limit (tests only).
-CHEESESHOP_RATELIMIT_STORAGE = _env(
-    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "database://"
+CHEESESHOP_RATELIMIT_STORAGE = _scheme_checked(
+    "RATELIMIT_STORAGE",
+    _env(
+        "RATELIMIT_STORAGE",
+        CACHE_URL if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES else "database://",
+    ),
+    ("database", "memory", *_REDIS_SCHEMES),
 )
 
 # Two-factor authentication (allauth.mfa): TOTP, recovery codes, WebAuthn security keys, and
@@ -583,16 +720,42 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "cheeseshop.accounts.mail.OutboxEmailBackend"
 
+# --- Operations: logs, access log, metrics ---------------------------------------------------
+
 LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
+# text (one readable line per record) or json (one JSON object per line, the access log too).
+CHEESESHOP_LOG_FORMAT = _env("LOG_FORMAT", "text").strip().lower()
+if CHEESESHOP_LOG_FORMAT not in {"text", "json"}:
+    raise ValueError(f"CHEESESHOP_LOG_FORMAT must be text or json, not {CHEESESHOP_LOG_FORMAT!r}")
+# One line per request, written by the web server (uWSGI) itself.
+CHEESESHOP_ACCESS_LOG = _env_bool("ACCESS_LOG", True)
+# /_/metrics answers requests bearing this token ("Authorization: Bearer <token>"); unset, it
+# answers loopback and private addresses only. Anyone else gets a 404.
+CHEESESHOP_METRICS_TOKEN = _env("METRICS_TOKEN", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cheeseshop.operations.logs.JsonFormatter"},
+    },
+    "filters": {
+        # A request that failed because the database is down: one line, not a traceback.
+        "database_down": {"()": "cheeseshop.operations.logs.DatabaseDownFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CHEESESHOP_LOG_FORMAT,
+            "filters": ["database_down"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # python-tuf logs every missing signature of a threshold role at INFO: noise.
         "tuf": {"level": "WARNING"},
+        # django-tasks logs every task started and finished; cheeseshop.taskqueue logs failures.
+        "django_tasks": {"level": "WARNING"},
     },
 }
