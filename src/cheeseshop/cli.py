@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 from cheeseshop.audit.cli import add_audit_commands
-from cheeseshop.console import complain, migrate, setup_django
+from cheeseshop.console import complain, ensure_migrated, say, setup_django
+from cheeseshop.operations.failures import command_failure
+from cheeseshop.operations.version import installed_version
 from cheeseshop.tuf.cli import add_tuf_commands
 
 SETTINGS_HELP = """\
@@ -20,14 +22,28 @@ settings (environment variables, all optional):
                                  (default ./cheeseshop-data)
   CHEESESHOP_DATABASE_URL        database, e.g. postgresql://user@host/db (default: SQLite
                                  in the data directory)
-  CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory)
+  CHEESESHOP_DATABASE_TRANSACTION_POOLING  the database URL leads to a transaction pooler
+                                 (PgBouncer pool_mode=transaction): no server-side cursors
+                                 (false)
+  CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory);
+                                 the same on every node of one database
   CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until
                                  `cheeseshop reseal` has run after a rotation
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
-  CHEESESHOP_FILES_STORAGE       Django storage class for files, e.g.
-                                 storages.backends.s3.S3Storage
+  CHEESESHOP_FILES_STORAGE       local (default: FILES_DIR), s3 (a bucket, from the
+                                 CHEESESHOP_S3_* settings) or a Django storage class path
   CHEESESHOP_FILES_URL           where files are downloaded from when not from this index
-                                 (a CDN or bucket with FILES_DIR's layout; default: /packages/)
+                                 (a CDN or bucket with the storage's layout; default:
+                                 /packages/)
+  CHEESESHOP_S3_BUCKET           the bucket, with FILES_STORAGE=s3 (required)
+  CHEESESHOP_S3_ENDPOINT_URL     S3 API URL of a server other than AWS (MinIO, Ceph, moto)
+  CHEESESHOP_S3_REGION           the bucket's region (default: boto3's)
+  CHEESESHOP_S3_ACCESS_KEY_ID    access key (default: boto3's credential chain: AWS_*
+                                 variables, ~/.aws, instance role)
+  CHEESESHOP_S3_SECRET_ACCESS_KEY  its secret
+  CHEESESHOP_S3_PREFIX           key prefix in the bucket (default: none)
+  CHEESESHOP_S3_URL_EXPIRY       seconds a presigned download URL lives (300); /packages/
+                                 redirects to one
   CHEESESHOP_TASKS_BACKEND       background tasks: database (default; `serve` runs the worker),
                                  rq (RQ on Redis; run `cheeseshop worker`), or immediate
   CHEESESHOP_RQ_URL              RQ's Redis with the rq backend: redis://host:6379/0 or
@@ -37,15 +53,18 @@ settings (environment variables, all optional):
   CHEESESHOP_TASK_MAX_ATTEMPTS   runs of a failing task before it is left failed (5)
   CHEESESHOP_TASK_RETRY_DELAY    seconds before a failed task's first retry, doubled before
                                  each next one (10)
-  CHEESESHOP_CACHE_URL           cache: locmem:// (default) or redis://host:port/db
+  CHEESESHOP_CACHE_URL           cache: locmem:// (default, per process) or redis://host:port/db
+                                 (rediss:// over TLS), shared by every node
   CHEESESHOP_BASE_URL            the index's address, scheme://host[:port]: every absolute URL
                                  it writes (emails, JSON API) uses it (default: what serve
                                  prints)
   CHEESESHOP_ALLOWED_HOSTS       comma-separated host names the server answers (default: the
                                  base URL's host when CHEESESHOP_BASE_URL is set, else *)
   CHEESESHOP_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://pypi.example.com
-  CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto/-For from a reverse proxy (false)
-  CHEESESHOP_PROXY_HOPS          proxies appending to X-Forwarded-For in front (1 behind a proxy)
+  CHEESESHOP_TRUSTED_PROXIES     the proxies in front appending to X-Forwarded-For: a count, or
+                                 their networks (10.0.0.0/8,...); none by default
+                                 (CHEESESHOP_PROXY_HOPS: its name before, a count)
+  CHEESESHOP_BEHIND_PROXY        trust X-Forwarded-Proto (default: whether proxies are trusted)
   CHEESESHOP_HTTPS               served over HTTPS: secure cookies, HSTS, redirects (false)
   CHEESESHOP_EMAIL_URL           smtp://, smtp+tls:// or smtps:// URL (default: emails are
                                  written to DATA_DIR/outbox and their links logged)
@@ -54,7 +73,7 @@ settings (environment variables, all optional):
   CHEESESHOP_SIGNUP_LIMIT        sign-ups per IP ("10 per hour")
   CHEESESHOP_PASSWORD_RESET_LIMIT  reset requests per address and per IP ("5 per day")
   CHEESESHOP_EMAIL_VERIFY_LIMIT  verification emails per user ("3 per 6 hours")
-  CHEESESHOP_RATELIMIT_STORAGE   database:// (default) or redis://host:port/db
+  CHEESESHOP_RATELIMIT_STORAGE   database:// (default) or redis://host:port/db (or rediss://)
   CHEESESHOP_2FA_USER_LIMIT      failed second-factor codes per account ("5 per 5 minutes")
   CHEESESHOP_2FA_IP_LIMIT        failed second-factor codes per IP ("10 per 5 minutes")
   CHEESESHOP_MANAGE_REQUIRES_2FA management pages and token creation need 2FA (true)
@@ -63,9 +82,12 @@ settings (environment variables, all optional):
                                  audit expire` applies it, `audit verify` checks the chain
   CHEESESHOP_AUDIT_STORE_IP_PREFIX keep the /24 or /48 network of IPs beside the hash (false)
   CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
-  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key (default: a key file in
-                                 DATA_DIR/tuf)
-  CHEESESHOP_TUF_METADATA_DIR    where TUF metadata is written (default DATA_DIR/tuf/metadata)
+  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key, the same for every worker:
+                                 file2:PATH, envvar:NAME, awskms:, gcpkms:, azurekms:, hv:,
+                                 hsm: (default: a key file in DATA_DIR/tuf)
+  CHEESESHOP_TUF_METADATA_DIR    where an earlier release wrote TUF metadata files; the
+                                 upgrade imports them into the database once
+                                 (DATA_DIR/tuf/metadata)
   CHEESESHOP_TUF_REFRESH_INTERVAL  seconds between re-signing runs of online roles (3600)
   CHEESESHOP_TUF_REFRESH_MARGIN  online roles expiring within this are re-signed (43200)
   CHEESESHOP_TUF_TIMESTAMP_MAX_AGE  seconds clients may cache timestamp.json (60)
@@ -96,6 +118,10 @@ settings (environment variables, all optional):
   CHEESESHOP_SITE_NAME           name shown to users (cheeseshop)
   CHEESESHOP_DEBUG               Django debug mode, never in production (false)
   CHEESESHOP_LOG_LEVEL           INFO
+  CHEESESHOP_LOG_FORMAT          text, or json: one JSON object per line (the access log too)
+  CHEESESHOP_ACCESS_LOG          one line per request on the server's output (true)
+  CHEESESHOP_METRICS_TOKEN       bearer token /_/metrics requires (default: only loopback and
+                                 private addresses may scrape it)
 
 See docs/configuration.md for details."""
 
@@ -105,29 +131,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings  # the settings only: this process stays small (~15 MB)
 
     from cheeseshop.settings import serve_environment
-    from cheeseshop.webserver import uwsgi_arguments
+    from cheeseshop.webserver import access_log_format, uwsgi_arguments
 
-    # Django's apps load in the processes that serve; migrating happens in one that exits.
-    manage = [sys.executable, "-m", "cheeseshop.cli", "manage"]
-    migrated = subprocess.run([*manage, "migrate", "--no-input", "--verbosity", "0"], check=False)
-    if migrated.returncode != 0:
-        print("cheeseshop: the database could not be migrated (see above)", file=sys.stderr)
-        return migrated.returncode
+    # Django's apps load in the processes that serve; migrating (or, with --no-migrate, making
+    # sure nothing is pending) and checking this node against the database happen in one that
+    # exits, which says why when the node must not start.
+    start = [sys.executable, "-m", "cheeseshop.cli", "migrate"]
+    started = subprocess.run([*start, "--check"] if args.no_migrate else start, check=False)
+    if started.returncode != 0:
+        return started.returncode
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
     # The workers build absolute URLs on the address printed below unless one is configured.
     os.environ.update(serve_environment(base))
     # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
     with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
+        # Each worker process writes its metrics here; /_/metrics adds them up (prometheus-client's
+        # multiprocess mode). Made empty at each start, removed at exit.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(run_dir) / "metrics")
+        Path(run_dir, "metrics").mkdir()
         web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
         web += uwsgi_arguments(
             f"{host}:{args.port}",
             processes=settings.CHEESESHOP_WEB_WORKERS,
             socket_path=Path(run_dir) / "web.sock",
             verbose=settings.LOG_LEVEL == "DEBUG",
+            access_log=access_log_format(
+                json=settings.CHEESESHOP_LOG_FORMAT == "json",
+                behind_proxies=settings.CHEESESHOP_PROXY_HOPS > 0,
+            )
+            if settings.CHEESESHOP_ACCESS_LOG
+            else None,
         )
         children = {"web server": subprocess.Popen(web, start_new_session=True)}
-        if settings.TASKS_BACKEND == "database":
+        if settings.TASKS_BACKEND == "database" and not args.no_worker:
             worker = [sys.executable, "-m", "cheeseshop.cli", "worker"]
             children["task worker"] = subprocess.Popen(worker, start_new_session=True)
 
@@ -174,6 +211,72 @@ def _supervise(children: dict[str, subprocess.Popen]) -> int:
     return exit_code
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the database up to date (once, whichever node runs it first: the others wait and
+    find nothing to do), refuse a node whose configuration disagrees with the database (Django's
+    system checks: stored secrets that do not open, another secret key), and record this node's
+    secret key as the one the nodes of this database use."""
+    setup_django()
+    from django.core import checks
+    from django.db import Error as DatabaseError
+
+    from cheeseshop.accounts.secret_key import SecretKeyMismatch, record_secret_key
+    from cheeseshop.console import migrate, pending_migrations
+
+    try:
+        problems = _start_problems(checks.run_checks(databases=["default"]))
+        if problems:
+            for problem in problems:
+                complain(problem)
+            return 1
+        if args.check:
+            pending = pending_migrations()
+            if pending:
+                complain(
+                    f"error: the database lacks {len(pending)} migration(s) ({pending[0]} "
+                    "first): run `cheeseshop migrate`"
+                )
+                return 1
+        else:
+            applied = migrate()
+            for name in applied:
+                say(f"applied {name}")
+            if not applied:
+                say("the database is up to date: no migrations to apply")
+        if record_secret_key():
+            say("recorded this node's secret key (its fingerprint) as the one every node uses")
+    except SecretKeyMismatch as exc:
+        complain(f"error: {exc.message}")
+        return 1
+    except DatabaseError as exc:
+        failed = "read" if args.check else "migrated"
+        complain(f"error: the database could not be {failed}: {_first_line(exc)}")
+        return 1
+    return 0
+
+
+def _start_problems(messages) -> list[str]:
+    """System check messages as lines for the operator: errors stop the start, warnings not."""
+    from django.core import checks
+
+    lines = []
+    for message in messages:
+        if message.is_silenced() or message.level < checks.WARNING:
+            continue
+        hint = f" {message.hint}" if message.hint else ""
+        line = f"{message.msg} ({message.id}).{hint}"
+        if message.level >= checks.ERROR:
+            lines.append(f"error: {line}")
+        else:
+            complain(f"warning: {line}")
+    return lines
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -193,7 +296,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     except ValueError as exc:
         complain(f"cheeseshop worker: {exc}")
         return 2
-    migrate()
+    ensure_migrated()
     try:
         return workers.run(args.concurrency, names)
     except workers.NothingToRun as exc:
@@ -207,7 +310,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
     from cheeseshop.accounts.services import AccountError, create_user
 
-    migrate()
+    ensure_migrated()
     password = None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -254,7 +357,7 @@ def cmd_user_trust(args: argparse.Namespace) -> int:
     from cheeseshop.accounts.services import set_trusted_uploader
     from cheeseshop.audit.services import CLI
 
-    migrate()
+    ensure_migrated()
     user = _token_user(args.username)
     if user is None:
         return 1
@@ -306,7 +409,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     from cheeseshop.audit.services import CLI
     from cheeseshop.tokens.services import TokenError, issue_token
 
-    migrate()
+    ensure_migrated()
     user = _token_user(args.username)
     if user is None:
         return 1
@@ -365,7 +468,7 @@ def _token_row(token) -> list[str]:
 
 def cmd_token_list(args: argparse.Namespace) -> int:
     setup_django()
-    migrate()
+    ensure_migrated()
     user = _token_user(args.username)
     if user is None:
         return 1
@@ -387,7 +490,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     from cheeseshop.tokens.models import APIToken
     from cheeseshop.tokens.services import revoke_token
 
-    migrate()
+    ensure_migrated()
     try:
         token_id = uuid.UUID(args.id)
     except ValueError:
@@ -415,7 +518,7 @@ def cmd_reseal(args: argparse.Namespace) -> int:
     from cheeseshop.console import complain, say
     from cheeseshop.tokens.services import reseal_root_keys
 
-    migrate()
+    ensure_migrated()
     try:
         with transaction.atomic():
             methods = reseal_two_factor_secrets()
@@ -431,6 +534,12 @@ def cmd_reseal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from cheeseshop.operations.checks import check
+
+    return check()
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
@@ -439,26 +548,48 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cheeseshop",
-        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
-        epilog=SETTINGS_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_service_commands(sub) -> None:
+    """The commands that run the index's processes: serve, migrate, worker."""
     serve = sub.add_parser(
         "serve",
         help="run the index: web server and background worker, migrating the database first",
-        description="Create the data directory if needed, apply migrations, and run the web "
-        "server and the background task worker until Ctrl-C or SIGTERM.",
+        description="Create the data directory if needed, apply migrations (as `cheeseshop "
+        "migrate` does), and run the web server and the background task worker until Ctrl-C "
+        "or SIGTERM.",
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="web server only: run no background task worker beside it (a node of several, "
+        "with `cheeseshop worker` processes elsewhere)",
+    )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="apply no migrations (`cheeseshop migrate` does, once per release); refuse to "
+        "start while any is pending",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply the migrations the database lacks, once for every node; prints them",
+        description="Apply the migrations the database lacks and print each. Nodes starting "
+        "at once on one database wait for each other: the first migrates, the others find "
+        "nothing to do. Refuses (exit 1) a node whose secret key or stored secrets disagree "
+        "with the database, and records this node's secret key (a fingerprint) as the one "
+        "every node must use.",
+    )
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="apply nothing: exit 1 if migrations are pending (what `serve --no-migrate` runs)",
+    )
+    migrate.set_defaults(func=cmd_migrate)
 
     worker = sub.add_parser(
         "worker",
@@ -484,6 +615,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated queues to take tasks from (default: all)",
     )
     worker.set_defaults(func=cmd_worker)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cheeseshop",
+        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cheeseshop {installed_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_service_commands(sub)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
@@ -558,6 +702,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reseal.set_defaults(func=cmd_reseal)
 
+    check = sub.add_parser(
+        "check",
+        help="check the configuration and every service it names (database, cache, storage, "
+        "tasks): one line per problem, exit status 1 if any",
+    )
+    check.set_defaults(func=cmd_check)
+
     add_tuf_commands(sub)
     add_audit_commands(sub)
 
@@ -578,7 +729,15 @@ PRIVATE_UMASK = 0o077
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        # A database that does not answer, a setting that does not parse: one line, no traceback.
+        problem = command_failure(exc)
+        if problem is None:
+            raise
+        complain(f"cheeseshop: {problem}")
+        return 1
 
 
 if __name__ == "__main__":

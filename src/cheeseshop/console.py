@@ -1,9 +1,18 @@
 """What every ``cheeseshop`` command shares: its messages — results on standard output,
 refusals and warnings on standard error, one line each, flushed at once (operators pipe and log
-them) — and starting Django with the database up to date."""
+them) — and starting Django with the database up to date.
+
+Migrations run once, by ``cheeseshop migrate`` (and ``serve``, which runs it first): under a
+database lock, so that nodes starting at once on one database wait for each other instead of
+racing to create the same tables. Other commands migrate only a single machine's SQLite
+database; on a database that nodes share, they refuse and say to run ``cheeseshop migrate``.
+"""
 
 import os
 import sys
+
+# The name of the lock every migrating process takes (cheeseshop.locks.lock_for_session).
+MIGRATION_LOCK = "cheeseshop.migrate"
 
 
 def say(message: str) -> None:
@@ -33,14 +42,55 @@ def setup_django() -> None:
     django.setup()
 
 
-def migrate() -> None:
-    """Apply any migration the database lacks."""
+def pending_migrations() -> list[str]:
+    """The migrations the database lacks, "app.name" each, in the order they would apply."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def migrate() -> list[str]:
+    """Apply the migrations the database lacks, waiting for any other process migrating it;
+    what was applied (nothing when another process did it meanwhile)."""
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=0)
+    from cheeseshop.locks import lock_for_session
+
+    with lock_for_session(MIGRATION_LOCK):
+        pending = pending_migrations()
+        if pending:
+            call_command("migrate", interactive=False, verbosity=0)
+    return pending
+
+
+def is_shared_database() -> bool:
+    """Whether other machines may use this database: anything but SQLite."""
+    from django.db import connection
+
+    return connection.vendor != "sqlite"
+
+
+def ensure_migrated() -> None:
+    """The database up to date before a command uses it: a single machine's SQLite database is
+    migrated here, as a convenience; a shared one is migrated by `cheeseshop migrate` alone
+    (one deliberate step per release), so this exits with one line saying to run it."""
+    pending = pending_migrations()
+    if not pending:
+        return
+    if not is_shared_database():
+        migrate()
+        return
+    complain(
+        f"error: the database lacks {len(pending)} migration(s) ({pending[0]} first): "
+        "run `cheeseshop migrate`"
+    )
+    raise SystemExit(1)
 
 
 def start_django() -> None:
     """What a command that uses the index's data does first."""
     setup_django()
-    migrate()
+    ensure_migrated()

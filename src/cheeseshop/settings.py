@@ -6,6 +6,7 @@ configuration at all. ``cheeseshop --help`` and ``docs/configuration.md`` list t
 """
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from importlib.util import find_spec
@@ -55,6 +56,50 @@ def _base_url(value: str) -> str:
             f"not {value!r}"
         )
     return f"{bits.scheme}://{bits.netloc}"
+
+
+def parse_trusted_proxies(value: str, name: str = "CHEESESHOP_TRUSTED_PROXIES"):
+    """A number of proxy hops (an int, 0 for none), or the trusted networks (a tuple of
+    ``ipaddress`` networks) a comma-separated list of CIDRs or addresses names."""
+    value = value.strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{name} must be a number of proxies or comma-separated networks of trusted "
+                f"proxies (CIDR, e.g. 10.0.0.0/8), not {entry!r}"
+            ) from None
+    return tuple(networks)
+
+
+_REDIS_SCHEMES = ("redis", "rediss")  # rediss: over TLS
+
+
+def _scheme_checked(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    """``url``, once its scheme is known to cheeseshop, and the library it needs installed."""
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    if scheme not in schemes:
+        # The scheme only: the rest of a URL may hold a password.
+        given = f"{scheme}://..." if scheme else "a URL without a scheme"
+        raise ValueError(
+            f"CHEESESHOP_{name} must start with one of "
+            f"{', '.join(f'{known}://' for known in schemes)}, not {given}"
+        )
+    if scheme in _REDIS_SCHEMES:
+        try:
+            import redis  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                f"CHEESESHOP_{name} names Redis, whose client library is not installed: "
+                "pip install 'cheeseshop[redis]'"
+            ) from None
+    return url
 
 
 def _load_or_create_secret_key(data_dir: Path) -> str:
@@ -147,16 +192,17 @@ CHEESESHOP_MANAGE_REQUIRES_2FA = _env_bool("MANAGE_REQUIRES_2FA", True)
 CHEESESHOP_TOKEN_PREFIX = _env("TOKEN_PREFIX", "pypi-")
 CHEESESHOP_TOKEN_LOCATION = _env("TOKEN_LOCATION", "cheeseshop")
 # Where distribution files are downloaded from, when not from this index's own /packages/ (a
-# CDN or a bucket serving FILES_DIR's layout): the simple pages, the JSON API and the web pages
-# link below it. Empty: the index serves them.
+# CDN or a bucket serving the file storage's layout): the simple pages, the JSON API and the web
+# pages link below it. Empty: the index serves them (or redirects to presigned S3 URLs).
 CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # Seconds installers may cache index pages (PyPI uses 10 minutes behind a purged CDN; a
 # self-hosted index without one wants changes seen sooner).
 CHEESESHOP_SIMPLE_MAX_AGE = _env_int("SIMPLE_MAX_AGE", 60)
 # TUF (PEP 458): bins of the online role (2**bits; 14 → 16,384 as PEP 458 says), the online
-# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), where the
-# metadata lives (default DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
-# roles are re-signed, timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
+# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), the
+# directory metadata files were kept in before they moved into the database (imported from once,
+# by the migration), how often and how far ahead of expiry the online roles are re-signed,
+# timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
 CHEESESHOP_TUF_BIT_LENGTH = _env_int("TUF_BIT_LENGTH", 14)
 CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "") or (
     f"file2:{DATA_DIR / 'tuf' / 'online_key'}"
@@ -214,6 +260,7 @@ INSTALLED_APPS = [
     "cheeseshop.tuf",
     "cheeseshop.web",
     "cheeseshop.manage",
+    "cheeseshop.operations",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +279,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cheeseshop.site.BaseURLMiddleware",
+    # Names the route that answered, for the metrics (cheeseshop.operations.observer).
+    "cheeseshop.operations.middleware.RouteNameMiddleware",
 ]
 
 ROOT_URLCONF = "cheeseshop.urls"
@@ -261,7 +310,17 @@ TEMPLATES = [
 # SQLite by default, in the data directory, in WAL mode so the worker and the web server do not
 # block each other; PostgreSQL (or any URL dj-database-url reads) through CHEESESHOP_DATABASE_URL.
 DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'cheeseshop.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+# Behind a pooler that hands each transaction to any server connection (PgBouncer's
+# pool_mode=transaction), a cursor may not outlive its transaction: Django's server-side cursors
+# (QuerySet.iterator() outside a transaction) are turned off (docs/deployment.md, "PgBouncer").
+CHEESESHOP_DATABASE_TRANSACTION_POOLING = _env_bool("DATABASE_TRANSACTION_POOLING", False)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=600,
+        disable_server_side_cursors=CHEESESHOP_DATABASE_TRANSACTION_POOLING,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -290,8 +349,13 @@ _restrict_data_dir(
     ],
 )
 
-CACHE_URL = _env("CACHE_URL", "locmem://")
-if CACHE_URL.startswith("redis://"):
+# The cache: each process's own memory by default (locmem://), or Redis (redis://, or rediss://
+# over TLS), shared by every process and node. An unknown scheme is an error, never a silent
+# fall back to a cache of each process's own.
+CACHE_URL = _scheme_checked(
+    "CACHE_URL", _env("CACHE_URL", "locmem://"), ("locmem", *_REDIS_SCHEMES)
+)
+if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -301,18 +365,108 @@ if CACHE_URL.startswith("redis://"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Files: a local directory under the data directory by default; CHEESESHOP_FILES_STORAGE names
-# another Django storage class.
+# Files: distributions and their core metadata (PEP 658). CHEESESHOP_FILES_STORAGE is local (a
+# directory, FILES_DIR), s3 (a bucket of any S3-compatible server, from the CHEESESHOP_S3_*
+# settings below) or the dotted path of another Django storage class.
 FILES_DIR = Path(_env("FILES_DIR", str(DATA_DIR / "files"))).resolve()
+CHEESESHOP_FILES_STORAGE = _env("FILES_STORAGE", "local").strip() or "local"
+CHEESESHOP_S3_BUCKET = _env("S3_BUCKET", "").strip()
+CHEESESHOP_S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "").strip()
+CHEESESHOP_S3_REGION = _env("S3_REGION", "").strip()
+CHEESESHOP_S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID", "").strip()
+CHEESESHOP_S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY", "").strip()
+# A key prefix ("folder") in the bucket; keys never start with a slash.
+CHEESESHOP_S3_PREFIX = _env("S3_PREFIX", "").strip().strip("/")
+# Seconds a presigned download URL lives; SigV4 allows at most seven days.
+CHEESESHOP_S3_URL_EXPIRY = _env_int("S3_URL_EXPIRY", 300)
+if not 1 <= CHEESESHOP_S3_URL_EXPIRY <= 7 * 24 * 3600:
+    raise ValueError(
+        f"CHEESESHOP_S3_URL_EXPIRY must be 1 to 604800 seconds, not {CHEESESHOP_S3_URL_EXPIRY}"
+    )
+
+
+def _files_storage() -> dict:
+    """The ``packages`` storage CHEESESHOP_FILES_STORAGE names, with its options."""
+    if CHEESESHOP_FILES_STORAGE == "local":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(FILES_DIR)},
+        }
+    if CHEESESHOP_FILES_STORAGE == "s3":
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options()}
+    if "." not in CHEESESHOP_FILES_STORAGE:
+        raise ValueError(
+            "CHEESESHOP_FILES_STORAGE must be local, s3 or the dotted path of a Django storage "
+            f"class, not {CHEESESHOP_FILES_STORAGE!r}"
+        )
+    from django.core.files.storage import FileSystemStorage
+    from django.utils.module_loading import import_string
+
+    try:
+        storage_class = import_string(CHEESESHOP_FILES_STORAGE)
+    except ImportError as exc:
+        raise ValueError(
+            f"CHEESESHOP_FILES_STORAGE names {CHEESESHOP_FILES_STORAGE!r}, which cannot be "
+            f"imported: {exc}"
+        ) from None
+    # A directory-based class stores in FILES_DIR; any other configures itself.
+    is_local = isinstance(storage_class, type) and issubclass(storage_class, FileSystemStorage)
+    options = {"location": str(FILES_DIR)} if is_local else {}
+    return {"BACKEND": CHEESESHOP_FILES_STORAGE, "OPTIONS": options}
+
+
+def _s3_options() -> dict:
+    """django-storages' S3Storage options from the CHEESESHOP_S3_* settings."""
+    import importlib.util
+
+    if not importlib.util.find_spec("storages") or not importlib.util.find_spec("boto3"):
+        raise ValueError(
+            "CHEESESHOP_FILES_STORAGE=s3 needs django-storages and boto3: "
+            "pip install 'cheeseshop[s3]'"
+        )
+    if not CHEESESHOP_S3_BUCKET:
+        raise ValueError("CHEESESHOP_FILES_STORAGE=s3 needs CHEESESHOP_S3_BUCKET, the bucket name")
+    if bool(CHEESESHOP_S3_ACCESS_KEY_ID) != bool(CHEESESHOP_S3_SECRET_ACCESS_KEY):
+        raise ValueError(
+            "CHEESESHOP_S3_ACCESS_KEY_ID and CHEESESHOP_S3_SECRET_ACCESS_KEY go together: set "
+            "both, or neither to use boto3's own credentials (environment, instance role)"
+        )
+    if CHEESESHOP_S3_ENDPOINT_URL:
+        bits = urlsplit(CHEESESHOP_S3_ENDPOINT_URL)
+        if bits.scheme not in {"http", "https"} or not bits.hostname:
+            raise ValueError(
+                "CHEESESHOP_S3_ENDPOINT_URL must be an http or https URL, "
+                f"not {CHEESESHOP_S3_ENDPOINT_URL!r}"
+            )
+    return {
+        "bucket_name": CHEESESHOP_S3_BUCKET,
+        "location": CHEESESHOP_S3_PREFIX,
+        "endpoint_url": CHEESESHOP_S3_ENDPOINT_URL or None,
+        "region_name": CHEESESHOP_S3_REGION or None,
+        # None: boto3's credential chain (AWS_* variables, shared files, an instance role).
+        "access_key": CHEESESHOP_S3_ACCESS_KEY_ID or None,
+        "secret_key": CHEESESHOP_S3_SECRET_ACCESS_KEY or None,
+        # A private bucket: objects get no ACL of their own, and downloads are presigned URLs.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": CHEESESHOP_S3_URL_EXPIRY,
+        "signature_version": "s3v4",
+        # Servers other than AWS (MinIO, Ceph, moto) are addressed by path: their host names
+        # have no per-bucket subdomains.
+        "addressing_style": "path" if CHEESESHOP_S3_ENDPOINT_URL else None,
+        # Stored paths are content-addressed and checked before saving: never renamed.
+        "file_overwrite": True,
+        # Stored bytes never change under their name (a CDN in front may keep them).
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+
+
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "media")},
     },
-    "packages": {
-        "BACKEND": _env("FILES_STORAGE", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(FILES_DIR)},
-    },
+    "packages": _files_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_URL = "/static/"
@@ -440,15 +594,28 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", False)
+# Who stands between the clients and cheeseshop (docs/configuration.md, "Behind a reverse
+# proxy"): a number of proxies, each appending the address it was reached from to
+# X-Forwarded-For (the client's address is the entry the outermost appended, that many from the
+# right), or the networks the proxies are in (the socket's address must be in one; the entries
+# are walked from the right past those in them, and the first outside is the client's).
+# Entries to the client's left are written by the client and never trusted. 0: no proxy, the
+# socket's address is the client's. CHEESESHOP_PROXY_HOPS, its name before, is read when it is
+# unset.
+_TRUSTED_PROXIES_NAME = (
+    "CHEESESHOP_TRUSTED_PROXIES"
+    if "CHEESESHOP_TRUSTED_PROXIES" in os.environ or "CHEESESHOP_PROXY_HOPS" not in os.environ
+    else "CHEESESHOP_PROXY_HOPS"
+)
+CHEESESHOP_TRUSTED_PROXIES = parse_trusted_proxies(
+    os.environ.get(_TRUSTED_PROXIES_NAME, ""), _TRUSTED_PROXIES_NAME
+)
+# Behind a proxy, X-Forwarded-Proto says whether the client used HTTPS: trusted when proxies are
+# named (unless set to false), and naming none trusts one.
+CHEESESHOP_BEHIND_PROXY = _env_bool("BEHIND_PROXY", bool(CHEESESHOP_TRUSTED_PROXIES))
+if CHEESESHOP_BEHIND_PROXY and not os.environ.get(_TRUSTED_PROXIES_NAME, "").strip():
+    CHEESESHOP_TRUSTED_PROXIES = 1
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if CHEESESHOP_BEHIND_PROXY else None
-# How many reverse proxies, each appending the address it was reached from to
-# X-Forwarded-For, stand between the clients and cheeseshop: the client's address is the entry
-# the outermost of them appended, that many from the right. Entries to its left are written by
-# the client and never trusted. 0 when not behind a proxy: the socket's address is the client's.
-CHEESESHOP_PROXY_HOPS = _env_int("PROXY_HOPS", 1) if CHEESESHOP_BEHIND_PROXY else 0
-if CHEESESHOP_PROXY_HOPS < 0:
-    raise ValueError(f"CHEESESHOP_PROXY_HOPS must be 0 or more, not {CHEESESHOP_PROXY_HOPS}")
 
 # Every request body except an upload's file part is read into memory: this bounds it (Django's
 # own check; the server refuses a larger Content-Length before reading). The file part streams to
@@ -495,8 +662,13 @@ CHEESESHOP_EMAIL_VERIFY_LIMIT = _env("EMAIL_VERIFY_LIMIT", "3 per 6 hours")
 # Where `limits` keeps its counters, shared by every server process and machine: the database
 # (database://, cheeseshop.accounts.ratelimit_storage) or redis://host:port/db. memory://
 # counts per process: N workers would allow N times each limit (tests only).
-CHEESESHOP_RATELIMIT_STORAGE = _env(
-    "RATELIMIT_STORAGE", CACHE_URL if CACHE_URL.startswith("redis://") else "database://"
+CHEESESHOP_RATELIMIT_STORAGE = _scheme_checked(
+    "RATELIMIT_STORAGE",
+    _env(
+        "RATELIMIT_STORAGE",
+        CACHE_URL if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES else "database://",
+    ),
+    ("database", "memory", *_REDIS_SCHEMES),
 )
 
 # Two-factor authentication (allauth.mfa): TOTP, recovery codes, WebAuthn security keys, and
@@ -548,12 +720,36 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "cheeseshop.accounts.mail.OutboxEmailBackend"
 
+# --- Operations: logs, access log, metrics ---------------------------------------------------
+
 LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
+# text (one readable line per record) or json (one JSON object per line, the access log too).
+CHEESESHOP_LOG_FORMAT = _env("LOG_FORMAT", "text").strip().lower()
+if CHEESESHOP_LOG_FORMAT not in {"text", "json"}:
+    raise ValueError(f"CHEESESHOP_LOG_FORMAT must be text or json, not {CHEESESHOP_LOG_FORMAT!r}")
+# One line per request, written by the web server (uWSGI) itself.
+CHEESESHOP_ACCESS_LOG = _env_bool("ACCESS_LOG", True)
+# /_/metrics answers requests bearing this token ("Authorization: Bearer <token>"); unset, it
+# answers loopback and private addresses only. Anyone else gets a 404.
+CHEESESHOP_METRICS_TOKEN = _env("METRICS_TOKEN", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cheeseshop.operations.logs.JsonFormatter"},
+    },
+    "filters": {
+        # A request that failed because the database is down: one line, not a traceback.
+        "database_down": {"()": "cheeseshop.operations.logs.DatabaseDownFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CHEESESHOP_LOG_FORMAT,
+            "filters": ["database_down"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},

@@ -12,6 +12,7 @@ from django.test import Client
 
 from cheeseshop.accounts import ratelimits
 from cheeseshop.accounts.models import RateLimitHit, User
+from cheeseshop.settings import parse_trusted_proxies
 from tests.accounts.conftest import STRONG_PASSWORD, is_logged_in
 from tests.audit.tampering import flushable_audit_table, on_postgresql  # noqa: F401
 
@@ -162,9 +163,14 @@ def _behind_proxies(hops: int, client: str, spoofed: str) -> Client:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("hops", [1, 2])
-def test_signups_with_spoofed_forwarded_addresses_are_counted_as_one_client(settings, hops):
+@pytest.mark.parametrize("trusted", ["count", "networks"])
+def test_signups_with_spoofed_forwarded_addresses_are_counted_as_one_client(
+    settings, hops, trusted
+):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_TRUSTED_PROXIES = (
+        hops if trusted == "count" else parse_trusted_proxies("10.0.0.0/24")
+    )
     settings.CHEESESHOP_SIGNUP_LIMIT = "3 per hour"
     statuses = [
         _behind_proxies(hops, "198.51.100.7", f"203.0.113.{n}")
@@ -184,7 +190,7 @@ def test_failed_logins_with_spoofed_forwarded_addresses_are_counted_as_one_clien
     alice, settings, hops
 ):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_TRUSTED_PROXIES = hops
     settings.CHEESESHOP_LOGIN_LIMIT = "3 per 5 minutes"
     for n in range(3):
         client = _behind_proxies(hops, "198.51.100.7", f"203.0.113.{n}")
@@ -198,7 +204,7 @@ def test_allauth_sees_the_client_address_the_proxy_appended(settings):
     from allauth.account.adapter import get_adapter
     from django.test import RequestFactory
 
-    settings.CHEESESHOP_PROXY_HOPS = 1
+    settings.CHEESESHOP_TRUSTED_PROXIES = 1
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.7"
     )

@@ -6,6 +6,7 @@ from django.test import RequestFactory
 from cheeseshop.audit.chain import verify_chain
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.audit.services import SESSION, client_ip, hash_ip, ip_prefix, record_event
+from cheeseshop.settings import parse_trusted_proxies
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_no_prefix_for_something_that_is_no_ip_address(value):
 
 def test_behind_a_proxy_the_forwarded_client_address_is_recorded(settings):
     settings.CHEESESHOP_AUDIT_STORE_IP_PREFIX = True
-    settings.CHEESESHOP_PROXY_HOPS = 2
+    settings.CHEESESHOP_TRUSTED_PROXIES = 2
     request = request_from("10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.1")
     event = record_event(EventTag.FILE_ADD, request=request)
     assert (event.ip_hash, event.ip_prefix) == (hash_ip("198.51.100.7"), "198.51.100.0/24")
@@ -76,14 +77,14 @@ def _through_proxies(hops: int, sent_by_client: str | None) -> dict[str, str]:
 def test_the_client_address_is_the_one_the_outermost_proxy_appended(
     settings, hops, sent_by_client
 ):
-    settings.CHEESESHOP_PROXY_HOPS = hops
+    settings.CHEESESHOP_TRUSTED_PROXIES = hops
     request = RequestFactory().get("/", **_through_proxies(hops, sent_by_client))
     assert client_ip(request) == CLIENT
 
 
 @pytest.mark.parametrize("sent_by_client", SPOOFED_HEADERS)
 def test_a_spoofed_forwarded_address_is_not_recorded_behind_a_proxy(settings, sent_by_client):
-    settings.CHEESESHOP_PROXY_HOPS = 1
+    settings.CHEESESHOP_TRUSTED_PROXIES = 1
     request = request_from("10.0.0.1", **{"HTTP_X_FORWARDED_FOR": f"{sent_by_client}, {CLIENT}"})
     event = record_event(EventTag.FILE_ADD, request=request)
     assert event.ip_hash == hash_ip(CLIENT)
@@ -99,7 +100,7 @@ def test_a_spoofed_forwarded_address_is_not_recorded_behind_a_proxy(settings, se
     ],
 )
 def test_the_port_a_proxy_appends_with_the_address_is_dropped(settings, appended, address):
-    settings.CHEESESHOP_PROXY_HOPS = 1
+    settings.CHEESESHOP_TRUSTED_PROXIES = 1
     request = RequestFactory().get(
         "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.66, {appended}"
     )
@@ -108,7 +109,7 @@ def test_the_port_a_proxy_appends_with_the_address_is_dropped(settings, appended
 
 @pytest.mark.parametrize("forwarded", ["", "198.51.100.7", "198.51.100.7, 10.0.0.1"])
 def test_without_a_proxy_the_forwarded_header_is_ignored(settings, forwarded):
-    settings.CHEESESHOP_PROXY_HOPS = 0
+    settings.CHEESESHOP_TRUSTED_PROXIES = 0
     request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == "203.0.113.9"
 
@@ -117,9 +118,58 @@ def test_without_a_proxy_the_forwarded_header_is_ignored(settings, forwarded):
 def test_a_request_that_did_not_pass_every_proxy_has_the_socket_address(settings, forwarded):
     # Fewer entries than proxies (someone reached a proxy behind the first one), or an entry
     # that is no address: only the socket's address is known.
-    settings.CHEESESHOP_PROXY_HOPS = 2
+    settings.CHEESESHOP_TRUSTED_PROXIES = 2
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == "10.0.0.2"
+
+
+PROXY_NETWORKS = parse_trusted_proxies("10.0.0.0/8, 2001:db8:ffff::/48")
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+@pytest.mark.parametrize("sent_by_client", [None, *SPOOFED_HEADERS])
+def test_behind_trusted_networks_the_client_is_the_first_address_outside_them(
+    settings, hops, sent_by_client
+):
+    settings.CHEESESHOP_TRUSTED_PROXIES = PROXY_NETWORKS
+    request = RequestFactory().get("/", **_through_proxies(hops, sent_by_client))
+    assert client_ip(request) == CLIENT
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["198.51.100.7", "203.0.113.66, 198.51.100.7", "10.0.0.1, 10.0.0.2"]
+)
+def test_a_request_not_from_a_trusted_network_has_its_socket_address(settings, forwarded):
+    # Sent straight to the server, around the proxies: every entry is the client's own.
+    settings.CHEESESHOP_TRUSTED_PROXIES = PROXY_NETWORKS
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.parametrize("spoofed", ["10.0.0.7", "2001:db8:ffff::1", "10.1.2.3, 10.0.0.9"])
+def test_a_client_claiming_a_trusted_address_is_still_the_address_the_proxy_saw(settings, spoofed):
+    # The client wrote a proxy's address to the left of its own: the walk stops at its own.
+    settings.CHEESESHOP_TRUSTED_PROXIES = PROXY_NETWORKS
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{spoofed}, {CLIENT}"
+    )
+    assert client_ip(request) == CLIENT
+
+
+def test_an_entry_that_is_no_address_ends_the_walk_at_the_proxy_that_wrote_it(settings):
+    settings.CHEESESHOP_TRUSTED_PROXIES = PROXY_NETWORKS
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, unknown, 10.0.0.1"
+    )
+    assert client_ip(request) == "10.0.0.1"
+
+
+def test_an_ipv4_mapped_socket_address_of_a_trusted_proxy_is_trusted(settings):
+    settings.CHEESESHOP_TRUSTED_PROXIES = PROXY_NETWORKS
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="::ffff:10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.66, {CLIENT}"
+    )
+    assert client_ip(request) == CLIENT
 
 
 def test_a_long_user_agent_is_stored_cut_but_parsed_whole():

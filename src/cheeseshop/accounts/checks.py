@@ -1,8 +1,10 @@
 """The start refuses when stored two-factor secrets cannot be opened: the secret key changed
 without the old one kept as a fallback, and every user with an authenticator app or recovery
-codes would be locked out. Run by `migrate`, hence by every `cheeseshop serve` and `worker`."""
+codes would be locked out; and when this node's secret key is not the one the other nodes of its
+database use. Run by `cheeseshop migrate`, hence by every `cheeseshop serve`, and `check`."""
 
 from django.core import checks
+from django.db import connections
 
 from cheeseshop import sealing
 
@@ -35,3 +37,20 @@ def two_factor_secrets_open(app_configs=None, databases=None, **kwargs) -> list[
         message=UNOPENABLE,
         check_id="accounts.E001",
     )
+
+
+@checks.register(checks.Tags.database)
+def secret_key_is_the_clusters(app_configs=None, databases=None, **kwargs) -> list[checks.Error]:
+    """This node's secret key is the one the other nodes of its database recorded (or one its
+    fallbacks accept): `cheeseshop migrate`, `serve` and `check` refuse otherwise."""
+    from cheeseshop.accounts import secret_key
+    from cheeseshop.accounts.models import SecretKeyFingerprint
+
+    errors = []
+    for alias in databases or ():
+        table = SecretKeyFingerprint._meta.db_table
+        if table not in connections[alias].introspection.table_names():
+            continue
+        if not secret_key.accepts(secret_key.recorded_fingerprint(alias)):
+            errors.append(checks.Error(secret_key.MISMATCH, id="accounts.E002"))
+    return errors

@@ -88,3 +88,28 @@ class RateLimitHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:12]}@{self.at}"
+
+
+class SecretKeyFingerprint(models.Model):
+    """Which secret key the nodes sharing this database use, as a fingerprint that reveals
+    nothing of it (``cheeseshop.accounts.secret_key``): one row, written by each node as it
+    starts, so that a node started with another key is refused instead of logging everyone out
+    whose request it serves."""
+
+    ONLY = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY, editable=False)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    recorded = models.DateTimeField(_("recorded"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("secret key fingerprint")
+        verbose_name_plural = _("secret key fingerprints")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="accounts_secret_key_fingerprint_one_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint[:12]}… ({self.recorded:%Y-%m-%d %H:%M})"

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,19 +74,54 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address, as far as it can be trusted: the one place that decides it, for
     rate limits, allauth, the audit trail's IP hashes and the logs.
 
-    Behind CHEESESHOP_PROXY_HOPS proxies, each appending the address it was reached from to
-    X-Forwarded-For, the client's address is the entry that many from the right: the one the
-    outermost proxy wrote. Whatever stands to its left was sent by the client itself. A header
-    with fewer entries did not pass through every proxy, so only the socket's address is known.
+    Each proxy appends the address it was reached from to X-Forwarded-For; whatever stands to
+    the left of what the outermost proxy wrote was sent by the client itself.
+    CHEESESHOP_TRUSTED_PROXIES says where that is: a count of proxies (the client's address is
+    the entry that many from the right; a header with fewer entries did not pass through every
+    proxy, so only the socket's address is known), or the proxies' networks (see
+    ``_first_untrusted``).
     """
-    remote_addr = request.META.get("REMOTE_ADDR", "")
-    hops = settings.CHEESESHOP_PROXY_HOPS
-    if not hops:
+    return client_ip_of(request.META)
+
+
+def client_ip_of(environ: Mapping[str, str]) -> str:
+    """``client_ip`` of a request's WSGI environment (``request.META``)."""
+    remote_addr = environ.get("REMOTE_ADDR", "")
+    trusted = settings.CHEESESHOP_TRUSTED_PROXIES
+    if not trusted:
         return remote_addr
-    forwarded = _forwarded_addresses(request.META.get("HTTP_X_FORWARDED_FOR", ""))
-    if len(forwarded) < hops:
-        return remote_addr
-    return _as_address(forwarded[-hops]) or remote_addr
+    forwarded = _forwarded_addresses(environ.get("HTTP_X_FORWARDED_FOR", ""))
+    if isinstance(trusted, int):
+        if len(forwarded) < trusted:
+            return remote_addr
+        return _as_address(forwarded[-trusted]) or remote_addr
+    return _first_untrusted(remote_addr, forwarded, trusted)
+
+
+def _first_untrusted(remote_addr: str, forwarded: list[str], networks) -> str:
+    """Walking from the socket's address leftwards through X-Forwarded-For, the first address
+    outside the trusted networks: a request that did not come from a trusted proxy is its
+    socket's; an entry that is no address ends the walk at the proxy that wrote it; a request
+    from trusted addresses only is the leftmost one's."""
+    client = remote_addr
+    for entry in reversed(forwarded):
+        if not _in_networks(client, networks):
+            break
+        address = _as_address(entry)
+        if not address:
+            break
+        client = address
+    return client
+
+
+def _in_networks(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
 
 
 def _forwarded_addresses(header: str) -> list[str]:
