@@ -603,11 +603,15 @@ class CheeseshopServer(IndexServer):
         }
 
     def start(self) -> None:
-        env = self.environment()
         self._spawn(
-            [self.executable, "serve", "--host", "127.0.0.1", "--port", str(self.port)], env
+            [self.executable, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            self.environment(),
         )
-        full_env = {**os.environ, **env}
+        self.create_uploader()
+
+    def create_uploader(self) -> None:
+        """The bench user and its API token, as upload_user / upload_password."""
+        full_env = {**os.environ, **self.environment()}
         setup_log = self.work_dir / "setup.log"
         run_checked(
             # --totp: tokens are only made for users with a second factor (as uploads need).

@@ -176,6 +176,36 @@ def test_a_form_body_over_the_limit_is_refused_not_read_into_memory(client, db, 
     assert response.status_code == 400
 
 
+def test_the_rq_backend_needs_nothing_but_its_url(monkeypatch):
+    from tests.conftest import fresh_settings
+
+    monkeypatch.setenv("CHEESESHOP_TASKS_BACKEND", "rq")
+    monkeypatch.setenv("CHEESESHOP_RQ_URL", "rediss://:pw@redis.internal:6380/3")
+    fresh = fresh_settings()
+    assert fresh.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend"
+    queue = {"URL": "rediss://:pw@redis.internal:6380/3", "DEFAULT_TIMEOUT": 3600}
+    queues = fresh.RQ_QUEUES
+    assert queues == dict.fromkeys(fresh.TASK_QUEUES, queue)
+    assert "django_rq" in fresh.INSTALLED_APPS
+    # Its class path names the same backend.
+    monkeypatch.setenv("CHEESESHOP_TASKS_BACKEND", "django_tasks_rq.RQBackend")
+    assert fresh_settings().RQ_QUEUES == fresh.RQ_QUEUES
+
+
+def test_every_task_runs_on_a_queue_the_settings_declare():
+    from django_tasks.base import Task
+
+    modules = [
+        __import__(f"cheeseshop.{path.parent.name}.tasks", fromlist=["*"])
+        for path in SOURCE.glob("*/tasks.py")
+    ]
+    tasks = [
+        value for module in modules for value in vars(module).values() if isinstance(value, Task)
+    ]
+    assert len(tasks) >= 4
+    assert {task.queue_name for task in tasks} <= set(cheeseshop.settings.TASK_QUEUES)
+
+
 def settings_in_a_fresh_process(tmp_path, *names: str, **env: str) -> subprocess.CompletedProcess:
     """``repr`` of the named settings as a process started with ``env`` reads them."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
@@ -351,3 +381,11 @@ def test_a_rediss_url_is_a_redis_cache_and_rate_limit_store_over_tls(tmp_path, r
         timeout=60,
     )
     assert result.stdout.splitlines() == ["over TLS", "True", "[True, True, False]"], result.stderr
+
+
+def test_transaction_pooling_turns_server_side_cursors_off(monkeypatch):
+    from tests.conftest import fresh_settings
+
+    assert fresh_settings().DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is False
+    monkeypatch.setenv("CHEESESHOP_DATABASE_TRANSACTION_POOLING", "true")
+    assert fresh_settings().DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] is True

@@ -6,6 +6,7 @@ from cheeseshop.webserver import (
     STARTUP_NOISE,
     BodyTooSlow,
     TimedBody,
+    access_log_format,
     refusal_of,
     uwsgi_arguments,
 )
@@ -35,6 +36,8 @@ def test_uwsgis_start_up_and_shut_down_chatter_is_dropped(line):
         "ModuleNotFoundError: No module named 'cheeseshop'",
         "2026-11-22 16:00:00,123 ERROR django.request: Internal Server Error: /simple/",
         "your account's link: http://127.0.0.1:8000/account/verify/abc",
+        '06/Dec/2026:05:41:38 +0000 access 127.0.0.1 "GET /_/health HTTP/1.1" 200 16 1ms',
+        '{"time":"2026-12-06T05:41:38+00:00","level":"INFO","logger":"access","client":"::1"}',
     ],
 )
 def test_errors_and_the_applications_own_lines_pass(line):
@@ -50,13 +53,31 @@ def test_debug_log_level_keeps_everything_uwsgi_says(tmp_path):
     assert "--log-drain" not in verbose
 
 
+def test_the_access_log_is_written_in_the_format_given_or_not_at_all(tmp_path):
+    logged = uwsgi_arguments(
+        "127.0.0.1:8000", processes=2, socket_path=tmp_path / "s", access_log="%(uri)"
+    )
+    assert logged[logged.index("--log-format") + 1] == "%(uri)"
+    assert "--disable-logging" not in logged
+    silent = uwsgi_arguments("127.0.0.1:8000", processes=2, socket_path=tmp_path / "s")
+    assert "--disable-logging" in silent
+    assert "--log-format" not in silent
+
+
+def test_behind_proxies_the_access_log_names_the_client_the_application_found():
+    assert "%(addr)" in access_log_format(json=False, behind_proxies=False)
+    assert "%(client)" in access_log_format(json=True, behind_proxies=True)
+    assert "%(addr)" not in access_log_format(json=True, behind_proxies=True)
+
+
 def _environ(method="GET", path="/simple/", length="", **headers) -> dict:
     return {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_LENGTH": length, **headers}
 
 
 @pytest.mark.parametrize(
     "path", ["/", "/simple/", "/simple/brie/", "/pypi/brie/json", "/project/brie/", "/packages/x",
-             "/tuf/timestamp.json", "/search/", "/user/alice/", "/static/site.css"]
+             "/tuf/timestamp.json", "/search/", "/user/alice/", "/static/site.css",
+             "/_/health", "/_/ready", "/_/metrics"]
 )  # fmt: skip
 @pytest.mark.parametrize("method", ["POST", "PUT", "GET"])
 def test_a_body_sent_where_none_is_taken_is_refused_from_the_head(path, method):
@@ -69,6 +90,13 @@ def test_a_body_sent_where_none_is_taken_is_refused_from_the_head(path, method):
 def test_a_form_body_over_the_limit_is_refused_from_its_length(path):
     assert refusal_of(_environ("POST", path, "4097"), max_form_size=4096).status.startswith("413")
     assert refusal_of(_environ("POST", path, "4096"), max_form_size=4096) is None
+
+
+def test_a_leak_report_body_is_taken():
+    assert (
+        refusal_of(_environ("POST", "/_/secrets/disclose-token", "100"), max_form_size=4096)
+        is None
+    )
 
 
 def test_an_upload_body_is_left_to_the_upload_view_whose_limit_depends_on_the_project():

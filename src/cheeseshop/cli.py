@@ -12,6 +12,8 @@ from pathlib import Path
 
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, say, setup_django
+from cheeseshop.operations.failures import command_failure
+from cheeseshop.operations.version import installed_version
 from cheeseshop.tuf.cli import add_tuf_commands
 
 SETTINGS_HELP = """\
@@ -20,17 +22,37 @@ settings (environment variables, all optional):
                                  (default ./cheeseshop-data)
   CHEESESHOP_DATABASE_URL        database, e.g. postgresql://user@host/db (default: SQLite
                                  in the data directory)
+  CHEESESHOP_DATABASE_TRANSACTION_POOLING  the database URL leads to a transaction pooler
+                                 (PgBouncer pool_mode=transaction): no server-side cursors
+                                 (false)
   CHEESESHOP_SECRET_KEY          secret key (default: generated once into the data directory);
                                  the same on every node of one database
   CHEESESHOP_SECRET_KEY_FALLBACKS  comma-separated earlier secret keys, accepted until
                                  `cheeseshop reseal` has run after a rotation
   CHEESESHOP_FILES_DIR           where distribution files are stored (default DATA_DIR/files)
-  CHEESESHOP_FILES_STORAGE       Django storage class for files, e.g.
-                                 storages.backends.s3.S3Storage
+  CHEESESHOP_FILES_STORAGE       local (default: FILES_DIR), s3 (a bucket, from the
+                                 CHEESESHOP_S3_* settings) or a Django storage class path
   CHEESESHOP_FILES_URL           where files are downloaded from when not from this index
-                                 (a CDN or bucket with FILES_DIR's layout; default: /packages/)
+                                 (a CDN or bucket with the storage's layout; default:
+                                 /packages/)
+  CHEESESHOP_S3_BUCKET           the bucket, with FILES_STORAGE=s3 (required)
+  CHEESESHOP_S3_ENDPOINT_URL     S3 API URL of a server other than AWS (MinIO, Ceph, moto)
+  CHEESESHOP_S3_REGION           the bucket's region (default: boto3's)
+  CHEESESHOP_S3_ACCESS_KEY_ID    access key (default: boto3's credential chain: AWS_*
+                                 variables, ~/.aws, instance role)
+  CHEESESHOP_S3_SECRET_ACCESS_KEY  its secret
+  CHEESESHOP_S3_PREFIX           key prefix in the bucket (default: none)
+  CHEESESHOP_S3_URL_EXPIRY       seconds a presigned download URL lives (300); /packages/
+                                 redirects to one
   CHEESESHOP_TASKS_BACKEND       background tasks: database (default; `serve` runs the worker),
-                                 immediate, or a Django Tasks backend path
+                                 rq (RQ on Redis; run `cheeseshop worker`), or immediate
+  CHEESESHOP_RQ_URL              RQ's Redis with the rq backend: redis://host:6379/0 or
+                                 rediss:// (TLS)
+  CHEESESHOP_TASK_LEASE          seconds without a sign of life from a task's worker before
+                                 the task is run again elsewhere (30)
+  CHEESESHOP_TASK_MAX_ATTEMPTS   runs of a failing task before it is left failed (5)
+  CHEESESHOP_TASK_RETRY_DELAY    seconds before a failed task's first retry, doubled before
+                                 each next one (10)
   CHEESESHOP_CACHE_URL           cache: locmem:// (default, per process) or redis://host:port/db
                                  (rediss:// over TLS), shared by every node
   CHEESESHOP_BASE_URL            the index's address, scheme://host[:port]: every absolute URL
@@ -60,9 +82,12 @@ settings (environment variables, all optional):
                                  audit expire` applies it, `audit verify` checks the chain
   CHEESESHOP_AUDIT_STORE_IP_PREFIX keep the /24 or /48 network of IPs beside the hash (false)
   CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
-  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key (default: a key file in
-                                 DATA_DIR/tuf)
-  CHEESESHOP_TUF_METADATA_DIR    where TUF metadata is written (default DATA_DIR/tuf/metadata)
+  CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key, the same for every worker:
+                                 file2:PATH, envvar:NAME, awskms:, gcpkms:, azurekms:, hv:,
+                                 hsm: (default: a key file in DATA_DIR/tuf)
+  CHEESESHOP_TUF_METADATA_DIR    where an earlier release wrote TUF metadata files; the
+                                 upgrade imports them into the database once
+                                 (DATA_DIR/tuf/metadata)
   CHEESESHOP_TUF_REFRESH_INTERVAL  seconds between re-signing runs of online roles (3600)
   CHEESESHOP_TUF_REFRESH_MARGIN  online roles expiring within this are re-signed (43200)
   CHEESESHOP_TUF_TIMESTAMP_MAX_AGE  seconds clients may cache timestamp.json (60)
@@ -93,6 +118,10 @@ settings (environment variables, all optional):
   CHEESESHOP_SITE_NAME           name shown to users (cheeseshop)
   CHEESESHOP_DEBUG               Django debug mode, never in production (false)
   CHEESESHOP_LOG_LEVEL           INFO
+  CHEESESHOP_LOG_FORMAT          text, or json: one JSON object per line (the access log too)
+  CHEESESHOP_ACCESS_LOG          one line per request on the server's output (true)
+  CHEESESHOP_METRICS_TOKEN       bearer token /_/metrics requires (default: only loopback and
+                                 private addresses may scrape it)
 
 See docs/configuration.md for details."""
 
@@ -102,7 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings  # the settings only: this process stays small (~15 MB)
 
     from cheeseshop.settings import serve_environment
-    from cheeseshop.webserver import uwsgi_arguments
+    from cheeseshop.webserver import access_log_format, uwsgi_arguments
 
     # Django's apps load in the processes that serve; migrating (or, with --no-migrate, making
     # sure nothing is pending) and checking this node against the database happen in one that
@@ -117,12 +146,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.update(serve_environment(base))
     # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
     with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
+        # Each worker process writes its metrics here; /_/metrics adds them up (prometheus-client's
+        # multiprocess mode). Made empty at each start, removed at exit.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(run_dir) / "metrics")
+        Path(run_dir, "metrics").mkdir()
         web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
         web += uwsgi_arguments(
             f"{host}:{args.port}",
             processes=settings.CHEESESHOP_WEB_WORKERS,
             socket_path=Path(run_dir) / "web.sock",
             verbose=settings.LOG_LEVEL == "DEBUG",
+            access_log=access_log_format(
+                json=settings.CHEESESHOP_LOG_FORMAT == "json",
+                behind_proxies=settings.CHEESESHOP_PROXY_HOPS > 0,
+            )
+            if settings.CHEESESHOP_ACCESS_LOG
+            else None,
         )
         children = {"web server": subprocess.Popen(web, start_new_session=True)}
         if settings.TASKS_BACKEND == "database" and not args.no_worker:
@@ -238,21 +277,31 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     setup_django()
-    from django.conf import settings
-    from django.core.management import call_command
+    from cheeseshop.taskqueue import workers
 
-    if settings.TASKS_BACKEND != "database":
-        print(
-            f"cheeseshop worker runs the database task backend; this index uses "
-            f"{settings.TASKS_BACKEND!r}: run that backend's own worker.",
-            file=sys.stderr,
-        )
+    try:
+        names = workers.queue_names(args.queues)
+    except ValueError as exc:
+        complain(f"cheeseshop worker: {exc}")
         return 2
     ensure_migrated()
-    call_command("db_worker", queue_name="*", interval=0.1, verbosity=0)
-    return 0
+    try:
+        return workers.run(args.concurrency, names)
+    except workers.NothingToRun as exc:
+        complain(f"cheeseshop worker: {exc}")
+        return 2
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
@@ -485,6 +534,12 @@ def cmd_reseal(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from cheeseshop.operations.checks import check
+
+    return check()
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
@@ -493,15 +548,8 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cheeseshop",
-        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
-        epilog=SETTINGS_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_service_commands(sub) -> None:
+    """The commands that run the index's processes: serve, migrate, worker."""
     serve = sub.add_parser(
         "serve",
         help="run the index: web server and background worker, migrating the database first",
@@ -543,8 +591,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.set_defaults(func=cmd_migrate)
 
-    worker = sub.add_parser("worker", help="run a background task worker on its own")
+    worker = sub.add_parser(
+        "worker",
+        help="run background task workers on their own",
+        description="Run the configured task backend's worker until Ctrl-C or SIGTERM (each "
+        "process finishes its task first). database: django-tasks-db's worker (`serve` runs "
+        "one too); rq: RQ's worker, on CHEESESHOP_RQ_URL. A task whose worker dies is run "
+        "again once CHEESESHOP_TASK_LEASE has passed; a failing task is retried with backoff "
+        "up to CHEESESHOP_TASK_MAX_ATTEMPTS runs, then left failed (see the admin).",
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes, each running one task at a time (1)",
+    )
+    worker.add_argument(
+        "--queues",
+        metavar="A,B",
+        help="comma-separated queues to take tasks from (default: all)",
+    )
     worker.set_defaults(func=cmd_worker)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cheeseshop",
+        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
+        epilog=SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cheeseshop {installed_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_service_commands(sub)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
@@ -619,6 +702,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reseal.set_defaults(func=cmd_reseal)
 
+    check = sub.add_parser(
+        "check",
+        help="check the configuration and every service it names (database, cache, storage, "
+        "tasks): one line per problem, exit status 1 if any",
+    )
+    check.set_defaults(func=cmd_check)
+
     add_tuf_commands(sub)
     add_audit_commands(sub)
 
@@ -639,7 +729,15 @@ PRIVATE_UMASK = 0o077
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        # A database that does not answer, a setting that does not parse: one line, no traceback.
+        problem = command_failure(exc)
+        if problem is None:
+            raise
+        complain(f"cheeseshop: {problem}")
+        return 1
 
 
 if __name__ == "__main__":

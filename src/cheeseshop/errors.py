@@ -42,3 +42,10 @@ class Gone(Refused):
 
 class TooMany(Refused):
     """Done too often: a rate limit."""
+
+
+def kind_of(refusal: Refused) -> str:
+    """The name of a refusal's kind, the class of this module it is one of, in snake case
+    ("not_permitted"): a small fixed set, fit for a metric's label."""
+    kind = next(cls for cls in type(refusal).__mro__ if cls.__module__ == __name__)
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.__name__).lstrip("_")

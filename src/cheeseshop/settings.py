@@ -9,6 +9,7 @@ import contextlib
 import ipaddress
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -191,16 +192,17 @@ CHEESESHOP_MANAGE_REQUIRES_2FA = _env_bool("MANAGE_REQUIRES_2FA", True)
 CHEESESHOP_TOKEN_PREFIX = _env("TOKEN_PREFIX", "pypi-")
 CHEESESHOP_TOKEN_LOCATION = _env("TOKEN_LOCATION", "cheeseshop")
 # Where distribution files are downloaded from, when not from this index's own /packages/ (a
-# CDN or a bucket serving FILES_DIR's layout): the simple pages, the JSON API and the web pages
-# link below it. Empty: the index serves them.
+# CDN or a bucket serving the file storage's layout): the simple pages, the JSON API and the web
+# pages link below it. Empty: the index serves them (or redirects to presigned S3 URLs).
 CHEESESHOP_FILES_URL = _env("FILES_URL", "")
 # Seconds installers may cache index pages (PyPI uses 10 minutes behind a purged CDN; a
 # self-hosted index without one wants changes seen sooner).
 CHEESESHOP_SIMPLE_MAX_AGE = _env_int("SIMPLE_MAX_AGE", 60)
 # TUF (PEP 458): bins of the online role (2**bits; 14 → 16,384 as PEP 458 says), the online
-# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), where the
-# metadata lives (default DATA_DIR/tuf/metadata), how often and how far ahead of expiry the online
-# roles are re-signed, timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
+# key (a securesystemslib signer URI; default: a file key in DATA_DIR/tuf/online_key), the
+# directory metadata files were kept in before they moved into the database (imported from once,
+# by the migration), how often and how far ahead of expiry the online roles are re-signed,
+# timestamp.json's cache lifetime, and a CDN purge hook (docs/tuf-admin.md).
 CHEESESHOP_TUF_BIT_LENGTH = _env_int("TUF_BIT_LENGTH", 14)
 CHEESESHOP_TUF_ONLINE_KEY_URI = _env("TUF_ONLINE_KEY_URI", "") or (
     f"file2:{DATA_DIR / 'tuf' / 'online_key'}"
@@ -247,6 +249,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
+    "cheeseshop.taskqueue",
     "cheeseshop.flags",
     "cheeseshop.accounts",
     "cheeseshop.audit",
@@ -257,6 +260,7 @@ INSTALLED_APPS = [
     "cheeseshop.tuf",
     "cheeseshop.web",
     "cheeseshop.manage",
+    "cheeseshop.operations",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +279,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cheeseshop.site.BaseURLMiddleware",
+    # Names the route that answered, for the metrics (cheeseshop.operations.observer).
+    "cheeseshop.operations.middleware.RouteNameMiddleware",
 ]
 
 ROOT_URLCONF = "cheeseshop.urls"
@@ -304,7 +310,17 @@ TEMPLATES = [
 # SQLite by default, in the data directory, in WAL mode so the worker and the web server do not
 # block each other; PostgreSQL (or any URL dj-database-url reads) through CHEESESHOP_DATABASE_URL.
 DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'cheeseshop.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+# Behind a pooler that hands each transaction to any server connection (PgBouncer's
+# pool_mode=transaction), a cursor may not outlive its transaction: Django's server-side cursors
+# (QuerySet.iterator() outside a transaction) are turned off (docs/deployment.md, "PgBouncer").
+CHEESESHOP_DATABASE_TRANSACTION_POOLING = _env_bool("DATABASE_TRANSACTION_POOLING", False)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=600,
+        disable_server_side_cursors=CHEESESHOP_DATABASE_TRANSACTION_POOLING,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -349,18 +365,108 @@ if urlsplit(CACHE_URL).scheme in _REDIS_SCHEMES:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Files: a local directory under the data directory by default; CHEESESHOP_FILES_STORAGE names
-# another Django storage class.
+# Files: distributions and their core metadata (PEP 658). CHEESESHOP_FILES_STORAGE is local (a
+# directory, FILES_DIR), s3 (a bucket of any S3-compatible server, from the CHEESESHOP_S3_*
+# settings below) or the dotted path of another Django storage class.
 FILES_DIR = Path(_env("FILES_DIR", str(DATA_DIR / "files"))).resolve()
+CHEESESHOP_FILES_STORAGE = _env("FILES_STORAGE", "local").strip() or "local"
+CHEESESHOP_S3_BUCKET = _env("S3_BUCKET", "").strip()
+CHEESESHOP_S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL", "").strip()
+CHEESESHOP_S3_REGION = _env("S3_REGION", "").strip()
+CHEESESHOP_S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID", "").strip()
+CHEESESHOP_S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY", "").strip()
+# A key prefix ("folder") in the bucket; keys never start with a slash.
+CHEESESHOP_S3_PREFIX = _env("S3_PREFIX", "").strip().strip("/")
+# Seconds a presigned download URL lives; SigV4 allows at most seven days.
+CHEESESHOP_S3_URL_EXPIRY = _env_int("S3_URL_EXPIRY", 300)
+if not 1 <= CHEESESHOP_S3_URL_EXPIRY <= 7 * 24 * 3600:
+    raise ValueError(
+        f"CHEESESHOP_S3_URL_EXPIRY must be 1 to 604800 seconds, not {CHEESESHOP_S3_URL_EXPIRY}"
+    )
+
+
+def _files_storage() -> dict:
+    """The ``packages`` storage CHEESESHOP_FILES_STORAGE names, with its options."""
+    if CHEESESHOP_FILES_STORAGE == "local":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(FILES_DIR)},
+        }
+    if CHEESESHOP_FILES_STORAGE == "s3":
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options()}
+    if "." not in CHEESESHOP_FILES_STORAGE:
+        raise ValueError(
+            "CHEESESHOP_FILES_STORAGE must be local, s3 or the dotted path of a Django storage "
+            f"class, not {CHEESESHOP_FILES_STORAGE!r}"
+        )
+    from django.core.files.storage import FileSystemStorage
+    from django.utils.module_loading import import_string
+
+    try:
+        storage_class = import_string(CHEESESHOP_FILES_STORAGE)
+    except ImportError as exc:
+        raise ValueError(
+            f"CHEESESHOP_FILES_STORAGE names {CHEESESHOP_FILES_STORAGE!r}, which cannot be "
+            f"imported: {exc}"
+        ) from None
+    # A directory-based class stores in FILES_DIR; any other configures itself.
+    is_local = isinstance(storage_class, type) and issubclass(storage_class, FileSystemStorage)
+    options = {"location": str(FILES_DIR)} if is_local else {}
+    return {"BACKEND": CHEESESHOP_FILES_STORAGE, "OPTIONS": options}
+
+
+def _s3_options() -> dict:
+    """django-storages' S3Storage options from the CHEESESHOP_S3_* settings."""
+    import importlib.util
+
+    if not importlib.util.find_spec("storages") or not importlib.util.find_spec("boto3"):
+        raise ValueError(
+            "CHEESESHOP_FILES_STORAGE=s3 needs django-storages and boto3: "
+            "pip install 'cheeseshop[s3]'"
+        )
+    if not CHEESESHOP_S3_BUCKET:
+        raise ValueError("CHEESESHOP_FILES_STORAGE=s3 needs CHEESESHOP_S3_BUCKET, the bucket name")
+    if bool(CHEESESHOP_S3_ACCESS_KEY_ID) != bool(CHEESESHOP_S3_SECRET_ACCESS_KEY):
+        raise ValueError(
+            "CHEESESHOP_S3_ACCESS_KEY_ID and CHEESESHOP_S3_SECRET_ACCESS_KEY go together: set "
+            "both, or neither to use boto3's own credentials (environment, instance role)"
+        )
+    if CHEESESHOP_S3_ENDPOINT_URL:
+        bits = urlsplit(CHEESESHOP_S3_ENDPOINT_URL)
+        if bits.scheme not in {"http", "https"} or not bits.hostname:
+            raise ValueError(
+                "CHEESESHOP_S3_ENDPOINT_URL must be an http or https URL, "
+                f"not {CHEESESHOP_S3_ENDPOINT_URL!r}"
+            )
+    return {
+        "bucket_name": CHEESESHOP_S3_BUCKET,
+        "location": CHEESESHOP_S3_PREFIX,
+        "endpoint_url": CHEESESHOP_S3_ENDPOINT_URL or None,
+        "region_name": CHEESESHOP_S3_REGION or None,
+        # None: boto3's credential chain (AWS_* variables, shared files, an instance role).
+        "access_key": CHEESESHOP_S3_ACCESS_KEY_ID or None,
+        "secret_key": CHEESESHOP_S3_SECRET_ACCESS_KEY or None,
+        # A private bucket: objects get no ACL of their own, and downloads are presigned URLs.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": CHEESESHOP_S3_URL_EXPIRY,
+        "signature_version": "s3v4",
+        # Servers other than AWS (MinIO, Ceph, moto) are addressed by path: their host names
+        # have no per-bucket subdomains.
+        "addressing_style": "path" if CHEESESHOP_S3_ENDPOINT_URL else None,
+        # Stored paths are content-addressed and checked before saving: never renamed.
+        "file_overwrite": True,
+        # Stored bytes never change under their name (a CDN in front may keep them).
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+
+
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(DATA_DIR / "media")},
     },
-    "packages": {
-        "BACKEND": _env("FILES_STORAGE", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(FILES_DIR)},
-    },
+    "packages": _files_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_URL = "/static/"
@@ -371,15 +477,68 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Background tasks: in the database by default (the worker runs inside `cheeseshop serve`);
-# "immediate" runs them inline (tests), "rq" hands them to RQ on Redis at scale.
+# "rq" hands them to RQ on Redis at scale (CHEESESHOP_RQ_URL; `cheeseshop worker` runs RQ's
+# workers); "immediate" runs them inline (tests). cheeseshop.taskqueue holds what both share:
+# leases on running tasks, retries, the outbox that keeps RQ's tasks atomic with their change.
 TASKS_BACKEND = _env("TASKS_BACKEND", "database")
+# The backends' class paths name the same backends.
+TASKS_BACKEND = {
+    "django_tasks_db.DatabaseBackend": "database",
+    "django_tasks_rq.RQBackend": "rq",
+}.get(TASKS_BACKEND, TASKS_BACKEND)
+# Every queue a task of ours names (django-tasks' default): RQ needs each one declared.
+TASK_QUEUES = ["default"]
+# A running task whose worker gave no sign of life for this many seconds is taken again.
+CHEESESHOP_TASK_LEASE = _env_int("TASK_LEASE", 30)
+# Runs of a task, the first included, before a failing one is left FAILED; the delay before its
+# second run (seconds), doubled before each next one.
+CHEESESHOP_TASK_MAX_ATTEMPTS = _env_int("TASK_MAX_ATTEMPTS", 5)
+CHEESESHOP_TASK_RETRY_DELAY = _env_int("TASK_RETRY_DELAY", 10)
+if CHEESESHOP_TASK_LEASE < 3:
+    raise ValueError(
+        f"CHEESESHOP_TASK_LEASE must be at least 3 seconds, not {CHEESESHOP_TASK_LEASE}"
+    )
+if CHEESESHOP_TASK_MAX_ATTEMPTS < 1:
+    raise ValueError(
+        f"CHEESESHOP_TASK_MAX_ATTEMPTS must be at least 1, not {CHEESESHOP_TASK_MAX_ATTEMPTS}"
+    )
+if CHEESESHOP_TASK_RETRY_DELAY < 0:
+    raise ValueError(
+        f"CHEESESHOP_TASK_RETRY_DELAY must be 0 or more, not {CHEESESHOP_TASK_RETRY_DELAY}"
+    )
+CHEESESHOP_RQ_URL = _env("RQ_URL", "")
+RQ_QUEUES: dict[str, dict] = {}
+if TASKS_BACKEND == "rq":
+    if not CHEESESHOP_RQ_URL:
+        raise ValueError(
+            "CHEESESHOP_TASKS_BACKEND=rq needs CHEESESHOP_RQ_URL (redis://host:6379/0, or "
+            "rediss:// for TLS)"
+        )
+    if urlsplit(CHEESESHOP_RQ_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(
+            f"CHEESESHOP_RQ_URL must be a redis://, rediss:// or unix:// URL, "
+            f"not {CHEESESHOP_RQ_URL!r}"
+        )
+    if not all(find_spec(module) for module in ("django_tasks_rq", "django_rq", "rq", "redis")):
+        raise ValueError(
+            "CHEESESHOP_TASKS_BACKEND=rq needs RQ, which is not installed: "
+            "pip install 'cheeseshop[rq]'"
+        )
+    INSTALLED_APPS.append("django_rq")  # its queues, and failed jobs in the admin
+    # RQ stops a job after its timeout (3 minutes by default): here only one that hangs.
+    RQ_QUEUES = {name: {"URL": CHEESESHOP_RQ_URL, "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
+    # Jobs are created retrying (CHEESESHOP_TASK_MAX_ATTEMPTS, backing off): a job whose
+    # worker died is then re-queued by RQ's cleanup of abandoned jobs, not failed.
+    RQ = {"QUEUE_CLASS": "cheeseshop.taskqueue.rq_worker.RetryingQueue"}
 TASKS = {
     "default": {
         "BACKEND": {
             "database": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
             "dummy": "django_tasks.backends.dummy.DummyBackend",
         }.get(TASKS_BACKEND, TASKS_BACKEND),
+        "QUEUES": TASK_QUEUES,
     }
 }
 
@@ -560,16 +719,42 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "cheeseshop.accounts.mail.OutboxEmailBackend"
 
+# --- Operations: logs, access log, metrics ---------------------------------------------------
+
 LOG_LEVEL = _env("LOG_LEVEL", "INFO").upper()
+# text (one readable line per record) or json (one JSON object per line, the access log too).
+CHEESESHOP_LOG_FORMAT = _env("LOG_FORMAT", "text").strip().lower()
+if CHEESESHOP_LOG_FORMAT not in {"text", "json"}:
+    raise ValueError(f"CHEESESHOP_LOG_FORMAT must be text or json, not {CHEESESHOP_LOG_FORMAT!r}")
+# One line per request, written by the web server (uWSGI) itself.
+CHEESESHOP_ACCESS_LOG = _env_bool("ACCESS_LOG", True)
+# /_/metrics answers requests bearing this token ("Authorization: Bearer <token>"); unset, it
+# answers loopback and private addresses only. Anyone else gets a 404.
+CHEESESHOP_METRICS_TOKEN = _env("METRICS_TOKEN", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "cheeseshop.operations.logs.JsonFormatter"},
+    },
+    "filters": {
+        # A request that failed because the database is down: one line, not a traceback.
+        "database_down": {"()": "cheeseshop.operations.logs.DatabaseDownFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CHEESESHOP_LOG_FORMAT,
+            "filters": ["database_down"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
         # python-tuf logs every missing signature of a threshold role at INFO: noise.
         "tuf": {"level": "WARNING"},
+        # django-tasks logs every task started and finished; cheeseshop.taskqueue logs failures.
+        "django_tasks": {"level": "WARNING"},
     },
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("cheeseshop.index.urls")),
     path("", include("cheeseshop.web.urls")),
     path("", include("cheeseshop.tokens.urls")),
+    path("", include("cheeseshop.operations.urls")),
     path("manage/account/tokens/", include("cheeseshop.tokens.web_urls")),
     path("manage/account/", include("cheeseshop.accounts.security_urls")),
     path("manage/", include("cheeseshop.manage.urls")),
@@ -18,3 +19,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# A request that fails because the database is down answers a short 503 (else Django's 500).
+handler500 = "cheeseshop.operations.views.server_error"

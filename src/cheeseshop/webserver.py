@@ -86,10 +86,35 @@ STARTUP_NOISE = re.compile(
 )
 
 
+# The access log: one line per request, written by uWSGI (in C, after the answer) with its own
+# variables — the client's socket address, method, URI, status, body size, milliseconds — and
+# those the application sets (cheeseshop.operations.observer): "client", the address behind
+# CHEESESHOP_PROXY_HOPS proxies; "iso_time" and "path", JSON-ready, for JSON lines.
+ACCESS_LOG_TEXT = (
+    '%(ltime) access {client} "%(method) %(uri) %(proto)" %(status) %(rsize) %(msecs)ms'
+)
+ACCESS_LOG_JSON = (
+    '{"time":"%(iso_time)","level":"INFO","logger":"access","client":"{client}",'
+    '"method":"%(method)","path":"%(path)","status":%(status),"bytes":%(rsize),'
+    '"duration_ms":%(msecs)}'
+)
+
+
+def access_log_format(*, json: bool, behind_proxies: bool) -> str:
+    template = ACCESS_LOG_JSON if json else ACCESS_LOG_TEXT
+    return template.replace("{client}", "%(client)" if behind_proxies else "%(addr)")
+
+
 def uwsgi_arguments(
-    address: str, *, processes: int, socket_path: Path, verbose: bool = False
+    address: str,
+    *,
+    processes: int,
+    socket_path: Path,
+    verbose: bool = False,
+    access_log: str | None = None,
 ) -> list[str]:
-    """uWSGI's command line for serving ``cheeseshop.wsgi`` on ``address`` (``host:port``)."""
+    """uWSGI's command line for serving ``cheeseshop.wsgi`` on ``address`` (``host:port``),
+    with ``access_log`` the format of its access log's lines (None: no access log)."""
     arguments = [
         "--strict",  # an option this uWSGI does not know is an error, not a silent no-op
         "--master",
@@ -132,11 +157,11 @@ def uwsgi_arguments(
         str(GRACEFUL_SECONDS),
         "--reload-mercy",
         str(GRACEFUL_SECONDS),
-        # No line per request (as before); everything the processes write goes through the
-        # master, which drops uWSGI's own start-up and shut-down chatter.
-        "--disable-logging",
+        # Everything the processes write goes through the master, which drops uWSGI's own
+        # start-up and shut-down chatter.
         "--log-master",
     ]
+    arguments += ["--log-format", access_log] if access_log else ["--disable-logging"]
     if not verbose:
         arguments += ["--log-drain", STARTUP_NOISE.pattern]
     return arguments
@@ -145,8 +170,20 @@ def uwsgi_arguments(
 # --- What the server does for the application (wsgi.py wraps the application in it) ----------
 
 # The paths whose views take a request body (forms, the upload, the token API, leak reports);
-# every other path (the index, the web pages, files, TUF metadata) takes none.
-BODY_PATHS = ("/legacy", "/account/", "/manage/", "/admin/", "/api/", "/_/", "/i18n/")
+# every other path (the index, the web pages, files, TUF metadata, /_/health, /_/ready and
+# /_/metrics) takes none.
+BODY_PATHS = (
+    "/legacy",
+    "/account/",
+    "/manage/",
+    "/admin/",
+    "/api/",
+    "/_/secrets/",
+    "/_/github/",
+    "/i18n/",
+)
+# The WSGI environment key naming the URL pattern that answered a request (for the metrics).
+ROUTE_VARIABLE = "cheeseshop.route"
 
 
 def takes_body(path: str) -> bool:

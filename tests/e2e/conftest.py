@@ -29,12 +29,36 @@ def free_port() -> int:
 
 
 @dataclass
-class LiveIndex:
+class LiveProcess:
+    """A long-running ``cheeseshop`` command (a worker, say) in a session of its own."""
+
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> int:
+        """SIGTERM to its group; whatever of its tree is left after 30 s is killed."""
+        descendants = process_tree(self.process.pid)[1:]
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                kill_tree(self.process.pid)
+                self.process.wait()
+        for pid in descendants:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return self.process.returncode
+
+
+@dataclass
+class LiveIndex(LiveProcess):
+    """``cheeseshop serve``, answering at ``url``."""
+
     url: str
     data_dir: Path
     env: dict
-    process: subprocess.Popen
-    log: Path
 
     @property
     def simple_url(self) -> str:
@@ -45,31 +69,61 @@ class LiveIndex:
         return f"{self.url}/legacy/"
 
     def cli(self, *args: str, input: str | None = None) -> str:
-        result = subprocess.run(
-            [str(BIN / "cheeseshop"), *args],
-            env=self.env,
-            input=input,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        return run_cli(self.env, *args, input=input)
 
     def create_user_with_token(self, username: str) -> str:
         self.cli("user", "create", username, "--email", f"{username}@example.com")
         return self.cli("token", "create", username, "--description", "e2e").strip()
 
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
+
+def run_cli(env: dict, *args: str, input: str | None = None) -> str:
+    """``cheeseshop <args>`` with ``env``; its output, once it has exited 0."""
+    result = subprocess.run(
+        [str(BIN / "cheeseshop"), *args],
+        env=env,
+        input=input,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"cheeseshop {' '.join(args)}:\n{result.stderr}"
+    return result.stdout
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process below it. RQ's work horses, uWSGI's workers and serve's
+    worker run in sessions or groups of their own, so a process group does not cover them."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        tree.append(pid)
+        frontier += children.get(pid, [])
+    return tree
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL to ``root`` and every process below it, as a crashed machine would stop them."""
+    for pid in process_tree(root):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def start_command(env: dict, log: Path, *args: str) -> LiveProcess:
+    """``cheeseshop <args>`` left running, its output in ``log``."""
+    process = subprocess.Popen(
+        [str(BIN / "cheeseshop"), *args],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return LiveProcess(process=process, log=log)
 
 
 def _database_env(stack) -> dict:
@@ -90,10 +144,9 @@ def _database_env(stack) -> dict:
     return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
 
 
-def start_index(
-    data_dir: Path, env_extra: dict | None = None, serve_args: tuple[str, ...] = ()
-) -> LiveIndex:
-    port = free_port()
+def index_env(data_dir: Path, env_extra: dict | None = None) -> dict:
+    """The environment of an index on ``data_dir``: this one's, without its CHEESESHOP_* and
+    DJANGO_* variables, plus ``env_extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
     env.update(
         {
@@ -105,6 +158,15 @@ def start_index(
         }
     )
     env.update(env_extra or {})
+    return env
+
+
+def start_index(
+    data_dir: Path, env_extra: dict | None = None, serve_args: tuple[str, ...] = ()
+) -> LiveIndex:
+    """``cheeseshop serve [serve_args]`` on a free port, once it answers."""
+    port = free_port()
+    env = index_env(data_dir, env_extra)
     log = data_dir.parent / f"serve-{port}.log"
     process = subprocess.Popen(
         [

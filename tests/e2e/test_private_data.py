@@ -18,9 +18,6 @@ from tests.upload.conftest import basic_auth, upload_form
 
 pytestmark = pytest.mark.e2e
 
-# TUF's metadata is public by design (written 0644 on purpose, served at /tuf/).
-PUBLIC_PARTS = {"metadata"}
-
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
@@ -42,11 +39,7 @@ def _upload_a_wheel(index, tmp_path) -> None:
 
 
 def _written(data_dir: Path) -> list[Path]:
-    return [
-        path
-        for path in data_dir.rglob("*")
-        if not PUBLIC_PARTS.intersection(path.relative_to(data_dir).parts)
-    ]
+    return list(data_dir.rglob("*"))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from cheeseshop.index.fastpath import (
 from cheeseshop.wsgi import django_application
 from tests.index.builders import make_file, make_project, make_release, publish
 
-pytestmark = pytest.mark.django_db
+# (keep_test_connection: tests/conftest.py)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_test_connection")]
 
 # LocaleMiddleware's headers: it marks every Django response as language-dependent, but the
 # stored pages are the same bytes for every language, so the fast path rightly omits them.
@@ -45,23 +46,6 @@ def _call(
     body = b"".join(app(environ, start_response))
     headers = {k.lower(): v for k, v in captured["headers"]}
     return int(captured["status"].split()[0]), headers, body
-
-
-@pytest.fixture(autouse=True)
-def keep_test_connection(monkeypatch):
-    """What Django's test client does: a test's transaction must survive the request, so the
-    per-request connection clean-up (close_old_connections) is switched off."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    import cheeseshop.index.fastpath
-
-    monkeypatch.setattr(cheeseshop.index.fastpath, "close_old_connections", lambda: None)
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

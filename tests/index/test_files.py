@@ -1,4 +1,6 @@
 import hashlib
+import urllib.request
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -105,3 +107,71 @@ def test_files_of_a_quarantined_project_are_not_served(client, wheel):
 
 def test_files_refuse_unsafe_methods(client, wheel):
     assert client.put(f"/packages/{wheel.path}").status_code == 405
+
+
+# Files in object storage: redirected to, never streamed through the index
+
+
+@pytest.fixture
+def s3_wheel(s3_packages_storage):
+    release = make_release(make_project("sample"), "1.0")
+    return make_file(release, content=WHEEL_BYTES, metadata=METADATA)
+
+
+def _presigned_for(location: str, s3_server, path: str) -> bool:
+    bits = urlsplit(location)
+    return (
+        f"{bits.scheme}://{bits.netloc}" == s3_server.endpoint_url
+        and bits.path == f"/{s3_server.bucket}/files/{path}"
+        and "X-Amz-Signature" in parse_qs(bits.query)
+    )
+
+
+def test_a_file_in_object_storage_is_a_redirect_to_a_presigned_url(
+    client, s3_packages_storage, s3_wheel, settings
+):
+    settings.CHEESESHOP_S3_URL_EXPIRY = 120
+
+    response = client.get(f"/packages/{s3_wheel.path}")
+
+    assert response.status_code == 302
+    assert _presigned_for(response["Location"], s3_packages_storage, s3_wheel.path)
+    # Cached for less than the URL lives.
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response.content == b""
+    with urllib.request.urlopen(response["Location"], timeout=10) as stored:
+        assert stored.read() == WHEEL_BYTES
+
+
+def test_core_metadata_in_object_storage_is_a_redirect_too(client, s3_packages_storage, s3_wheel):
+    response = client.get(f"/packages/{s3_wheel.metadata_path}")
+
+    assert response.status_code == 302
+    assert _presigned_for(response["Location"], s3_packages_storage, s3_wheel.metadata_path)
+    with urllib.request.urlopen(response["Location"], timeout=10) as stored:
+        assert stored.read() == METADATA
+
+
+def test_head_of_a_file_in_object_storage_is_the_same_redirect(
+    client, s3_packages_storage, s3_wheel
+):
+    response = client.head(f"/packages/{s3_wheel.path}")
+
+    assert response.status_code == 302
+    assert _presigned_for(response["Location"], s3_packages_storage, s3_wheel.path)
+
+
+def test_files_of_a_hidden_project_in_object_storage_are_404_not_redirects(client, s3_wheel):
+    project = s3_wheel.release.project
+    project.status = ProjectStatus.QUARANTINED
+    project.save()
+
+    assert client.get(f"/packages/{s3_wheel.path}").status_code == 404
+    assert client.get(f"/packages/{s3_wheel.metadata_path}").status_code == 404
+
+
+def test_objects_without_a_file_row_are_404_not_redirects(client, s3_packages_storage):
+    store("ff/ee/orphan/orphan-1.0.tar.gz", b"not published")
+
+    assert client.get("/packages/ff/ee/orphan/orphan-1.0.tar.gz").status_code == 404

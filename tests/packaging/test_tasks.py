@@ -23,3 +23,11 @@ def test_verify_stored_file_fails_when_storage_lost_the_bytes():
     result = verify_stored_file.enqueue(file.id)
     assert result.status == "FAILED"
     assert result.errors[0].exception_class is StoredFileMismatch
+
+
+def test_verify_stored_file_has_nothing_to_do_for_a_file_deleted_since():
+    file = make_file(make_release(make_project("gone")), content=b"exact bytes")
+    file_id = file.id
+    file.delete()
+    result = verify_stored_file.enqueue(file_id)
+    assert (result.status, result.return_value) == ("SUCCESSFUL", None)

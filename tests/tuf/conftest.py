@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 from tuf.api.exceptions import DownloadHTTPError
+from tuf.api.metadata import Metadata
 from tuf.ngclient import Updater
 from tuf.ngclient.fetcher import FetcherInterface
 
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import CLI, record_event
 from cheeseshop.packaging import publishing
-from cheeseshop.tuf import initialisation
+from cheeseshop.tuf import initialisation, store
 
 BASE = "http://testserver"
 SMALL_BIT_LENGTH = 4
@@ -52,7 +53,7 @@ class DjangoClientFetcher(FetcherInterface):
 
 @pytest.fixture(autouse=True)
 def tuf_dirs(settings, tmp_path):
-    """Each test gets its own metadata directory and online key file."""
+    """Each test gets its own online key file (and legacy metadata directory)."""
     settings.CHEESESHOP_TUF_METADATA_DIR = str(tmp_path / "metadata")
     settings.CHEESESHOP_TUF_ONLINE_KEY_URI = f"file2:{tmp_path / 'online_key'}"
     settings.CHEESESHOP_TUF_BIT_LENGTH = SMALL_BIT_LENGTH
@@ -67,6 +68,13 @@ def keys_dir(tmp_path) -> Path:
 @pytest.fixture
 def initialised(db, keys_dir):
     return initialisation.init(keys_dir, bit_length=SMALL_BIT_LENGTH, key_specs=root_keys(2, 2))
+
+
+def stored(name: str) -> Metadata:
+    """A metadata document as the store serves it."""
+    body = store.read(name)
+    assert body is not None, f"{name} is not stored"
+    return Metadata.from_bytes(body)
 
 
 def root_keys(count: int, threshold: int) -> dict:

@@ -13,13 +13,13 @@ from tuf.api.metadata import Metadata
 from cheeseshop.audit.models import Event
 from cheeseshop.tuf import (
     ceremony,
-    conf,
     initialisation,
     keys,
     offline,
     repository,
     rotation,
     signing,
+    store,
     upkeep,
 )
 from cheeseshop.tuf.keys import KeysError
@@ -253,8 +253,8 @@ def test_a_rotation_that_fails_to_publish_keeps_the_old_key_in_use(
         signing.sign(other, "bins")
     # Database, files and key file agree on the old state; the new one waits, and can finish.
     assert TufRepository.objects.get().online_key["keyid"] == old_keyid
-    assert not (conf.metadata_dir() / "2.root.json").exists()
-    assert not (conf.metadata_dir() / "2.bins.json").exists()
+    assert not store.exists("2.root.json")
+    assert not store.exists("2.bins.json")
     assert repository.pending_roles() == ["root", "bins"]
     assert keys.online_key_file().read_bytes() == old_key_bytes
     assert keys.staged_online_key_file().exists()
@@ -274,7 +274,7 @@ def test_abandon_drops_a_pending_rotation_and_the_staged_key(initialised, keys_d
     assert repository.pending_roles() == []
     assert not keys.staged_online_key_file().exists()
     assert TufRepository.objects.get().online_key["keyid"] == old_keyid
-    assert not (conf.pending_dir() / ceremony.PENDING_ONLINE_KEY).exists()
+    assert not store.exists(ceremony.PENDING_ONLINE_KEY)
     with pytest.raises(TufError, match="Nothing is waiting"):
         signing.abandon()
     assert _tags()[-1] == "tuf:abandon"
@@ -323,7 +323,8 @@ def _pending_with_alice(keys_dir, tmp_path):
         },
     )
     copy = alice / "root-to-sign.json"
-    copy.write_bytes((conf.pending_dir() / "root.json").read_bytes())
+    upkeep.export(tmp_path / "handover", pending_only=True)
+    copy.write_bytes((tmp_path / "handover" / "pending" / "root.json").read_bytes())
     return alice, copy, keyid
 
 

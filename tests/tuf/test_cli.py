@@ -118,8 +118,13 @@ def test_sign_offline_needs_no_index_and_its_file_completes_the_ceremony(tmp_pat
     assert "bins waits for signatures (1 of 2 signatures)" in init.stdout
 
     # The holder's machine: no data directory, no database, no settings.
+    handover = tmp_path / "usb"
+    export = _run(data_dir, "export", "--pending", str(handover))
+    assert export.returncode == 0, export.stderr
+    assert f"waiting for signatures: {handover / 'pending' / 'bins.json'}" in export.stdout
+    assert not (handover / "timestamp.json").exists()
     copy = laptop / "bins.json"
-    copy.write_bytes((data_dir / "tuf" / "metadata" / "pending" / "bins.json").read_bytes())
+    copy.write_bytes((handover / "pending" / "bins.json").read_bytes())
     offline = _run(None, "sign-offline", str(copy), "--keys-dir", str(laptop), cwd=laptop)
     assert offline.returncode == 0, offline.stderr
     assert "signed targets version 1 (expires " in offline.stdout

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import os
 from datetime import timedelta
 
 import pytest
@@ -19,9 +18,18 @@ from tuf.api.metadata import Metadata, SuccinctRoles
 from cheeseshop.audit.services import ADMIN
 from cheeseshop.index.models import SimpleDetailPage
 from cheeseshop.packaging import changes
-from cheeseshop.tuf import conf, initialisation, repository, rotation, services, signing, upkeep
+from cheeseshop.tuf import (
+    conf,
+    initialisation,
+    repository,
+    rotation,
+    services,
+    signing,
+    store,
+    upkeep,
+)
 from cheeseshop.tuf.keys import KeysError
-from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
+from cheeseshop.tuf.models import MetadataDocument, TufRepository, TufRole, TufTarget
 from cheeseshop.tuf.repository import TufError
 from tests.index.builders import make_file, make_project, make_release
 from tests.tuf.conftest import (
@@ -31,6 +39,7 @@ from tests.tuf.conftest import (
     publish_change,
     publish_removal,
     root_keys,
+    stored,
 )
 
 
@@ -60,28 +69,28 @@ def test_bin_for_a_path_is_the_one_python_tuf_computes(bit_length):
 
 
 def test_init_publishes_every_role_and_the_trust_anchor(initialised, keys_dir):
-    metadata = conf.metadata_dir()
-    names = {p.name for p in metadata.glob("*.json")}
+    names = set(store.names())
     assert {"1.root.json", "1.targets.json", "1.bins.json", "1.snapshot.json"} <= names
     assert "timestamp.json" in names
     assert len([n for n in names if ".bin-" in n]) == 2**SMALL_BIT_LENGTH
-    assert (keys_dir / "1.root.json").read_bytes() == (metadata / "1.root.json").read_bytes()
+    assert not store.names(store.PENDING)
+    assert (keys_dir / "1.root.json").read_bytes() == store.read("1.root.json")
     root = Metadata.from_file(str(keys_dir / "1.root.json")).signed
     assert root.consistent_snapshot is True
     assert root.roles["root"].threshold == 2
     assert len(root.roles["root"].keyids) == 2
     # PEP 458: targets and bins are (2, 2), each signed by both of its keys.
     assert (root.roles["targets"].threshold, len(root.roles["targets"].keyids)) == (2, 2)
-    targets = Metadata.from_file(str(metadata / "1.targets.json"))
+    targets = stored("1.targets.json")
     bins_role = targets.signed.delegations.roles["bins"]
     assert (bins_role.threshold, len(bins_role.keyids)) == (2, 2)
     assert set(targets.signatures) == set(root.roles["targets"].keyids)
-    bins = Metadata.from_file(str(metadata / "1.bins.json"))
+    bins = stored("1.bins.json")
     assert set(bins.signatures) == set(bins_role.keyids)
     # Offline keys are in the keys directory, never beside the server's data.
     assert len(list(keys_dir.glob("root-*.pem"))) == 2
     assert not list(conf.tuf_dir().glob("**/*.pem"))
-    snapshot = Metadata.from_file(str(metadata / "1.snapshot.json")).signed
+    snapshot = stored("1.snapshot.json").signed
     assert len(snapshot.meta) == 2 + 2**SMALL_BIT_LENGTH
 
 
@@ -216,12 +225,12 @@ def test_expired_timestamp_is_refused(initialised, keys_dir, tmp_path, monkeypat
 
 
 def test_rollback_to_an_older_timestamp_is_refused(initialised, keys_dir, tmp_path):
-    old_timestamp = (conf.metadata_dir() / "timestamp.json").read_bytes()
+    old_timestamp = store.read("timestamp.json")
     _upload()
     repository.publish()
     client_dir = tmp_path / "client"
     make_updater(client_dir, _trusted_root(keys_dir)).refresh()
-    repository.write_atomically("timestamp.json", old_timestamp)
+    store.write("timestamp.json", old_timestamp)  # a replayed, older timestamp
     with pytest.raises(BadVersionNumberError):
         make_updater(client_dir, _trusted_root(keys_dir)).refresh()
 
@@ -233,10 +242,11 @@ def test_a_modified_bin_is_refused(initialised, keys_dir, tmp_path):
         repository.bin_index_for(f"packages/{file.path}", SMALL_BIT_LENGTH), SMALL_BIT_LENGTH
     )
     state = TufRole.objects.get(name=role)
-    path = conf.metadata_dir() / repository.metadata_filename(role, state.version)
-    data = json.loads(path.read_bytes())
+    name = repository.metadata_filename(role, state.version)
+    data = json.loads(store.read(name))
     next(iter(data["signed"]["targets"].values()))["length"] += 1
-    path.write_text(json.dumps(data))
+    store.delete(name)  # what a tampered database or mirror serves
+    store.write(name, json.dumps(data).encode())
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
     updater.refresh()
     with pytest.raises(UnsignedMetadataError):
@@ -275,12 +285,12 @@ def test_root_rotation_waits_for_a_threshold_from_other_key_holders(
     second.rename(holder_b / second.name)
     rotated = rotation.rotate_root(holder_a, root_keys=2, threshold=2)
     assert (rotated.version, rotated.published) == (2, False)
-    assert (conf.pending_dir() / "root.json").exists()
+    assert store.exists("pending/root.json")
     assert TufRole.objects.get(name="root").version == 1
-    assert not (conf.metadata_dir() / "2.root.json").exists()
+    assert not store.exists("2.root.json")
     assert signing.sign(holder_b, "root").published is True
     assert TufRole.objects.get(name="root").version == 2
-    assert not (conf.pending_dir() / "root.json").exists()
+    assert not store.exists("pending/root.json")
     updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
     updater.refresh()
     assert _client_root_version(tmp_path / "client") == 2
@@ -395,15 +405,14 @@ def test_gc_removes_superseded_metadata_but_never_roots(initialised, keys_dir):
     signing.renew(keys_dir, ("root",))
     _upload()
     repository.publish()
-    metadata = conf.metadata_dir()
-    for path in metadata.glob("*.json"):
-        os.utime(path, (0, 0))
+    MetadataDocument.objects.update(created=repository.utcnow() - timedelta(hours=2))
     removed = upkeep.gc(3600)
     assert "1.snapshot.json" in removed
-    assert (metadata / "1.root.json").exists()
-    assert (metadata / "2.root.json").exists()
+    assert not store.exists("1.snapshot.json")
+    assert store.exists("1.root.json")
+    assert store.exists("2.root.json")
     current = TufRole.objects.get(name="snapshot").version
-    assert (metadata / f"{current}.snapshot.json").exists()
+    assert store.exists(f"{current}.snapshot.json")
     assert not any(name.endswith("root.json") for name in removed)
 
 
@@ -430,7 +439,8 @@ def test_status_warns_30_days_before_offline_expiry(initialised):
 
 def test_publish_order_leaves_the_previous_set_when_signing_fails(initialised, monkeypatch):
     _upload()
-    timestamp_before = (conf.metadata_dir() / "timestamp.json").read_bytes()
+    timestamp_before = store.read("timestamp.json")
+    names_before = store.names()
 
     def crash(*args, **kwargs):
         raise RuntimeError("crash while writing the snapshot")
@@ -438,7 +448,8 @@ def test_publish_order_leaves_the_previous_set_when_signing_fails(initialised, m
     monkeypatch.setattr(repository, "_publish_snapshot", crash)
     with pytest.raises(RuntimeError):
         repository.publish()
-    assert (conf.metadata_dir() / "timestamp.json").read_bytes() == timestamp_before
+    assert store.read("timestamp.json") == timestamp_before
+    assert store.names() == names_before  # the bins it signed rolled back with it
     assert TufRole.objects.filter(dirty=True).exists()  # the claim rolled back: retried later
 
 
@@ -471,7 +482,7 @@ def test_verify_reports_every_checked_target(initialised, keys_dir):
 
 
 def _bins_delegator() -> Metadata:
-    return Metadata.from_file(str(conf.metadata_dir() / "1.bins.json"))
+    return stored("1.bins.json")
 
 
 def test_every_published_bin_verifies_and_empty_bins_share_their_bytes(initialised):
@@ -480,8 +491,7 @@ def test_every_published_bin_verifies_and_empty_bins_share_their_bytes(initialis
     delegator = _bins_delegator().signed
     empty = set()
     for state in TufRole.objects.filter(name__startswith="bin-"):
-        path = conf.metadata_dir() / repository.metadata_filename(state.name, state.version)
-        data = path.read_bytes()
+        data = store.read(repository.metadata_filename(state.name, state.version))
         md = Metadata.from_bytes(data)
         delegator.verify_delegate(state.name, md.signed_bytes, md.signatures)
         assert md.signed.version == state.version
@@ -523,12 +533,10 @@ def test_targets_with_awkward_paths_verify_through_ngclient(initialised, keys_di
 def test_timestamp_describes_the_snapshot_file_as_written(initialised):
     _upload()
     report = repository.publish()
-    timestamp = Metadata.from_file(str(conf.metadata_dir() / "timestamp.json")).signed
+    timestamp = stored("timestamp.json").signed
     meta = timestamp.snapshot_meta
     assert meta.version == report.snapshot_version
-    data = (
-        conf.metadata_dir() / repository.metadata_filename("snapshot", meta.version)
-    ).read_bytes()
+    data = store.read(repository.metadata_filename("snapshot", meta.version))
     assert meta.length == len(data)
     assert meta.hashes == {"sha256": hashlib.sha256(data).hexdigest()}
     # A refresh that re-signs only the timestamp reads the published snapshot back.
@@ -538,15 +546,14 @@ def test_timestamp_describes_the_snapshot_file_as_written(initialised):
         None,
         report.timestamp_version + 1,
     )
-    refreshed = Metadata.from_file(str(conf.metadata_dir() / "timestamp.json")).signed
+    refreshed = stored("timestamp.json").signed
     assert refreshed.snapshot_meta == meta
 
 
 def test_snapshot_lists_every_role_version(initialised):
     _upload()
     report = repository.publish()
-    path = conf.metadata_dir() / repository.metadata_filename("snapshot", report.snapshot_version)
-    snapshot = Metadata.from_file(str(path)).signed
+    snapshot = stored(repository.metadata_filename("snapshot", report.snapshot_version)).signed
     expected = {
         f"{name}.json": version
         for name, version in TufRole.objects.exclude(
@@ -555,61 +562,6 @@ def test_snapshot_lists_every_role_version(initialised):
     }
     assert {name: meta.version for name, meta in snapshot.meta.items()} == expected
     assert all(meta.length is None and meta.hashes is None for meta in snapshot.meta.values())
-
-
-def test_write_atomically_leaves_a_readable_file_and_no_temporary(tmp_path):
-    old = os.umask(0o077)
-    try:
-        path = repository.write_atomically("x.json", b"one", directory=tmp_path / "new")
-        repository.write_atomically(
-            "x.json", b"two" * 100_000, durable=False, directory=path.parent
-        )
-    finally:
-        os.umask(old)
-    assert path.read_bytes() == b"two" * 100_000
-    assert path.stat().st_mode & 0o777 == 0o644
-    assert [p.name for p in path.parent.iterdir()] == ["x.json"]
-
-
-def test_write_atomically_removes_its_temporary_when_writing_fails(tmp_path, monkeypatch):
-    def full_disk(fd, data):
-        raise OSError(28, "No space left on device")
-
-    repository.write_atomically("x.json", b"old", directory=tmp_path)
-    monkeypatch.setattr(os, "write", full_disk)
-    with pytest.raises(OSError, match="No space left"):
-        repository.write_atomically("x.json", b"new", directory=tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
-    assert (tmp_path / "x.json").read_bytes() == b"old"
-
-
-def test_empty_bins_are_links_to_one_file_replacing_leftovers(initialised):
-    states = list(TufRole.objects.filter(name__startswith="bin-").order_by("name"))
-    # A publisher that crashed left a different file under one of the next names.
-    leftover = conf.metadata_dir() / repository.metadata_filename(states[3].name, 2)
-    leftover.write_bytes(b"partial")
-    report = repository.publish_locked(TufRepository.objects.get(), all_bins=True)
-    assert report.bins == len(states)
-    files = [conf.metadata_dir() / repository.metadata_filename(state.name, 2) for state in states]
-    assert len({path.stat().st_ino for path in files}) == 1
-    assert leftover.read_bytes() == files[0].read_bytes()
-    assert not list(conf.metadata_dir().glob(".*.tmp"))
-
-
-def test_bins_are_copied_where_links_are_refused(initialised, keys_dir, tmp_path, monkeypatch):
-    def no_links(source, target):
-        raise OSError(31, "Too many links")
-
-    monkeypatch.setattr(os, "link", no_links)
-    _upload()
-    report = repository.publish_locked(TufRepository.objects.get(), all_bins=True)
-    assert report.bins == 2**SMALL_BIT_LENGTH
-    states = TufRole.objects.filter(name__startswith="bin-")
-    files = [conf.metadata_dir() / repository.metadata_filename(s.name, s.version) for s in states]
-    assert len({path.stat().st_ino for path in files}) == len(files)
-    updater = make_updater(tmp_path / "client", _trusted_root(keys_dir))
-    updater.refresh()
-    assert updater.get_targetinfo("simple/sample-project/vnd.pypi.simple.v1.json") is not None
 
 
 def test_a_quarantined_project_is_unsigned_until_the_quarantine_is_lifted(

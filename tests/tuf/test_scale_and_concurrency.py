@@ -4,19 +4,18 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
-from tuf.api.metadata import Metadata
 
-from cheeseshop.tuf import conf, initialisation, repository
+from cheeseshop.tuf import initialisation, repository, store
 from cheeseshop.tuf.models import TufRole, TufTarget
 from tests.index.builders import make_file, make_project, make_release
-from tests.tuf.conftest import make_updater, publish_change, root_keys
+from tests.tuf.conftest import make_updater, publish_change, root_keys, stored
 
 
 def test_init_at_16384_bins_publishes_every_bin_and_verifies(db, keys_dir, tmp_path):
     report = initialisation.init(keys_dir, bit_length=14, key_specs=root_keys(1, 1))
     assert report.bins == 16384
-    assert len(list(conf.metadata_dir().glob("1.bin-*.json"))) == 16384
-    assert (conf.metadata_dir() / "1.bin-3fff.json").exists()
+    assert len(store.names("1.bin-")) == 16384
+    assert store.exists("1.bin-3fff.json")
     project = make_project("big-index")
     file = make_file(make_release(project))
     publish_change(project)
@@ -65,14 +64,12 @@ def test_50_concurrent_changes_and_publishes_leave_a_consistent_repository(keys_
     # Every snapshot ever written: versions 1..N with none missing, and no role's version
     # ever goes back from one snapshot to the next.
     current = TufRole.objects.get(name="snapshot").version
-    written = sorted(
-        int(p.name.split(".")[0]) for p in conf.metadata_dir().glob("*.snapshot.json")
-    )
+    written = sorted(int(name.split(".")[0]) for name in store.names(suffix=".snapshot.json"))
     assert written == list(range(1, current + 1))
     assert current > 1
     previous: dict = {}
     for version in written:
-        meta = Metadata.from_file(str(conf.metadata_dir() / f"{version}.snapshot.json")).signed
+        meta = stored(f"{version}.snapshot.json").signed
         assert meta.version == version
         for role, info in meta.meta.items():
             assert info.version >= previous.get(role, 0)

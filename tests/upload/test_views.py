@@ -662,6 +662,40 @@ def test_failed_storage_write_leaves_no_row_and_no_object(
     assert_nothing_stored(packages_dir)
 
 
+def test_an_upload_to_object_storage_stores_the_file_and_its_metadata_in_the_bucket(
+    post_upload, tmp_path, s3_packages_storage
+):
+    wheel = make_wheel(tmp_path, "example", "1.0")
+    assert post_upload(wheel, "example", "1.0").status_code == 200
+
+    path = File.objects.get().path
+    assert sorted(s3_packages_storage.object_keys()) == [
+        f"files/{path}",
+        f"files/{path}.metadata",
+    ]
+    stored = s3_packages_storage.client().get_object(
+        Bucket=s3_packages_storage.bucket, Key=f"files/{path}"
+    )
+    assert stored["Body"].read() == wheel.read_bytes()
+
+
+def test_a_failed_upload_to_object_storage_leaves_no_object_in_the_bucket(
+    post_upload, tmp_path, s3_packages_storage, monkeypatch, client
+):
+    from cheeseshop.packaging import storage
+
+    def failing_save_bytes(path, data):  # the wheel is stored, its metadata is not
+        raise OSError("bucket full")
+
+    monkeypatch.setattr(storage, "save_bytes", failing_save_bytes)
+    client.raise_request_exception = False
+    response = post_upload(make_wheel(tmp_path), "example", "1.0")
+
+    assert response.status_code == 500
+    assert not File.objects.exists()
+    assert s3_packages_storage.object_keys() == []
+
+
 def test_wheel_missing_a_declared_license_file_is_refused(post_upload, tmp_path, packages_dir):
     wheel = make_wheel(
         tmp_path, metadata={"License-Expression": "MIT", "License-File": "LICENSE.txt"}

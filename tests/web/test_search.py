@@ -2,8 +2,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection, transaction
 
-from cheeseshop.packaging.models import ProjectStatus, Release
+from cheeseshop.packaging.models import Project, ProjectStatus, Release
 from cheeseshop.web.search import (
     MAX_QUERY_LENGTH,
     MAX_TERM_LENGTH,
@@ -216,3 +217,60 @@ def test_the_search_boxes_say_how_long_a_search_may_be(client):
     for html in (get_page(client, "/"), get_page(client, "/search/")):
         assert f'maxlength="{MAX_QUERY_LENGTH}"' in html
     assert "At most 10 words and 300 characters." in get_page(client, "/search/")
+
+
+# -- PostgreSQL: full-text search and its indexes (packaging/0005_project_search_index)
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="full-text search and its indexes are PostgreSQL's; SQLite matches substrings",
+)
+
+
+@on_postgresql
+def test_summary_words_are_stemmed_on_postgresql():
+    published("tomlkit", summary="A TOML parser that keeps comments")
+    published("other", summary="Parsing nothing at all")
+
+    assert names("parsers") == ["tomlkit"]
+    assert names("comment parser") == ["tomlkit"]
+    assert names("keeping") == ["tomlkit"]
+
+
+@on_postgresql
+def test_stop_words_alone_do_not_match_every_summary_on_postgresql():
+    published("cheese", summary="The best cheese")
+
+    assert names("the") == []
+    assert names("the cheese") == ["cheese"]
+
+
+def plan(queryset) -> str:
+    """The query plan PostgreSQL chooses when reading a whole table (or a whole index, the same
+    on a table this small) is its last resort: an index it can use for a condition of this query
+    shows up, one it cannot (another expression, another operator) does not."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        return queryset.explain()
+
+
+@on_postgresql
+def test_a_search_reads_the_summary_and_name_indexes_not_every_row_on_postgresql():
+    projects = Project.objects.bulk_create(
+        Project(name=f"p{n}", normalized_name=f"p{n}", ultranormalized_name=f"p{n}")
+        for n in range(2000)
+    )
+    Release.objects.bulk_create(
+        Release(project=project, version="1.0", canonical_version="1", summary=f"tool {n}")
+        for n, project in enumerate(projects)
+    )
+    published("cheddar", summary="A cheese parser")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE packaging_project, packaging_release")
+
+    explained = plan(search_projects("cheese parsers"))
+
+    assert "packaging_release_summary_search" in explained
+    assert "packaging_project_name_trigram" in explained
+    assert names("cheese parsers") == ["cheddar"]

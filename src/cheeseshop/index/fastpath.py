@@ -27,6 +27,7 @@ from django.utils.module_loading import import_string
 
 from cheeseshop.index.services import simple_detail_response
 from cheeseshop.inputs import has_unsafe_header
+from cheeseshop.webserver import ROUTE_VARIABLE
 
 # A PEP 503 normalised name: what canonicalize_name returns, and nothing else.
 _NORMALIZED_DETAIL_PATH = re.compile(r"\A/simple/([a-z0-9]+(?:-[a-z0-9]+)*)/\Z")
@@ -47,7 +48,8 @@ HEADER_MIDDLEWARE = frozenset(
     }
 )
 # The others change nothing the fast path sends: sessions, CSRF, authentication, messages,
-# static files, allauth, the base URL and unreadable secrets leave an anonymous GET alone;
+# static files, allauth, the base URL, unreadable secrets and the route's name (written for the
+# metrics; the fast path writes it too) leave an anonymous GET alone;
 # CommonMiddleware and InputCharactersMiddleware refuse or redirect only the requests sent to
 # Django (see the module docstring; the path and query the fast path answers hold no control
 # characters, and a header that does is sent to Django); LocaleMiddleware adds
@@ -66,6 +68,7 @@ PASSIVE_MIDDLEWARE = frozenset(
         "allauth.account.middleware.AccountMiddleware",
         "cheeseshop.accounts.middleware.UnreadableSecretsMiddleware",
         "cheeseshop.site.BaseURLMiddleware",
+        "cheeseshop.operations.middleware.RouteNameMiddleware",
     }
 )
 
@@ -180,6 +183,7 @@ class SimpleDetailFastPath:
         if answerable is None:
             return self.application(environ, start_response)
         name, secure = answerable
+        environ[ROUTE_VARIABLE] = "index:simple-detail"  # the route Django would have taken
         # What Django's request_started signal does for every request (request_finished does it
         # again; the next request's start is soon enough: a thread's connections wait for it).
         close_old_connections()

@@ -2,7 +2,8 @@
 
 A file is served when a ``File`` row of a project the index shows has that path (or, for
 ``<path>.metadata``, when that file has core metadata, PEP 658); paths are looked up, never
-handed to storage as given.
+handed to storage as given. Files in a local directory are streamed from it; files in object
+storage are not read here at all: the answer is a redirect to the storage's short-lived URL.
 """
 
 import logging
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cheeseshop.index import http
 from cheeseshop.packaging.models import File
-from cheeseshop.packaging.storage import packages_storage
+from cheeseshop.packaging.storage import download_url, packages_storage
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +46,23 @@ def _not_found() -> http.Answer:
     return http.not_found(_("No such file is on this index."))
 
 
+def _redirect_to_storage(path: str) -> http.Answer | None:
+    """302 to the storage's own short-lived URL for ``path`` (S3: presigned), so the bytes never
+    pass through this process; None when the index streams them itself."""
+    location = download_url(path)
+    if location is None:
+        return None
+    # Half the URL's life: a client following a cached redirect still has time to start.
+    max_age = settings.CHEESESHOP_S3_URL_EXPIRY // 2
+    return http.redirect(location, cache_control=f"public, max-age={max_age}")
+
+
 def _distribution(path: str, if_none_match: str, method: str) -> http.Answer | None:
     row = File.objects.served().filter(path=path).values_list("sha256_digest", "size").first()
     if row is None:
         return None
+    if redirect := _redirect_to_storage(path):
+        return redirect
     sha256, size = row
     return http.stored_file(
         lambda: packages_storage().open(path, "rb"),
@@ -73,6 +87,8 @@ def _core_metadata(path: str, if_none_match: str) -> http.Answer | None:
     )
     if digest is None:
         return None
+    if redirect := _redirect_to_storage(path):
+        return redirect
     # Core metadata is small: read whole, so its length is known (for a 304 too).
     with packages_storage().open(path, "rb") as stored:
         body = stored.read()

@@ -129,6 +129,20 @@ def stored_file(
     return replace(answer, file=open_file())
 
 
+def redirect(location: str, *, cache_control: str) -> Answer:
+    """302 to where the bytes are (a presigned storage URL). It carries no ETag: the redirect is
+    not the content, and conditional requests are for the storage that serves it."""
+    return Answer(
+        302,
+        [
+            ("Location", location),
+            ("Cache-Control", cache_control),
+            *CORS_HEADERS,
+            ("Content-Length", "0"),
+        ],
+    )
+
+
 def not_found(
     message: str, *, content_type: str = TEXT, cache_control: str | None = None
 ) -> Answer:

@@ -8,8 +8,13 @@ class PackagingConfig(AppConfig):
     verbose_name = _("Packaging")
 
     def ready(self):
+        from cheeseshop import health
         from cheeseshop.audit import history
         from cheeseshop.packaging.models import role_label
+        from cheeseshop.packaging.storage import storage_problem
+
+        # Distribution files are this app's: whether they can be stored is its probe.
+        health.register_probe("storage", storage_problem)
 
         # Events about collaborators store role names: histories show them translated.
         history.read_detail_with("role_name", role_label)

@@ -19,11 +19,10 @@ must wait for the commit (signing, checks) is enqueued with ``after_commit``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import router, transaction
-
 from cheeseshop.audit.models import Event
 from cheeseshop.packaging.models import Project
 from cheeseshop.prepared import PreparedUpdate
+from cheeseshop.taskqueue import outbox
 
 
 @dataclass(frozen=True)
@@ -98,23 +97,7 @@ def _tell(publication: Publication) -> Publication:
     return publication
 
 
-def _enqueues_in_transaction(task) -> bool:
-    """Whether ``task``'s backend keeps tasks as rows of this database (django-tasks-db): then
-    a task enqueued inside the transaction exists exactly when the change does, and costs no
-    commit of its own."""
-    from django_tasks_db import DatabaseBackend
-    from django_tasks_db.models import DBTaskResult
-
-    return isinstance(task.get_backend(), DatabaseBackend) and (
-        router.db_for_write(DBTaskResult) == router.db_for_write(Project)
-    )
-
-
 def after_commit(task, *args) -> None:
     """Enqueue ``task(*args)`` to run once the current transaction has committed: never for a
-    change that was rolled back."""
-    if _enqueues_in_transaction(task):
-        task.enqueue(*args)
-    else:
-        # Other backends run tasks elsewhere, maybe at once.
-        transaction.on_commit(lambda: task.enqueue(*args))
+    change that was rolled back, never lost for one committed (``taskqueue.outbox``)."""
+    outbox.enqueue_after_commit(task, *args)

@@ -20,13 +20,17 @@ class StoredFileMismatch(Exception):
 
 
 @task()
-def verify_stored_file(file_id: int) -> str:
+def verify_stored_file(file_id: int) -> str | None:
     """Read the stored object back and check it against the digest recorded for it.
 
     Catches storage backends that lose or corrupt writes (an eventually consistent or faulty
-    object store) while the uploader's twine output is still fresh.
+    object store) while the uploader's twine output is still fresh. It only reads, so a retry
+    is harmless; a file deleted since its upload has nothing left to verify (None), which no
+    retry would change.
     """
-    file = File.objects.get(pk=file_id)
+    file = File.objects.filter(pk=file_id).first()
+    if file is None:
+        return None
     blake2 = hashlib.blake2b(digest_size=32)
     with packages_storage().open(file.path, "rb") as f:
         for chunk in iter(lambda: f.read(1024 * 1024), b""):

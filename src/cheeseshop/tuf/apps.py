@@ -8,8 +8,12 @@ class TufConfig(AppConfig):
     verbose_name = _("TUF signing")
 
     def ready(self):
+        from cheeseshop import health
         from cheeseshop.packaging import publishing
         from cheeseshop.tuf.services import project_published
+        from cheeseshop.tuf.upkeep import health_problem
 
         # TUF signs what the index serves: the pages just rendered, and the project's files.
         publishing.subscribe(project_published)
+        # Whether this node can load the online key and the timestamp is kept fresh.
+        health.register_probe("tuf", health_problem)

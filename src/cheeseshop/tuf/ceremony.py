@@ -1,5 +1,5 @@
 """What every ceremony of ``cheeseshop tuf`` shares: the audit record, the checks that the
-repository is initialised and that nothing waits for signatures, and the pending directory
+repository is initialised and that nothing waits for signatures, and the pending documents
 (offline metadata short of a threshold of signatures, waiting for the other key holders)."""
 
 from pathlib import Path
@@ -7,13 +7,13 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.tuf import conf, keys, repository
+from cheeseshop.tuf import keys, repository, store
 from cheeseshop.tuf.models import TufRepository
 from cheeseshop.tuf.repository import TufError, utcnow
 from tuf.api.metadata import Metadata
 
-# In the pending directory while a rotation of the online key waits for signatures.
-PENDING_ONLINE_KEY = "online-key.json"
+# Pending while a rotation of the online key waits for signatures.
+PENDING_ONLINE_KEY = f"{store.PENDING}online-key.json"
 
 
 def audit(tag: EventTag, additional: dict) -> None:
@@ -43,7 +43,7 @@ def refuse_if_pending(roles: tuple[str, ...]) -> None:
 
 
 def online_rotation_pending() -> bool:
-    return (conf.pending_dir() / PENDING_ONLINE_KEY).exists()
+    return store.exists(PENDING_ONLINE_KEY)
 
 
 def new_version(role: str) -> Metadata:
@@ -75,10 +75,10 @@ def pending_progress() -> dict[str, str]:
 
 
 def clear_pending() -> None:
-    directory = conf.pending_dir()
-    for name in (
-        *(f"{role}.json" for role in keys.OFFLINE_ROLES),
-        repository.PENDING_INIT,
-        PENDING_ONLINE_KEY,
-    ):
-        (directory / name).unlink(missing_ok=True)
+    store.delete_many(
+        [
+            *(repository.pending_name(role) for role in keys.OFFLINE_ROLES),
+            repository.PENDING_INIT,
+            PENDING_ONLINE_KEY,
+        ]
+    )

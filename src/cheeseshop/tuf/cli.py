@@ -100,7 +100,7 @@ def _status(args: argparse.Namespace) -> int:
         say(line)
     for warning in result.warnings:
         complain(_("warning: %(message)s") % {"message": warning})
-    return 0 if result.lines else 1
+    return 0 if result.lines and not result.failed else 1
 
 
 def _refresh(args: argparse.Namespace) -> int:
@@ -266,6 +266,35 @@ def _gc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from cheeseshop.tuf import upkeep
+
+    written = upkeep.export(Path(args.directory), pending_only=args.pending)
+    say(
+        _("wrote %(count)d metadata files into %(dir)s")
+        % {"count": len(written), "dir": args.directory}
+    )
+    for path in written:
+        if path.parent.name == "pending":
+            say(_("waiting for signatures: %(path)s") % {"path": path})
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from django.utils.translation import gettext as _
+
+    from cheeseshop.tuf import upkeep
+
+    count = upkeep.import_directory(Path(args.directory))
+    say(
+        _("imported %(count)d metadata files from %(dir)s")
+        % {"count": count, "dir": args.directory}
+    )
+    return 0
+
+
 def _command(function, *, offline: bool = False):
     return lambda args: _run(function, args, offline=offline)
 
@@ -291,6 +320,28 @@ def _add_offline_key_options(parser: argparse.ArgumentParser) -> None:
             metavar="FILE",
             help=f"public key (PEM or JSON) of a {role} key held elsewhere; repeatable",
         )
+
+
+def _add_metadata_file_commands(actions) -> None:
+    """``export`` and ``import``: metadata as files, out of and into the database."""
+    export = actions.add_parser(
+        "export",
+        help="write the current metadata (and what waits for signatures) as files into DIR",
+    )
+    export.add_argument("directory", metavar="DIR")
+    export.add_argument(
+        "--pending",
+        action="store_true",
+        help="only what waits for signatures (DIR/pending/ROLE.json, for key holders)",
+    )
+    export.set_defaults(func=_command(_export))
+
+    import_ = actions.add_parser(
+        "import",
+        help="add metadata files an earlier release kept on disk (CHEESESHOP_TUF_METADATA_DIR)",
+    )
+    import_.add_argument("directory", metavar="DIR")
+    import_.set_defaults(func=_command(_import))
 
 
 def add_tuf_commands(subparsers) -> None:
@@ -357,7 +408,7 @@ def add_tuf_commands(subparsers) -> None:
         help="on a key holder's machine (no index needed): sign a copy of pending metadata",
     )
     sign_offline.add_argument(
-        "file", help="copy of METADATA_DIR/pending/ROLE.json; signed in place"
+        "file", help="pending/ROLE.json as “tuf export --pending” wrote it; signed in place"
     )
     sign_offline.add_argument("--keys-dir", required=True, help="directory holding your key")
     sign_offline.set_defaults(func=_command(_sign_offline, offline=True))
@@ -372,6 +423,8 @@ def add_tuf_commands(subparsers) -> None:
     verify.add_argument("--target", action="append", default=[], help="target path to check")
     verify.add_argument("--sample", type=int, default=20, help="random targets to check (20)")
     verify.set_defaults(func=_command(_verify))
+
+    _add_metadata_file_commands(actions)
 
     gc = actions.add_parser("gc", help="delete superseded metadata (never roots)")
     gc.add_argument("--min-age", type=int, default=3600, help="seconds (3600)")

@@ -1,5 +1,6 @@
 """Where TUF keeps its files, and the constants of its metadata. Its settings are
-``settings.CHEESESHOP_TUF_*``, defined (with their defaults) in ``cheeseshop.settings``."""
+``settings.CHEESESHOP_TUF_*``, defined (with their defaults) in ``cheeseshop.settings``. The
+metadata itself is in the database (``cheeseshop.tuf.store``)."""
 
 from pathlib import Path
 
@@ -13,14 +14,5 @@ ONE_DAY_HOURS = 24
 
 
 def tuf_dir() -> Path:
-    """The data directory's part for TUF (the default home of the metadata and online key)."""
+    """The data directory's part for TUF (the default home of the online key)."""
     return Path(settings.DATA_DIR) / "tuf"
-
-
-def metadata_dir() -> Path:
-    return Path(settings.CHEESESHOP_TUF_METADATA_DIR)
-
-
-def pending_dir() -> Path:
-    """Offline metadata that still lacks a threshold of signatures (multi-holder ceremonies)."""
-    return metadata_dir() / "pending"

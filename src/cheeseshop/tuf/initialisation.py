@@ -2,7 +2,7 @@
 
 Offline roles follow PEP 458: root t-of-n (3 keys, threshold 2 by default), targets and bins
 (2, 2). Key holders who keep their keys elsewhere give ``init`` their public keys; whatever
-lacks a threshold of signatures waits in the pending directory until the other holders run
+lacks a threshold of signatures waits in the database until the other holders run
 ``tuf sign`` (``cheeseshop.tuf.signing``), which completes the initialisation here."""
 
 import json
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.tuf import conf, keys, repository, services
+from cheeseshop.tuf import keys, repository, services, store
 from cheeseshop.tuf.ceremony import audit, clear_pending
 from cheeseshop.tuf.models import TufRepository, TufRole
 from cheeseshop.tuf.repository import TufError, utcnow
@@ -119,7 +119,7 @@ def init(
 
     Keys to generate are written into ``keys_dir``; when they meet every offline threshold,
     version 1 is published at once and ``keys_dir/1.root.json`` is the clients' trust anchor.
-    Otherwise root, targets and bins wait in the pending directory for ``tuf sign``.
+    Otherwise root, targets and bins wait, pending, for ``tuf sign``.
     """
     started = time.perf_counter()
     bit_length = bit_length or settings.CHEESESHOP_TUF_BIT_LENGTH
@@ -201,20 +201,14 @@ def init(
 
 
 def _write_initialisation(bit_length: int, online_key) -> None:
-    conf.pending_dir().mkdir(parents=True, exist_ok=True)
-    (conf.pending_dir() / repository.PENDING_INIT).write_text(
-        json.dumps(
-            {"bit_length": bit_length, "online_key": keys.public_key_to_dict(online_key)},
-            indent=2,
-        )
-        + "\n"
-    )
+    initialisation = {"bit_length": bit_length, "online_key": keys.public_key_to_dict(online_key)}
+    store.write(repository.PENDING_INIT, (json.dumps(initialisation, indent=2) + "\n").encode())
 
 
 def complete_initialisation(keys_dir: Path) -> InitReport:
     """Publish version 1 if root, targets and bins all meet their thresholds."""
     started = time.perf_counter()
-    initialisation = json.loads((conf.pending_dir() / repository.PENDING_INIT).read_text())
+    initialisation = json.loads(store.read(repository.PENDING_INIT))
     bit_length = initialisation["bit_length"]
     offline = {role: repository.read_pending(role) for role in keys.OFFLINE_ROLES}
     pending = {
@@ -248,14 +242,13 @@ def complete_initialisation(keys_dir: Path) -> InitReport:
 
 
 def _publish_initial(root, targets, bins, bit_length: int, online_key: dict) -> int:
-    """Write version 1 of the offline roles, create the database state and publish every bin,
-    snapshot and timestamp; returns the number of targets signed."""
-    repository.write_atomically("1.root.json", root.to_bytes(repository.SERIALIZER))
-    repository.write_role("targets", targets)
-    repository.write_role("bins", bins)
-
+    """Store version 1 of the offline roles, create the database state and publish every bin,
+    snapshot and timestamp, in one transaction; returns the number of targets signed."""
     moment = utcnow()
     with transaction.atomic():
+        repository.write_role("root", root)
+        repository.write_role("targets", targets)
+        repository.write_role("bins", bins)
         state = TufRepository.objects.create(bit_length=bit_length, online_key=online_key)
         state = repository.lock_repository()
         TufRole.objects.bulk_create(
@@ -291,7 +284,7 @@ def _publish_initial(root, targets, bins, bit_length: int, online_key: dict) -> 
                 "targets": target_count,
             },
         )
-    clear_pending()
+        clear_pending()
     from cheeseshop.tuf.tasks import schedule_refresh
 
     schedule_refresh()

@@ -4,7 +4,8 @@ Offline keys (root, targets, bins) live in ``--keys-dir``, never in the data dir
 ``<role>-<keyid>.pem`` (unencrypted PKCS#8, mode 0600: keep the directory on encrypted,
 removable media). The online key (bin-n, snapshot, timestamp) is whatever
 ``Signer.from_priv_key_uri`` reads from CHEESESHOP_TUF_ONLINE_KEY_URI; by default a file in the
-data directory.
+data directory. Every node that publishes needs it: a file on a volume they share, a PEM in an
+environment variable (``envvar:NAME``, registered here), or a KMS/HSM/Vault key.
 """
 
 import hashlib
@@ -17,9 +18,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key, l
 from django.conf import settings
 from django.utils.translation import gettext as _
 from securesystemslib.formats import encode_canonical
-from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
+from securesystemslib.signer import SIGNER_FOR_URI_SCHEME, CryptoSigner, Signer, SSlibKey
 
 from cheeseshop.errors import Invalid
+from cheeseshop.tuf.errors import TufError
 
 OFFLINE_ROLES = ("root", "targets", "bins")
 
@@ -195,8 +197,70 @@ def read_file_online_key() -> SSlibKey | None:
     return CryptoSigner(load_pem_private_key(path.read_bytes(), password=None)).public_key  # type: ignore[arg-type]
 
 
+class OnlineKeyError(TufError):
+    """The online key cannot be loaded or cannot sign: nothing online can be published."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            _(
+                "The TUF online key (CHEESESHOP_TUF_ONLINE_KEY_URI, scheme “%(scheme)s”) cannot "
+                "sign: %(reason)s"
+            )
+            % {"scheme": online_key_scheme(), "reason": reason}
+        )
+
+
+def online_key_scheme() -> str:
+    """The online key URI's scheme: what may be said of it (its path or id may be private)."""
+    return settings.CHEESESHOP_TUF_ONLINE_KEY_URI.partition(":")[0]
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line on why a signer failed: its exception's type and first line."""
+    if isinstance(exc, KeyError):  # a missing environment variable: its name alone
+        return _("the environment variable %(name)s is not set") % {"name": exc.args[0]}
+    text = " ".join(str(part) for part in exc.args) if exc.args else str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
 def online_signer(public_key: dict) -> Signer:
-    """The signer for bin-n, snapshot and timestamp, from CHEESESHOP_TUF_ONLINE_KEY_URI."""
-    return Signer.from_priv_key_uri(
-        settings.CHEESESHOP_TUF_ONLINE_KEY_URI, public_key_from_dict(public_key)
-    )
+    """The signer for bin-n, snapshot and timestamp, from CHEESESHOP_TUF_ONLINE_KEY_URI; raises
+    OnlineKeyError when the key cannot be loaded or is not the key the metadata trusts."""
+    try:
+        return Signer.from_priv_key_uri(
+            settings.CHEESESHOP_TUF_ONLINE_KEY_URI, public_key_from_dict(public_key)
+        )
+    except Exception as exc:  # each signer library raises its own types
+        raise OnlineKeyError(failure_reason(exc)) from exc
+
+
+PROBE_PAYLOAD = b"cheeseshop: can the online key sign?"
+
+
+def check_online_signer(public_key: dict) -> None:
+    """Load the online key and sign a test payload that must verify against the public key
+    the metadata names; raises OnlineKeyError saying why not."""
+    signer = online_signer(public_key)
+    try:
+        signature = signer.sign(PROBE_PAYLOAD)
+        public_key_from_dict(public_key).verify_signature(signature, PROBE_PAYLOAD)
+    except Exception as exc:  # each signer library raises its own types
+        raise OnlineKeyError(failure_reason(exc)) from exc
+
+
+class EnvironmentKeySigner(CryptoSigner):
+    """``envvar:NAME``: the online key as a PEM private key in the environment variable NAME
+    (a container secret given to every worker)."""
+
+    SCHEME = "envvar"
+
+    @classmethod
+    def from_priv_key_uri(cls, priv_key_uri: str, public_key, secrets_handler=None):
+        name = priv_key_uri.partition(":")[2]
+        private_key = load_pem_private_key(os.environ[name].encode(), password=None)
+        return CryptoSigner(private_key, public_key)  # type: ignore[arg-type]
+
+
+SIGNER_FOR_URI_SCHEME.setdefault(EnvironmentKeySigner.SCHEME, EnvironmentKeySigner)

@@ -67,3 +67,20 @@ class TufTarget(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class MetadataDocument(models.Model):
+    """One metadata file, as served at ``/tuf/<name>``; names under ``pending/`` are offline
+    metadata waiting for signatures. Kept in the database so that every node serves the same
+    bytes and a publish commits its files with its versions (``cheeseshop.tuf.store``)."""
+
+    name = models.CharField(max_length=255, unique=True, verbose_name=_("name"))
+    body = models.BinaryField(verbose_name=_("body"))
+    created = models.DateTimeField(db_index=True, verbose_name=_("created"))
+
+    class Meta:
+        verbose_name = _("TUF metadata document")
+        verbose_name_plural = _("TUF metadata documents")
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,23 +4,19 @@ root (offline, t of n) → targets (offline) → bins (offline, terminating, all
 succinct ``bin-XXXX`` roles (online); snapshot and timestamp online; consistent snapshots.
 
 The database is the truth (``TufTarget``, ``TufRole``); metadata files are derived from it and
-written into the metadata directory in publishing order — bins, then snapshot, then
-``timestamp.json`` last — each atomically (temporary file + rename), so a crash leaves the
-previous consistent set served. Publishers hold a row lock on the ``TufRepository`` singleton
-(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writing transactions anyway).
+kept in it too (``cheeseshop.tuf.store``), written in the transaction that records their
+versions: bins, snapshot and ``timestamp.json`` commit together or not at all, so every node
+serves the previous consistent set until the next one is whole. Publishers hold a row lock on
+the ``TufRepository`` singleton (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises
+writing transactions anyway).
 """
 
 import hashlib
-import itertools
 import logging
-import os
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
@@ -30,9 +26,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from securesystemslib.signer import Key, Signer
 
-from cheeseshop.tuf import conf, keys, offline, serialization
+from cheeseshop.tuf import conf, keys, offline, serialization, store
 from cheeseshop.tuf.errors import TufError
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
+from tuf.api.exceptions import UnsignedMetadataError
 from tuf.api.metadata import (
     SPECIFICATION_VERSION,
     DelegatedRole,
@@ -59,8 +56,8 @@ ONLINE_EXPIRY = timedelta(hours=conf.ONE_DAY_HOURS)
 # What python-tuf writes in every role's "spec_version" and "expires".
 SPEC_VERSION = ".".join(SPECIFICATION_VERSION)
 EXPIRES_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# While initialisation waits for signatures, this file in the pending directory records it.
-PENDING_INIT = "init.json"
+# While initialisation waits for signatures, this pending document records it.
+PENDING_INIT = f"{store.PENDING}init.json"
 # Bins re-signed per transaction by the periodic refresh (see _refresh_expiring_bins).
 REFRESH_CHUNK = 1024
 # Chunk size for "IN (...)" queries: far below SQLite's and PostgreSQL's parameter limits.
@@ -96,59 +93,31 @@ def ordered_hashes(hashes: dict) -> dict:
     return {name: hashes[name] for name in conf.HASH_ALGORITHMS if name in hashes}
 
 
-# Temporary names: unique per process, O_EXCL guards against anyone else's.
-_temporary_names = itertools.count()
-
-
-def write_atomically(
-    name: str, data: bytes, *, durable: bool = True, directory: Path | None = None
-) -> Path:
-    """Write ``name`` in the metadata directory so readers see the old or the new file whole."""
-    directory = conf.metadata_dir() if directory is None else directory
-    while True:
-        temporary = directory / f".{name}.{os.getpid()}-{next(_temporary_names)}.tmp"
-        try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            directory.mkdir(parents=True, exist_ok=True)
-            continue
-        break
-    try:
-        try:
-            os.fchmod(fd, 0o644)  # whatever the umask: the web server reads these files
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if durable:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, directory / name)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return directory / name
-
-
-def _write_metadata(md: Metadata, *, durable: bool = True) -> bytes:
+def write_role(role: str, md: Metadata) -> bytes:
+    """Store ``md`` under its versioned name (delegated roles' ``type`` is "targets": the
+    name comes from ``role``)."""
     data = md.to_bytes(SERIALIZER)
-    write_atomically(metadata_filename(md.signed.type, md.signed.version), data, durable=durable)
+    store.write(metadata_filename(role, md.signed.version), data)
     return data
 
 
-def write_role(role: str, md: Metadata, *, durable: bool = True) -> bytes:
-    """Like _write_metadata, for delegated roles (whose ``type`` is "targets")."""
-    data = md.to_bytes(SERIALIZER)
-    write_atomically(metadata_filename(role, md.signed.version), data, durable=durable)
-    return data
+def read_metadata(name: str) -> Metadata:
+    body = store.read(name)
+    if body is None:
+        raise TufError(
+            _(
+                "The TUF metadata “%(name)s” is not in the database: import the metadata "
+                "directory of the earlier release with “cheeseshop tuf import DIR”."
+            )
+            % {"name": name}
+        )
+    return Metadata.from_bytes(body)
 
 
 def load_published(role: str) -> Metadata:
     """The currently published metadata of a top-level or delegated role."""
     state = TufRole.objects.get(name=role)
-    return Metadata.from_file(str(conf.metadata_dir() / metadata_filename(role, state.version)))
+    return read_metadata(metadata_filename(role, state.version))
 
 
 # --- Building metadata --------------------------------------------------------------------
@@ -247,7 +216,7 @@ def sign_with_available_keys(md: Metadata, signers: list[Signer], keyids: set[st
 
 def initialisation_pending() -> bool:
     """Whether ``tuf init`` wrote root, targets and bins that still lack signatures."""
-    return (conf.pending_dir() / PENDING_INIT).exists()
+    return store.exists(PENDING_INIT)
 
 
 def _delegating(role: str) -> Metadata:
@@ -343,8 +312,21 @@ def publish(*, refresh: bool = False, force_snapshot: bool = False) -> PublishRe
     """Publish every dirty bin, then one snapshot and one timestamp; None when TUF is off.
 
     ``refresh`` also re-signs online roles that expire within the refresh margin, whether or
-    not anything changed.
+    not anything changed. A publish the online key cannot sign logs an ERROR naming the key's
+    URI scheme and the reason, and raises OnlineKeyError: the worker's task fails.
     """
+    try:
+        return _publish(refresh=refresh, force_snapshot=force_snapshot)
+    except UnsignedMetadataError as exc:  # the signer loaded, then failed (a KMS outage...)
+        failure = keys.OnlineKeyError(keys.failure_reason(exc.__cause__ or exc))
+        logger.error("TUF publish failed: %s", failure)
+        raise failure from exc
+    except keys.OnlineKeyError as exc:
+        logger.error("TUF publish failed: %s", exc)
+        raise
+
+
+def _publish(*, refresh: bool, force_snapshot: bool) -> PublishReport | None:
     refreshed = _refresh_expiring_bins() if refresh else 0
     with transaction.atomic():
         repository = lock_repository()
@@ -473,14 +455,6 @@ def _targets_by_bin(indices: set[int], total_bins: int) -> dict[int, list[BinTar
     return grouped
 
 
-@dataclass(frozen=True)
-class _EmptyBin:
-    """The signed file of an empty bin of one version, written once and linked to the rest."""
-
-    data: bytes
-    first: Path
-
-
 def _publish_bins(
     repository: TufRepository,
     to_sign: list[BinState],
@@ -489,7 +463,7 @@ def _publish_bins(
     *,
     all_bins: bool = False,
 ) -> int:
-    """Sign a new version of each bin from its TufTarget rows and write it."""
+    """Sign a new version of each bin from its TufTarget rows and store it."""
     # Claim the bins first: a change committed after this statement marks its bin dirty again
     # and is published next time; one committed before it is in the rows read below.
     bins = TufRole.objects.filter(name__startswith=f"{conf.BIN_PREFIX}-")
@@ -507,31 +481,22 @@ def _publish_bins(
     indices = {state.index for state in to_sign}
     grouped = _targets_by_bin(indices, 2**bit_length)
     expires = moment + ONLINE_EXPIRY
-    durable = len(to_sign) < 64
-    directory = conf.metadata_dir()
-    # Bins without targets and of one version have identical signed bytes, hence identical
-    # files: one signature serves them all, and the copies are hard links to the first one
-    # (init, key rotation and the daily refresh rewrite thousands of empty bins; creating a
-    # file costs far more than linking one). Published files are never modified in place.
-    empty: dict[int, _EmptyBin] = {}
+    # Bins without targets and of one version have identical signed bytes: one signature
+    # serves them all (init, key rotation and the daily refresh re-sign thousands of them).
+    empty: dict[int, bytes] = {}
+    documents = []
     for state in to_sign:
         version = state.version + 1
-        filename = metadata_filename(state.name, version)
         targets = grouped.get(state.index)
         if targets:
             data = serialization.sign_to_bytes(build_bin(targets, version, expires), signer)
         elif version in empty:
-            data = empty[version].data
-            if _link_atomically(empty[version].first, filename, directory):
-                continue
+            data = empty[version]
         else:
             data = serialization.sign_to_bytes(build_bin([], version, expires), signer)
-            first = write_atomically(filename, data, durable=durable, directory=directory)
-            empty[version] = _EmptyBin(data, first)
-            continue
-        write_atomically(filename, data, durable=durable, directory=directory)
-    if not durable:
-        os.sync()
+            empty[version] = data
+        documents.append((metadata_filename(state.name, version), data))
+    store.write_many(documents)
     if all_bins:
         bins.update(version=F("version") + 1, expires=expires)
     else:
@@ -540,33 +505,6 @@ def _publish_bins(
                 version=F("version") + 1, expires=expires
             )
     return len(to_sign)
-
-
-def _link_atomically(source: Path, name: str, directory: Path) -> bool:
-    """Make ``name`` a hard link to ``source``; False where links are unavailable (the
-    filesystem refuses them, or ``source`` has too many) so the caller writes a copy."""
-    try:
-        try:
-            os.link(source, f"{directory}/{name}")  # a str: pathlib costs more than the link
-        except FileExistsError:  # left by a publisher that crashed: replace it whole
-            temporary = directory / f".{name}.{os.getpid()}-{next(_temporary_names)}.tmp"
-            os.link(source, temporary)
-            try:
-                os.replace(temporary, directory / name)
-            finally:
-                # Gone after a rename, unless both names were already one file (a no-op).
-                temporary.unlink(missing_ok=True)
-    except OSError:
-        return False
-    return True
-
-
-def _next_version(role: str, current: int) -> int:
-    """current + 1, skipping numbers a crashed publisher may already have written."""
-    version = current + 1
-    while (conf.metadata_dir() / metadata_filename(role, version)).exists():
-        version += 1
-    return version
 
 
 def _meta_name(role: str) -> str:
@@ -605,7 +543,7 @@ def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> Publi
             "name", "version"
         )
     )
-    version = _next_version("snapshot", state.version)
+    version = state.version + 1
     expires = moment + ONLINE_EXPIRY
     signed = {
         "_type": Snapshot.type,
@@ -616,17 +554,10 @@ def _publish_snapshot(state: TufRole, signer: Signer, moment: datetime) -> Publi
     }
     # Strings and ints only (checked above): no need to walk 16,384 entries for other types.
     data = serialization.sign_dict_to_bytes(signed, signer, types_checked=True)
-    write_atomically(metadata_filename("snapshot", version), data)
+    store.write(metadata_filename("snapshot", version), data)
     state.version, state.expires = version, expires
     state.save(update_fields=["version", "expires"])
     return PublishedSnapshot(version, data)
-
-
-def _published_timestamp_version() -> int:
-    path = conf.metadata_dir() / "timestamp.json"
-    if not path.exists():
-        return 0
-    return Metadata.from_bytes(path.read_bytes()).signed.version
 
 
 def _publish_timestamp(
@@ -636,20 +567,22 @@ def _publish_timestamp(
     was just written, which spares reading it back)."""
     snapshot = TufRole.objects.get(name="snapshot")
     if snapshot_bytes is None:
-        snapshot_bytes = (
-            conf.metadata_dir() / metadata_filename("snapshot", snapshot.version)
-        ).read_bytes()
+        snapshot_bytes = store.read(metadata_filename("snapshot", snapshot.version))
+        if snapshot_bytes is None:
+            raise TufError(
+                _("The published snapshot (version %(version)d) is not in the database.")
+                % {"version": snapshot.version}
+            )
     snapshot_meta = MetaFile(
         version=snapshot.version,
         length=len(snapshot_bytes),
         hashes={"sha256": hashlib.sha256(snapshot_bytes).hexdigest()},
     )
-    # Never go back, even if the database lost a version a crashed publisher wrote.
-    version = max(state.version, _published_timestamp_version()) + 1
+    version = state.version + 1
     md = Metadata(
         Timestamp(version=version, expires=moment + ONLINE_EXPIRY, snapshot_meta=snapshot_meta)
     )
-    write_atomically("timestamp.json", serialization.sign_to_bytes(md, signer))
+    store.write(store.TIMESTAMP, serialization.sign_to_bytes(md, signer))
     state.version, state.expires = version, md.signed.expires
     state.save(update_fields=["version", "expires"])
     return version
@@ -669,80 +602,50 @@ def run_purge_hook(urls: list[str]) -> None:
 # --- Offline roles ------------------------------------------------------------------------
 
 
-@dataclass
-class OfflinePublication:
-    """What ``publish_offline_locked`` did in one transaction."""
-
-    written: list[Path] = field(default_factory=list)  # metadata files that did not exist
-    roles: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def offline_publication() -> Iterator[OfflinePublication]:
-    """Around (outside) the transaction that publishes offline roles. If it does not commit,
-    the files ``publish_offline_locked`` wrote are removed again, so that the server never
-    offers a root, targets or bins version its database does not have (a client would adopt
-    it, then refuse everything signed without it); if it commits, their pending copies go."""
-    publication = OfflinePublication()
-    try:
-        yield publication
-    except BaseException:
-        for path in publication.written:
-            path.unlink(missing_ok=True)
-        raise
-    for role in publication.roles:
-        (conf.pending_dir() / f"{role}.json").unlink(missing_ok=True)
-
-
-def publish_offline_locked(role: str, md: Metadata, publication: OfflinePublication) -> None:
-    """Write a threshold-signed root/targets/bins and record it (lock held by the caller,
-    inside ``offline_publication``)."""
-    path = conf.metadata_dir() / metadata_filename(role, md.signed.version)
-    if not path.exists():
-        publication.written.append(path)
-    if role == "root":
-        _write_metadata(md)
-    else:
-        write_role(role, md)
+def publish_offline_locked(role: str, md: Metadata) -> None:
+    """Store a threshold-signed root/targets/bins, record it and drop its pending copy (lock
+    held by the caller, in its transaction: the server never offers a root, targets or bins
+    version its database does not have, which a client would adopt and then refuse
+    everything signed without it)."""
+    write_role(role, md)
     TufRole.objects.filter(name=role).update(version=md.signed.version, expires=md.signed.expires)
-    publication.roles.append(role)
+    store.delete(pending_name(role))
 
 
-def write_pending(role: str, md: Metadata) -> Path:
+def pending_name(role: str) -> str:
+    return f"{store.PENDING}{role}.json"
+
+
+def write_pending(role: str, md: Metadata) -> None:
     """Keep metadata that awaits more signatures (indented: key holders read it)."""
-    directory = conf.pending_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{role}.json"
-    temporary = directory / f".{role}.json.tmp"
-    temporary.write_bytes(md.to_bytes(offline.PENDING_SERIALIZER))
-    os.replace(temporary, path)
-    return path
+    store.write(pending_name(role), md.to_bytes(offline.PENDING_SERIALIZER))
 
 
 def read_pending(role: str) -> Metadata:
-    path = conf.pending_dir() / f"{role}.json"
-    if not path.exists():
+    body = store.read(pending_name(role))
+    if body is None:
         raise TufError(_("There is no pending %(role)s metadata to sign.") % {"role": role})
-    return Metadata.from_file(str(path))
+    return Metadata.from_bytes(body)
 
 
 def pending_roles() -> list[str]:
     """Offline roles with metadata waiting for signatures, in signing order."""
-    return [role for role in keys.OFFLINE_ROLES if (conf.pending_dir() / f"{role}.json").exists()]
+    waiting = set(store.names(store.PENDING))
+    return [role for role in keys.OFFLINE_ROLES if pending_name(role) in waiting]
 
 
 def finish_offline(role: str, md: Metadata, signers: list[Signer]) -> bool:
     """Sign ``md`` with the keys at hand; publish it when the threshold is met, else leave it
     pending for the other key holders (``cheeseshop tuf sign``). Returns True if published."""
     sign_with_available_keys(md, signers, authorised_keyids(role, md))
-    with offline_publication() as publication, transaction.atomic():
+    with transaction.atomic():
         repository = lock_repository()
         if repository is None:
             raise TufError(_("TUF is not initialised: run “cheeseshop tuf init” first."))
         if not threshold_met(role, md):
             write_pending(role, md)
             return False
-        publish_offline_locked(role, md, publication)
+        publish_offline_locked(role, md)
         if role != "root":
             publish_locked(repository, force_snapshot=True)
     return True

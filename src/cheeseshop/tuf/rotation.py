@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.tuf import conf, keys, repository
+from cheeseshop.tuf import keys, repository, store
 from cheeseshop.tuf.ceremony import (
     PENDING_ONLINE_KEY,
     audit,
@@ -79,17 +79,12 @@ def rotate_online_key(keys_dir: Path, new_public_key: Path | None = None) -> Rot
         repository.write_pending(role, md)
     if new_signer is not None:
         keys.stage_online_key(new_signer)
-    (conf.pending_dir() / PENDING_ONLINE_KEY).write_text(
-        json.dumps(
-            {
-                "old_keyid": old_keyid,
-                "public_key": keys.public_key_to_dict(new_key),
-                "staged": new_signer is not None,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
+    rotation = {
+        "old_keyid": old_keyid,
+        "public_key": keys.public_key_to_dict(new_key),
+        "staged": new_signer is not None,
+    }
+    store.write(PENDING_ONLINE_KEY, (json.dumps(rotation, indent=2) + "\n").encode())
     published = complete_online_rotation_if_signed()
     report = RotationReport(
         root_version=root.signed.version,
@@ -112,33 +107,31 @@ def complete_online_rotation_if_signed() -> bool:
     bins = repository.read_pending("bins")
     if not (repository.threshold_met("root", root) and repository.threshold_met("bins", bins)):
         return False
-    rotation = json.loads((conf.pending_dir() / PENDING_ONLINE_KEY).read_text())
+    rotation = json.loads(store.read(PENDING_ONLINE_KEY))
     new_key = rotation["public_key"]
     installed = False
     try:
-        with repository.offline_publication() as publication, transaction.atomic():
+        with transaction.atomic():
             state = repository.lock_repository()
             if rotation["staged"]:
                 keys.install_staged_online_key(new_key["keyid"])
                 installed = True
-            _publish_online_rotation(state, root, bins, rotation, publication)
+            _publish_online_rotation(state, root, bins, rotation)
+            store.delete(PENDING_ONLINE_KEY)
     except BaseException:
         # The database still names the old key: so must the key file.
         if installed:
             keys.restore_replaced_online_key(new_key["keyid"])
         raise
-    (conf.pending_dir() / PENDING_ONLINE_KEY).unlink(missing_ok=True)
     return True
 
 
-def _publish_online_rotation(
-    state, root: Metadata, bins: Metadata, rotation: dict, publication
-) -> None:
+def _publish_online_rotation(state, root: Metadata, bins: Metadata, rotation: dict) -> None:
     """Root and bins naming the new key, then every bin, snapshot and timestamp signed with
     it (the repository lock is held by the caller)."""
     new_key = rotation["public_key"]
-    repository.publish_offline_locked("root", root, publication)
-    repository.publish_offline_locked("bins", bins, publication)
+    repository.publish_offline_locked("root", root)
+    repository.publish_offline_locked("bins", bins)
     state.online_key = new_key
     state.save(update_fields=["online_key"])
     repository.publish_locked(state, all_bins=True)

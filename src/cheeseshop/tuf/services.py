@@ -157,3 +157,9 @@ def sync_all_projects(bit_length: int) -> int:
     for project_pk, pages in stored_pages():
         sync_project_targets(project_pk, pages, bit_length)
     return TufTarget.objects.count()
+
+
+def last_published():
+    """When the repository's metadata was last published; None when TUF is off or nothing was
+    published yet (the metrics report its age)."""
+    return TufRepository.objects.values_list("last_published", flat=True).first()

@@ -30,22 +30,28 @@ def _summary(report) -> dict:
 
 @task()
 def publish_tuf() -> dict:
-    """Publish all pending bin changes as one snapshot and one timestamp."""
-    report = repository.publish()
-    schedule_refresh()
+    """Publish all pending bin changes as one snapshot and one timestamp. Fails (raises) when
+    the online key cannot sign, after logging why (``repository.publish``)."""
+    try:
+        report = repository.publish()
+    finally:
+        schedule_refresh()
     return _summary(report)
 
 
 @task()
 def refresh_tuf() -> dict:
-    """Re-sign online roles near expiry, then schedule the next refresh."""
-    report = repository.publish(refresh=True)
-    # Only the refresh that was due clears the mark; a duplicate chain then finds the next
-    # refresh already scheduled and ends.
-    TufRepository.objects.filter(refresh_scheduled_for__lte=repository.utcnow()).update(
-        refresh_scheduled_for=None
-    )
-    schedule_refresh()
+    """Re-sign online roles near expiry, then schedule the next refresh (also after a failure:
+    a key fixed later is used by the next refresh, not only after the next upload)."""
+    try:
+        report = repository.publish(refresh=True)
+    finally:
+        # Only the refresh that was due clears the mark; a duplicate chain then finds the next
+        # refresh already scheduled and ends.
+        TufRepository.objects.filter(refresh_scheduled_for__lte=repository.utcnow()).update(
+            refresh_scheduled_for=None
+        )
+        schedule_refresh()
     return _summary(report)
 
 

@@ -7,12 +7,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.models import EventTag
-from cheeseshop.tuf import conf, keys, repository
+from cheeseshop.tuf import conf, keys, repository, store
 from cheeseshop.tuf.ceremony import audit, online_rotation_pending, require_initialised
 from cheeseshop.tuf.models import TufRepository, TufRole, TufTarget
 from cheeseshop.tuf.repository import utcnow
@@ -27,6 +30,8 @@ VERSIONED_FILE = re.compile(r"\A([0-9]+)\.(.+)\.json\Z")
 class Status:
     lines: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Something stops publishing (the online key cannot sign): the command exits non-zero.
+    failed: bool = False
 
 
 def _pending_lines() -> list[str]:
@@ -65,11 +70,25 @@ def status() -> Status:
         return result
     now = utcnow()
     bins = TufRole.objects.filter(name__startswith=f"{conf.BIN_PREFIX}-")
-    result.lines.append(f"metadata directory: {conf.metadata_dir()}")
+    result.lines.append(f"metadata: {len(store.published())} documents in the database")
     result.lines.append(f"bins: {2**state.bit_length} (bit length {state.bit_length})")
     result.lines.append(f"targets: {TufTarget.objects.count()}")
     result.lines.append(f"pending (dirty) bins: {bins.filter(dirty=True).count()}")
-    result.lines.append(f"online key: {state.online_key['keyid']}")
+    result.lines.append(f"online key: {state.online_key['keyid']} ({keys.online_key_scheme()}:)")
+    try:
+        keys.check_online_signer(state.online_key)
+    except keys.OnlineKeyError as exc:
+        result.lines.append(f"online key: cannot sign: {exc.reason}")
+        result.warnings.append(str(exc))
+        result.failed = True
+    if store.read(store.TIMESTAMP) is None:
+        result.warnings.append(
+            _(
+                "timestamp.json is not in the database: import the metadata directory of the "
+                "earlier release with “cheeseshop tuf import DIR”."
+            )
+        )
+        result.failed = True
     for role in TufRole.objects.filter(name__in=repository.TOP_LEVEL_ROLES).order_by("name"):
         result.lines.append(
             f"{role.name}: version {role.version}, expires {role.expires:%Y-%m-%d %H:%M:%SZ}"
@@ -109,21 +128,21 @@ def gc(min_age_seconds: int = 3600) -> list[str]:
     """
     require_initialised()
     current = dict(TufRole.objects.values_list("name", "version"))
-    cutoff = time.time() - min_age_seconds
+    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
     removed = []
-    for path in sorted(conf.metadata_dir().glob("*.json")):
-        match = VERSIONED_FILE.match(path.name)
+    for name, created in store.published():
+        match = VERSIONED_FILE.match(name)
         if match is None or match[2] == "root":
             continue
-        version, role = int(match[1]), match[2]
+        version, role = int(match[1]), unquote(match[2])
         if version >= current.get(role, version + 1) and role in current:
             continue
-        if path.stat().st_mtime > cutoff:
+        if created > cutoff:
             continue
-        path.unlink(missing_ok=True)
-        removed.append(path.name)
+        removed.append(name)
     if removed:
         with transaction.atomic():
+            store.delete_many(removed)
             audit(EventTag.TUF_GC, {"removed": len(removed)})
     return removed
 
@@ -174,3 +193,68 @@ def verify(base_url: str, trusted_root: bytes, paths: list[str], fetcher=None) -
 
 def sample_target_paths(count: int) -> list[str]:
     return list(TufTarget.objects.order_by("?").values_list("path", flat=True)[:count])
+
+
+def export(directory: Path, *, pending_only: bool = False) -> list[Path]:
+    """Write metadata out as files for inspection, mirroring or a key holder: every root
+    version, each role's current version and ``timestamp.json`` (unless ``pending_only``), and
+    what waits for signatures, below ``pending/``."""
+    names = store.names(store.PENDING)
+    if not pending_only:
+        current = TufRole.objects.exclude(name="timestamp").values_list("name", "version")
+        names += [store.TIMESTAMP]
+        names += [repository.metadata_filename(role, version) for role, version in current]
+        names += store.names(suffix=".root.json")
+    return store.export(directory, sorted(set(names)))
+
+
+def import_directory(directory: Path) -> int:
+    """Add the metadata files of a release before the database store (``cheeseshop tuf
+    import``, for a node the upgrade's migration could not read them on)."""
+    if not directory.is_dir():
+        raise repository.TufError(
+            _("%(dir)s is not a directory of TUF metadata.") % {"dir": directory}
+        )
+    versions = dict(TufRole.objects.values_list("name", "version"))
+    with transaction.atomic():
+        return store.import_files(directory, versions)
+
+
+# The online key's loadability, per process: /_/ready may be asked every second, a KMS is not.
+KEY_CHECK_SECONDS = 60
+_key_checked: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+
+def health_problem() -> str | None:
+    """The "tuf" health probe: None when TUF is off or can publish; else what stops it."""
+    state = TufRepository.objects.first()
+    if state is None:
+        return None
+    problem = _online_key_problem(state.online_key)
+    if problem is not None:
+        return problem
+    if not store.exists(store.TIMESTAMP):
+        return "timestamp.json is not in the database (cheeseshop tuf import DIR)"
+    timestamp = TufRole.objects.get(name="timestamp").expires
+    # The refresh re-signs it CHEESESHOP_TUF_REFRESH_MARGIN ahead of expiry, every interval.
+    if timestamp <= utcnow() + timedelta(seconds=settings.CHEESESHOP_TUF_REFRESH_INTERVAL):
+        return (
+            f"timestamp.json expires at {timestamp:%Y-%m-%d %H:%M:%SZ} and no worker has "
+            "re-signed it (is a worker running, and can it sign?)"
+        )
+    return None
+
+
+def _online_key_problem(public_key: dict) -> str | None:
+    cache_key = (settings.CHEESESHOP_TUF_ONLINE_KEY_URI, public_key["keyid"])
+    now = time.monotonic()
+    checked = _key_checked.get(cache_key)
+    if checked is not None and now - checked[0] < KEY_CHECK_SECONDS:
+        return checked[1]
+    try:
+        keys.online_signer(public_key)
+        problem = None
+    except keys.OnlineKeyError as exc:
+        problem = str(exc)
+    _key_checked[cache_key] = (now, problem)
+    return problem

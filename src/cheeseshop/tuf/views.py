@@ -3,7 +3,8 @@
 Versioned metadata and hash-prefixed targets never change: cacheable forever. ``timestamp.json``
 changes with every publish: a short cache lifetime. Unknown names (including the next root
 version, which ngclient probes for) are 404, never 500. Answers are built as the index builds
-its own (``cheeseshop.index.http``); targets are the index's stored files and pages.
+its own (``cheeseshop.index.http``); targets are the index's stored files and pages. Metadata
+is read from the database (``cheeseshop.tuf.store``): every node serves the same bytes.
 """
 
 import hashlib
@@ -19,7 +20,7 @@ from cheeseshop.index.files import package_file_response
 from cheeseshop.index.negotiation import CONTENT_TYPES, HTML_V1, JSON_V1
 from cheeseshop.index.services import stored_page
 from cheeseshop.packaging.models import File
-from cheeseshop.tuf import conf
+from cheeseshop.tuf import store
 
 METADATA_NAME = re.compile(r"\A[1-9][0-9]{0,9}\.[A-Za-z0-9-]{1,32}\.json\Z")
 PAGE_MEDIA_TYPES = {"json": JSON_V1, "html": HTML_V1}
@@ -39,9 +40,8 @@ def _metadata_not_found(name: str) -> http.Answer:
 
 @require_safe
 def timestamp(request: HttpRequest) -> HttpResponse:
-    try:
-        body = (conf.metadata_dir() / "timestamp.json").read_bytes()
-    except FileNotFoundError:
+    body = store.read(store.TIMESTAMP)
+    if body is None:
         answer = _not_found(_("This index does not publish TUF metadata."))
     else:
         answer = http.stored(
@@ -54,32 +54,23 @@ def timestamp(request: HttpRequest) -> HttpResponse:
     return http.django_response(request, answer)
 
 
-def _versioned_metadata(name: str, if_none_match: str, method: str) -> http.Answer:
-    if not METADATA_NAME.match(name):
+def _versioned_metadata(name: str, if_none_match: str) -> http.Answer:
+    body = store.read(name) if METADATA_NAME.match(name) else None
+    if body is None:
         return _metadata_not_found(name)
-    path = conf.metadata_dir() / name
-    try:
-        size = path.stat().st_size
-    except (FileNotFoundError, NotADirectoryError):
-        return _metadata_not_found(name)
-    try:
-        return http.stored_file(
-            lambda: path.open("rb"),
-            length=size,
-            etag=name.removesuffix(".json"),  # immutable once written: its name is its ETag
-            content_type=http.JSON,
-            cache_control=http.IMMUTABLE,
-            if_none_match=if_none_match,
-            method=method,
-        )
-    except (FileNotFoundError, IsADirectoryError):
-        return _metadata_not_found(name)
+    return http.stored(
+        body,
+        etag=name.removesuffix(".json"),  # immutable once written: its name is its ETag
+        content_type=http.JSON,
+        cache_control=http.IMMUTABLE,
+        if_none_match=if_none_match,
+    )
 
 
 @require_safe
 def versioned_metadata(request: HttpRequest, name: str) -> HttpResponse:
     """``<version>.<role>.json``."""
-    answer = _versioned_metadata(name, _if_none_match(request), request.method)
+    answer = _versioned_metadata(name, _if_none_match(request))
     return http.django_response(request, answer)
 
 

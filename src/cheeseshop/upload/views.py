@@ -30,6 +30,7 @@ from cheeseshop.errors import (
     NotPermitted,
     Refused,
     TooMany,
+    kind_of,
 )
 from cheeseshop.flags.services import ensure_uploads_allowed
 from cheeseshop.inputs import reads_its_own_body
@@ -54,6 +55,7 @@ from cheeseshop.upload.forms import (
     parse_upload_form,
 )
 from cheeseshop.upload.receiving import HashingUploadHandler, ReceivedFile, UploadParser
+from cheeseshop.upload.signals import upload_answered
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +112,12 @@ def legacy_upload(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "POST"
         return response
     try:
-        return _upload(request)
+        response = _upload(request)
     except Refused as refusal:
+        upload_answered.send(sender=legacy_upload, outcome=kind_of(refusal))
         return _response(refusal.message, status_of(refusal))
+    upload_answered.send(sender=legacy_upload, outcome="accepted")
+    return response
 
 
 def _authenticate(request: HttpRequest) -> AuthenticatedToken:

@@ -4,6 +4,13 @@ Ranking: the exact normalized name first, then names starting with the query, th
 containing it, then projects whose summary contains every word of the query; ties go to the
 project released most recently.
 
+On PostgreSQL the summary's words are matched by full-text search (English stemming: "parsers"
+finds "a parser"; stop words such as "the" are left out) through a GIN index on the releases'
+summaries, and names through a trigram index, so a search reads the matching rows, not every
+project (packaging/0005_project_search_index). A word with no letter or digit ("%", "&") has no
+lexeme to search for: it is matched as a substring, as on SQLite, which matches every word as a
+substring of the summary.
+
 Each word is one more condition on every project, so the query is bounded before it reaches the
 database: 1,100 words took seconds on PostgreSQL and were too large an expression for SQLite.
 """
@@ -11,7 +18,17 @@ database: 1,100 words took seconds on PostgreSQL and were too large an expressio
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from packaging.utils import canonicalize_name
@@ -24,6 +41,8 @@ PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 300  # characters
 MAX_TERMS = 10  # words
 MAX_TERM_LENGTH = 200  # characters: the longest project name
+# PostgreSQL's text search configuration for summaries: English stemming and stop words.
+SEARCH_CONFIG = "english"
 
 
 class SearchQueryRefused(Invalid):
@@ -72,6 +91,29 @@ def _name_key(terms: list[str]) -> str:
     return canonicalize_name("-".join(terms))
 
 
+def _latest_summary_matches(terms: list[str]) -> QuerySet[Release]:
+    """The ids of projects whose newest release's summary has every one of ``terms``."""
+    releases = Release.objects.all()
+    if connection.vendor == "postgresql":
+        words = [term for term in terms if any(c.isalnum() for c in term)]
+        terms = [term for term in terms if term not in words]
+        if words:
+            # The same expression as the index (packaging/0005_project_search_index).
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            releases = releases.annotate(
+                summary_search=SearchVector("summary", config=SEARCH_CONFIG)
+            ).filter(summary_search=SearchQuery(" ".join(words), config=SEARCH_CONFIG))
+    for term in terms:
+        releases = releases.filter(summary__icontains=term)
+    # The summary searched is the one the project's newest upload declared (a non-yanked one
+    # when there is one), so an old release's summary does not keep a project in the results.
+    newest = Release.objects.filter(project=OuterRef("project")).order_by(
+        "yanked", "-created", "-pk"
+    )
+    return releases.filter(pk=Subquery(newest.values("pk")[:1])).order_by().values("project_id")
+
+
 def search_projects(query: str) -> QuerySet[Project]:
     """Visible projects with at least one release matching ``query``, best match first.
 
@@ -81,18 +123,21 @@ def search_projects(query: str) -> QuerySet[Project]:
         return Project.objects.none()
     name_key = _name_key(terms)
     releases = Release.objects.filter(project=OuterRef("pk"))
-    # The summary searched is the one the project's newest upload declared (a non-yanked one
-    # when there is one), so an old release's summary does not keep a project in the results.
-    latest_summary = Subquery(releases.order_by("yanked", "-created", "-pk").values("summary")[:1])
+    # Both halves are indexed on PostgreSQL: the union is what the rest of the query reads.
+    # Projects without a release are left out here, where names matched (summaries come from
+    # releases), rather than by a test of every match.
+    name_matches = (
+        Project.objects.filter(normalized_name__contains=name_key)
+        .filter(Exists(releases))
+        .order_by()
+        .values("pk")
+    )
+    matches = name_matches.union(_latest_summary_matches(terms))
     last_released = Subquery(releases.order_by("-created", "-pk").values("created")[:1])
-    summary_match = Q()
-    for term in terms:
-        summary_match &= Q(latest_summary__icontains=term)
     return (
         Project.objects.visible()
-        .annotate(latest_summary=latest_summary, last_released=last_released)
-        .filter(last_released__isnull=False)
-        .filter(Q(normalized_name__contains=name_key) | summary_match)
+        .filter(pk__in=matches)
+        .annotate(last_released=last_released)
         .annotate(
             rank=Case(
                 When(normalized_name=name_key, then=Value(Rank.EXACT_NAME)),

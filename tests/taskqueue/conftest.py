@@ -1,0 +1,226 @@
+"""Real workers for the task queue's tests: ``cheeseshop worker`` processes on a database of
+their own (a fresh PostgreSQL database when the suite runs on PostgreSQL, else SQLite in the
+test's directory) and, for RQ, a private ``redis-server``: nothing is shared between tests, so
+they run side by side (``-n``) and never touch another Redis database."""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(what: str, condition: Callable[[], object], timeout: float = 60) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (read from /proc), RQ's work horses included: they
+    leave their parent's process group."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def kill_9(process: subprocess.Popen) -> None:
+    """``kill -9`` a worker and everything it started, as a lost machine would."""
+    for pid in descendants(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
+@dataclass
+class Workers:
+    """Worker processes sharing one environment (database, backend, Redis)."""
+
+    env: dict
+    directory: Path
+    started: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        log = self.directory / f"worker-{len(self.started)}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cheeseshop.cli", "worker", *args],
+            env=self.env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.started.append(process)
+        return process
+
+    def log(self, process: subprocess.Popen) -> str:
+        return (self.directory / f"worker-{self.started.index(process)}.log").read_text()
+
+    def run(self, *args: str) -> str:
+        """Run ``python -m tests.taskqueue.driver ARGS`` in this environment; its output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.taskqueue.driver", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                kill_9(process)
+
+
+def clean_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "cheeseshop.cli", "manage", "migrate", "-v", "0"],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Iterator[dict]:
+    """A database migrated once for all of these tests (a template each test copies): a
+    PostgreSQL database when the suite runs on PostgreSQL, else a SQLite file."""
+    base = os.environ.get("CHEESESHOP_TEST_DATABASE_URL")
+    if not base:
+        data_dir = tmp_path_factory.mktemp("template")
+        _migrate({**clean_env(), "CHEESESHOP_DATA_DIR": str(data_dir)})
+        yield {"sqlite": data_dir / "cheeseshop.sqlite3"}
+        return
+    import psycopg
+
+    name = f"cheeseshop_tasks_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = base.rsplit("/", 1)[0] + "/" + name
+        _migrate({**clean_env(), "CHEESESHOP_DATABASE_URL": url})
+        yield {"postgresql": (base, name)}
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _copy_database(template: dict, data_dir: Path, cleanups: list) -> dict:
+    """A database of the test's own, copied from the migrated template; its settings."""
+    data_dir.mkdir(mode=0o700, parents=True)
+    if "sqlite" in template:
+        shutil.copyfile(template["sqlite"], data_dir / "cheeseshop.sqlite3")
+        return {}
+    import psycopg
+
+    base, template_name = template["postgresql"]
+    name = f"cheeseshop_tasks_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
+
+    def drop():
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    cleanups.append(drop)
+    return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
+
+
+@contextlib.contextmanager
+def running_redis(directory: Path) -> Iterator[str]:
+    """A private redis-server on a free port; its URL."""
+    import redis
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
+        cwd=directory,
+        stdout=(directory / "redis.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+
+        def answers():
+            with contextlib.suppress(redis.ConnectionError):
+                return redis.Redis.from_url(url).ping()
+
+        wait_for("redis-server to answer", answers, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _workers(directory: Path, template: dict, extra: dict) -> Iterator[Workers]:
+    cleanups: list = []
+    env = clean_env()
+    env.update(
+        {
+            "CHEESESHOP_DATA_DIR": str(directory / "data"),
+            # Short leases and delays, so a test sees them expire.
+            "CHEESESHOP_TASK_LEASE": "3",
+            "CHEESESHOP_TASK_RETRY_DELAY": "1",
+            "CHEESESHOP_TASK_MAX_ATTEMPTS": "3",
+            **_copy_database(template, directory / "data", cleanups),
+            **extra,
+        }
+    )
+    workers = Workers(env, directory)
+    try:
+        yield workers
+    finally:
+        workers.stop_all()
+        for cleanup in reversed(cleanups):
+            cleanup()
+
+
+@pytest.fixture
+def database_workers(tmp_path, migrated_database) -> Iterator[Workers]:
+    """Workers of the database backend (django-tasks-db)."""
+    yield from _workers(tmp_path, migrated_database, {"CHEESESHOP_TASKS_BACKEND": "database"})
+
+
+@pytest.fixture
+def rq_workers(tmp_path, migrated_database) -> Iterator[Workers]:
+    """RQ workers, on a redis-server of the test's own."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    with running_redis(tmp_path) as url:
+        yield from _workers(
+            tmp_path,
+            migrated_database,
+            {"CHEESESHOP_TASKS_BACKEND": "rq", "CHEESESHOP_RQ_URL": url},
+        )

@@ -1,0 +1,52 @@
+"""The database backend's workers, as real processes: leases, retries, failures."""
+
+import re
+
+from tests.taskqueue.conftest import kill_9, wait_for
+
+
+def _lines(path) -> list[list[str]]:
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_worker_killed_mid_task_leaves_the_task_to_another_worker(database_workers, tmp_path):
+    marker = tmp_path / "nap"
+    first = database_workers.start()
+    database_workers.run("enqueue", "nap", str(marker), "5")
+    wait_for("the first worker to start the task", lambda: _lines(marker.with_suffix(".started")))
+    kill_9(first)
+    second = database_workers.start()
+
+    done = wait_for("the task done", lambda: _lines(marker.with_suffix(".done")), timeout=60)
+    (started_first, started_again) = _lines(marker.with_suffix(".started"))
+    assert started_first[1] != started_again[1], "run again, in another process"
+    assert done[0][1] == started_again[1]
+    assert database_workers.run("status", str(marker)).split() == ["SUCCESSFUL", "2"]
+    assert re.search(
+        r"task nap \(\S+\) failed, attempt 1 of 3: WorkerLost: worker \w+ gave no sign of life "
+        r"for 3 s; retrying in 0 s",
+        database_workers.log(second),
+    )
+
+
+def test_a_failing_task_is_retried_with_backoff_then_left_failed(database_workers, tmp_path):
+    marker = tmp_path / "fail"
+    worker = database_workers.start()
+    database_workers.run("enqueue", "fail", str(marker))
+
+    wait_for(
+        "the task failed for good",
+        lambda: database_workers.run("status", str(marker)).split() == ["FAILED", "3"],
+        timeout=60,
+    )
+    attempts = [float(line[2]) for line in _lines(marker)]
+    assert len(attempts) == 3
+    # CHEESESHOP_TASK_RETRY_DELAY=1: 1 s, then 2 s (the worker polls every 0.1 s).
+    assert attempts[1] - attempts[0] >= 1
+    assert attempts[2] - attempts[1] >= 2
+    log = database_workers.log(worker)
+    problem = "RuntimeError: the sample task fails every time"
+    assert f"attempt 1 of 3: {problem}; retrying in 1 s" in log
+    assert f"attempt 2 of 3: {problem}; retrying in 2 s" in log
+    assert f"attempt 3 of 3: {problem}; giving up" in log
+    assert worker.poll() is None, "the worker lives on"

@@ -1,0 +1,73 @@
+"""``cheeseshop worker``: the configured backend's worker, N processes, or a one-line refusal."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.taskqueue.conftest import clean_env, wait_for
+
+
+def _worker(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cheeseshop.cli", "worker", *args],
+        env={**clean_env(), "CHEESESHOP_DATA_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"CHEESESHOP_TASKS_BACKEND": "rq"},
+            "cheeseshop: CHEESESHOP_TASKS_BACKEND=rq needs CHEESESHOP_RQ_URL "
+            "(redis://host:6379/0, or rediss:// for TLS)",
+        ),
+        (
+            {"CHEESESHOP_TASKS_BACKEND": "rq", "CHEESESHOP_RQ_URL": "http://redis:6379"},
+            "cheeseshop: CHEESESHOP_RQ_URL must be a redis://, rediss:// or unix:// URL, "
+            "not 'http://redis:6379'",
+        ),
+        (
+            {"CHEESESHOP_TASK_LEASE": "1"},
+            "cheeseshop: CHEESESHOP_TASK_LEASE must be at least 3 seconds, not 1",
+        ),
+        (
+            {"CHEESESHOP_TASKS_BACKEND": "immediate"},
+            "cheeseshop worker: CHEESESHOP_TASKS_BACKEND=immediate has no worker to run: tasks "
+            "run where they are enqueued (use database or rq for background workers)",
+        ),
+    ],
+)
+def test_a_configuration_without_a_worker_to_run_is_refused_in_one_line(tmp_path, env, message):
+    result = _worker(tmp_path, **env)
+    assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
+
+
+def test_an_unknown_queue_is_refused_naming_the_queues(tmp_path):
+    result = _worker(tmp_path, "--queues", "default,mail")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "cheeseshop worker: --queues names no queue of this index: mail (its queues: default)\n"
+    )
+
+
+def test_concurrency_runs_that_many_database_workers_side_by_side(database_workers, tmp_path):
+    database_workers.start("--concurrency", "2")
+    for name in ("one", "two"):
+        database_workers.run("enqueue", "nap", str(tmp_path / name), "3")
+
+    def started() -> list[list[str]]:
+        return [
+            (tmp_path / f"{name}.started").read_text().split()
+            for name in ("one", "two")
+            if (tmp_path / f"{name}.started").exists()
+        ]
+
+    (one, two) = wait_for("both tasks started", lambda: len(started()) == 2 and started())
+    assert one[1] != two[1], "two processes"
+    assert abs(float(one[2]) - float(two[2])) < 3, "at the same time"
