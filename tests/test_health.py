@@ -8,6 +8,7 @@ from cheeseshop import health
 @pytest.fixture
 def probes(monkeypatch):
     monkeypatch.setattr(health, "_probes", {})
+    monkeypatch.setattr(health, "_not_for_readiness", set())
     return health
 
 
@@ -29,3 +30,10 @@ def test_a_probe_that_raises_is_a_failed_probe_with_a_one_line_reason(probes):
     [result] = probes.run_probes()
     assert not result.ok
     assert result.problem == "ConnectionError: connection refused"
+
+
+def test_a_probe_left_out_of_readiness_is_run_by_check_only(probes):
+    probes.register_probe("database", lambda: None)
+    probes.register_probe("tuf", lambda: "online key: cannot sign", readiness=False)
+    assert [r.name for r in probes.run_probes(readiness_only=True)] == ["database"]
+    assert [r.name for r in probes.run_probes()] == ["database", "tuf"]

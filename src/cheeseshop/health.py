@@ -4,6 +4,10 @@ check``; each app registers the probe of what it owns from its ``AppConfig.ready
 
 A probe is a function of no arguments returning ``None`` when its service works, or one line
 saying what is wrong (the operator reads it: name the setting to fix, never a traceback).
+
+Readiness probes decide whether a load balancer sends this node requests: only what serving
+needs (database, cache, storage, queue). Others (the TUF online key, which only the task workers
+use to sign) are told by ``cheeseshop check`` and would only take healthy web nodes out.
 """
 
 import logging
@@ -15,6 +19,7 @@ logger = logging.getLogger(__name__)
 Probe = Callable[[], str | None]
 
 _probes: dict[str, Probe] = {}
+_not_for_readiness: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -27,20 +32,27 @@ class ProbeResult:
         return self.problem is None
 
 
-def register_probe(name: str, probe: Probe) -> None:
-    """Add (or replace) the probe called ``name``."""
+def register_probe(name: str, probe: Probe, *, readiness: bool = True) -> None:
+    """Add (or replace) the probe called ``name``; ``readiness=False`` leaves it out of
+    ``/_/ready``."""
     _probes[name] = probe
+    if readiness:
+        _not_for_readiness.discard(name)
+    else:
+        _not_for_readiness.add(name)
 
 
-def probe_names() -> list[str]:
-    return list(_probes)
+def probe_names(*, readiness_only: bool = False) -> list[str]:
+    return [name for name in _probes if not (readiness_only and name in _not_for_readiness)]
 
 
-def run_probes() -> list[ProbeResult]:
-    """Every registered probe's answer, in registration order. A probe that raises is a failed
-    probe (its exception's one-line summary is the problem), never an error of the caller."""
+def run_probes(*, readiness_only: bool = False) -> list[ProbeResult]:
+    """Every registered probe's answer (or the readiness probes' only), in registration order.
+    A probe that raises is a failed probe (its exception's one-line summary is the problem),
+    never an error of the caller."""
     results = []
-    for name, probe in _probes.items():
+    for name in probe_names(readiness_only=readiness_only):
+        probe = _probes[name]
         try:
             problem = probe()
         except Exception as exc:  # a probe's failure is its answer

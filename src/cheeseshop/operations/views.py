@@ -30,7 +30,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def ready(request: HttpRequest) -> JsonResponse:
-    results = probes.run_probes()
+    results = probes.run_probes(readiness_only=True)
     failing = [result for result in results if not result.ok]
     return JsonResponse(
         {

@@ -15,5 +15,6 @@ class TufConfig(AppConfig):
 
         # TUF signs what the index serves: the pages just rendered, and the project's files.
         publishing.subscribe(project_published)
-        # Whether this node can load the online key and the timestamp is kept fresh.
-        health.register_probe("tuf", health_problem)
+        # Whether this node can load the online key and the timestamp is kept fresh: for
+        # `cheeseshop check`, not readiness (web nodes serve metadata without the key).
+        health.register_probe("tuf", health_problem, readiness=False)
