@@ -57,9 +57,29 @@ def queue_problem() -> str | None:
         try:
             DBTaskResult.objects.exists()
         except DatabaseError as exc:
+            # One line for one problem: an unreachable database is the database probe's to
+            # name, a database not migrated yet is `check`'s warning.
+            if _database_unreachable() or _not_migrated(DBTaskResult):
+                return None
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return f"task table unreadable: {reason}"
     return None
+
+
+def _database_unreachable() -> bool:
+    from django.db import connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError:
+        return True
+    return False
+
+
+def _not_migrated(model) -> bool:
+    from django.db import connection
+
+    return model._meta.db_table not in connection.introspection.table_names()
 
 
 def queue_depth() -> int:
