@@ -103,9 +103,12 @@ def clean_env() -> dict:
 
 
 def _migrate(env: dict) -> None:
+    # With RQ's settings, so its app's tables are made too: the template serves both backends
+    # (migrating needs no Redis; a worker on a shared database refuses missing migrations).
+    rq = {"CHEESESHOP_TASKS_BACKEND": "rq", "CHEESESHOP_RQ_URL": "redis://127.0.0.1:1/0"}
     subprocess.run(
         [sys.executable, "-m", "cheeseshop.cli", "manage", "migrate", "-v", "0"],
-        env=env,
+        env={**env, **rq},
         check=True,
         timeout=300,
     )

@@ -12,7 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
 
@@ -52,34 +52,28 @@ def queue_problem() -> str | None:
             return f"RQ at {_rq_address()} unreachable: {_redis_reason(exc)}"
         return None
     if settings.TASKS_BACKEND == "database":
-        from django_tasks_db.models import DBTaskResult
-
-        try:
-            DBTaskResult.objects.exists()
-        except DatabaseError as exc:
-            # One line for one problem: an unreachable database is the database probe's to
-            # name, a database not migrated yet is `check`'s warning.
-            if _database_unreachable() or _not_migrated(DBTaskResult):
-                return None
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return f"task table unreadable: {reason}"
+        return _task_table_problem()
     return None
 
 
-def _database_unreachable() -> bool:
-    from django.db import connection
+def _task_table_problem() -> str | None:
+    """Whether the task table can be read — once the database answers (else the database
+    probe says so) and the table exists (else migrations are pending, which check says)."""
+    from django_tasks_db.models import DBTaskResult
 
+    connection = connections[router.db_for_read(DBTaskResult)]
     try:
         connection.ensure_connection()
+        if DBTaskResult._meta.db_table not in connection.introspection.table_names():
+            return None
     except DatabaseError:
-        return True
-    return False
-
-
-def _not_migrated(model) -> bool:
-    from django.db import connection
-
-    return model._meta.db_table not in connection.introspection.table_names()
+        return None
+    try:
+        DBTaskResult.objects.exists()
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"task table unreadable: {reason}"
+    return None
 
 
 def queue_depth() -> int:
