@@ -158,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             verbose=settings.LOG_LEVEL == "DEBUG",
             access_log=access_log_format(
                 json=settings.CHEESESHOP_LOG_FORMAT == "json",
-                behind_proxies=settings.CHEESESHOP_PROXY_HOPS > 0,
+                behind_proxies=bool(settings.CHEESESHOP_TRUSTED_PROXIES),
             )
             if settings.CHEESESHOP_ACCESS_LOG
             else None,
@@ -249,8 +249,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         complain(f"error: {exc.message}")
         return 1
     except DatabaseError as exc:
+        # "database <url without its password> unreachable: <why>" when it does not answer.
         failed = "read" if args.check else "migrated"
-        complain(f"error: the database could not be {failed}: {_first_line(exc)}")
+        why = command_failure(exc) or _first_line(exc)
+        complain(f"error: the database could not be {failed}: {why}")
         return 1
     return 0
 

@@ -22,8 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+import redis
 import requests
+from rq import Worker
+from rq.job import Job, JobStatus
+from tuf.ngclient import Updater
 
 from tests.e2e.conftest import (
     BIN,
@@ -74,8 +79,6 @@ def wait_for(what: str, probe: Callable, timeout: float = 60, interval: float = 
 def running_redis(directory: Path) -> Iterator[str]:
     """A Redis server of the cluster's own, on a free port (nothing of it outlives the test:
     no keys left in anyone's database); yields its URL."""
-    import redis
-
     port = free_port()
     log = directory / "redis.log"
     server = subprocess.Popen(
@@ -211,17 +214,11 @@ def _delete_bucket(s3: S3Server) -> None:
 
 
 def _rq_workers(redis_url: str) -> list:
-    import redis
-    from rq import Worker
-
     return Worker.all(connection=redis.Redis.from_url(redis_url))
 
 
 def _running_job(redis_url: str, func_name: str):
     """(worker, job) for a worker now running a job of ``func_name``, or None."""
-    import redis
-    from rq.job import Job
-
     connection = redis.Redis.from_url(redis_url)
     for worker in _rq_workers(redis_url):
         job_id = worker.get_current_job_id()
@@ -258,8 +255,6 @@ def _csrf_post(session: requests.Session, url: str, data: dict) -> requests.Resp
 @contextlib.contextmanager
 def _tuf_repository_locked(database_url: str) -> Iterator[None]:
     """Hold the row every TUF publish locks first: publishing waits, as behind a slow one."""
-    import psycopg
-
     with psycopg.connect(database_url) as connection:
         connection.execute("SELECT id FROM tuf_tufrepository FOR UPDATE").fetchall()
         yield
@@ -269,8 +264,6 @@ def _tuf_repository_locked(database_url: str) -> Iterator[None]:
 def _verified_through(node: LiveIndex, trusted_root: bytes, workdir: Path, path: str):
     """ngclient's Updater, trusting only the root that init wrote, for ``path`` on ``node``:
     (updater, target info), or None while the target is not published yet."""
-    from tuf.ngclient import Updater
-
     (workdir / "metadata").mkdir(parents=True)
     (workdir / "targets").mkdir()
     updater = Updater(
@@ -349,13 +342,11 @@ def test_two_web_nodes_and_two_rq_workers_serve_as_one_index(cluster, tmp_path):
     assert statuses == [200] * LOGIN_LIMIT + [429] * LOGIN_LIMIT
 
     # The crashed worker's task runs again, on the other worker.
-    from rq.job import JobStatus
-
     def finished() -> bool:
         job.refresh()
         return job.get_status() == JobStatus.FINISHED
 
-    wait_for(f"the abandoned {PUBLISH_TASK} done", finished, timeout=150, interval=0.5)
+    wait_for(f"the abandoned {PUBLISH_TASK} done", finished, timeout=60, interval=0.5)
     assert job.latest_result().worker_name == cluster.rq_worker_names[survivor.process.pid]
     assert survivor.process.poll() is None
 
