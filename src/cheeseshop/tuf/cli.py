@@ -368,7 +368,7 @@ def add_tuf_commands(subparsers) -> None:
     init.set_defaults(func=_command(_init))
 
     actions.add_parser(
-        "status", help="versions, expiries, pending work and signatures"
+        "status", help="versions, expiries, pending work, signatures, whether the online key signs"
     ).set_defaults(func=_command(_status))
     actions.add_parser(
         "refresh", help="re-sign online roles near expiry (run from cron if needed)"
