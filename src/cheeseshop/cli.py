@@ -158,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             verbose=settings.LOG_LEVEL == "DEBUG",
             access_log=access_log_format(
                 json=settings.CHEESESHOP_LOG_FORMAT == "json",
-                behind_proxies=settings.CHEESESHOP_PROXY_HOPS > 0,
+                behind_proxies=bool(settings.CHEESESHOP_TRUSTED_PROXIES),
             )
             if settings.CHEESESHOP_ACCESS_LOG
             else None,

@@ -89,7 +89,7 @@ STARTUP_NOISE = re.compile(
 # The access log: one line per request, written by uWSGI (in C, after the answer) with its own
 # variables — the client's socket address, method, URI, status, body size, milliseconds — and
 # those the application sets (cheeseshop.operations.observer): "client", the address behind
-# CHEESESHOP_PROXY_HOPS proxies; "iso_time" and "path", JSON-ready, for JSON lines.
+# CHEESESHOP_TRUSTED_PROXIES; "iso_time" and "path", JSON-ready, for JSON lines.
 ACCESS_LOG_TEXT = (
     '%(ltime) access {client} "%(method) %(uri) %(proto)" %(status) %(rsize) %(msecs)ms'
 )

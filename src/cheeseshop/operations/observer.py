@@ -46,7 +46,7 @@ class RequestObserver:
         self.application = application
         access_log = uwsgi is not None and settings.CHEESESHOP_ACCESS_LOG
         # What the access log format (cheeseshop.webserver.access_log_format) reads from us.
-        self.log_client = access_log and settings.CHEESESHOP_PROXY_HOPS > 0
+        self.log_client = access_log and bool(settings.CHEESESHOP_TRUSTED_PROXIES)
         self.log_json = access_log and settings.CHEESESHOP_LOG_FORMAT == "json"
         self._children: dict[tuple[str, str], tuple] = {}
         self._second = 0
