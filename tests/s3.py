@@ -7,6 +7,7 @@ its files there.
 """
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -81,8 +82,9 @@ def new_bucket(endpoint_url: str, prefix: str = PREFIX) -> S3Server:
 
 
 @contextlib.contextmanager
-def running_s3_server() -> Iterator[str]:
-    """``moto_server`` on a free port of 127.0.0.1; yields its endpoint URL."""
+def running_s3_server(env: dict | None = None) -> Iterator[str]:
+    """``moto_server`` on a free port of 127.0.0.1, with ``env`` added to its environment
+    (moto's own settings); yields its endpoint URL."""
     port = _free_port()
     # The server logs every request: to a file, as a pipe nobody reads would fill and block it.
     with tempfile.TemporaryFile() as log:
@@ -91,6 +93,7 @@ def running_s3_server() -> Iterator[str]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         endpoint_url = f"http://127.0.0.1:{port}"
         try:

@@ -249,8 +249,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         complain(f"error: {exc.message}")
         return 1
     except DatabaseError as exc:
+        # "database <url without its password> unreachable: <why>" when it does not answer.
         failed = "read" if args.check else "migrated"
-        complain(f"error: the database could not be {failed}: {_first_line(exc)}")
+        why = command_failure(exc) or _first_line(exc)
+        complain(f"error: the database could not be {failed}: {why}")
         return 1
     return 0
 

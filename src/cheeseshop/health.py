@@ -44,7 +44,9 @@ def run_probes() -> list[ProbeResult]:
         try:
             problem = probe()
         except Exception as exc:  # a probe's failure is its answer
-            logger.warning("health probe %s raised", name, exc_info=True)
             problem = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            # One line for the operator (`check` prints it too); the traceback only when debugging.
+            logger.warning("health probe %s failed: %s", name, problem)
+            logger.debug("health probe %s raised", name, exc_info=True)
         results.append(ProbeResult(name, problem))
     return results

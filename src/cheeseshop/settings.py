@@ -594,14 +594,13 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Who stands between the clients and cheeseshop (docs/configuration.md, "Behind a reverse
-# proxy"): a number of proxies, each appending the address it was reached from to
-# X-Forwarded-For (the client's address is the entry the outermost appended, that many from the
-# right), or the networks the proxies are in (the socket's address must be in one; the entries
-# are walked from the right past those in them, and the first outside is the client's).
-# Entries to the client's left are written by the client and never trusted. 0: no proxy, the
-# socket's address is the client's. CHEESESHOP_PROXY_HOPS, its name before, is read when it is
-# unset.
+# Who stands between the clients and cheeseshop (docs/configuration.md): a number of proxies,
+# each appending the address it was reached from to X-Forwarded-For (the client's address is the
+# entry the outermost appended, that many from the right), or the networks the proxies are in
+# (the socket's address must be in one; the entries are walked from the right past those in
+# them, and the first outside is the client's). Entries to the client's left are written by the
+# client and never trusted. 0: no proxy, the socket's address is the client's.
+# CHEESESHOP_PROXY_HOPS, its name before, is read when it is unset.
 _TRUSTED_PROXIES_NAME = (
     "CHEESESHOP_TRUSTED_PROXIES"
     if "CHEESESHOP_TRUSTED_PROXIES" in os.environ or "CHEESESHOP_PROXY_HOPS" not in os.environ

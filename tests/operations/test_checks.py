@@ -117,7 +117,14 @@ def test_a_bad_setting_stops_any_command_in_one_line(tmp_path):
 
 def test_an_unknown_cache_scheme_is_named(tmp_path):
     line = one_line_failure(cheeseshop(tmp_path, "check", CACHE_URL="memcached://cache:11211"))
-    assert line.startswith("CHEESESHOP_CACHE_URL has an unknown scheme 'memcached://'")
+    assert line.startswith("CHEESESHOP_CACHE_URL must start with one of locmem://, redis://")
+
+
+def test_a_node_whose_secret_key_the_other_nodes_do_not_use_fails_the_check(tmp_path):
+    migrated = cheeseshop(tmp_path, "migrate", SECRET_KEY="the-key-of-the-cluster-" + "k" * 30)
+    assert migrated.returncode == 0, migrated.stderr
+    line = one_line_failure(cheeseshop(tmp_path, "check", SECRET_KEY="another-key-" + "x" * 40))
+    assert line.startswith("accounts.E002: this node's secret key is not the one recorded")
 
 
 def test_an_unreachable_redis_cache_is_named(tmp_path):

@@ -104,6 +104,28 @@ def test_queued_and_failed_tasks_of_the_database_backend_are_reported(settings):
     assert found[("cheeseshop_tasks_failed", ())] == 1
 
 
+def test_queued_and_failed_jobs_of_the_rq_backend_are_reported(settings, tmp_path):
+    from tests.taskqueue import sample_tasks
+    from tests.taskqueue.conftest import running_redis
+
+    with running_redis(tmp_path) as url:
+        settings.TASKS_BACKEND = "rq"
+        settings.RQ_QUEUES = {"default": {"URL": url}}
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
+        sample_tasks.nap.enqueue("marker", 0)
+        found = samples()
+    assert found[("cheeseshop_tasks_queued", ())] == 1
+    assert found[("cheeseshop_tasks_failed", ())] == 0
+
+
+def test_with_rqs_redis_away_the_scrape_goes_on_without_the_queue(settings):
+    settings.TASKS_BACKEND = "rq"
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # nothing listens
+    found = samples()
+    assert ("cheeseshop_tasks_queued", ()) not in found
+    assert found[("cheeseshop_database_reachable", ())] == 1
+
+
 def test_the_version_serving_is_reported():
     [(_name, labels)] = [key for key in samples() if key[0] == "cheeseshop_build_info"]
     assert dict(labels)["version"]

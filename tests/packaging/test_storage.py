@@ -14,7 +14,7 @@ from cheeseshop.packaging import storage
 from cheeseshop.packaging.tasks import verify_stored_file
 from tests.conftest import fresh_settings
 from tests.index.builders import make_file, make_project, make_release
-from tests.s3 import _free_port, new_bucket
+from tests.s3 import ACCESS_KEY_ID, _free_port, new_bucket, running_s3_server
 
 PATH = "ab/cd/ef0123/sample-1.0-py3-none-any.whl"
 
@@ -226,6 +226,26 @@ def test_the_probe_names_an_endpoint_nothing_answers_at(s3_packages_storage, set
     problem = storage.storage_problem()
 
     assert problem == f"S3 endpoint {nowhere} is unreachable (CHEESESHOP_S3_ENDPOINT_URL)"
+
+
+def test_the_probe_names_the_key_a_bucket_refuses(settings, monkeypatch):
+    # moto checks credentials after its first request (the bucket's creation): the suite's key
+    # is none of its IAM users.
+    with running_s3_server({"INITIAL_NO_AUTH_ACTION_COUNT": "1"}) as endpoint_url:
+        refusing = new_bucket(endpoint_url)
+        for name, value in refusing.env.items():
+            monkeypatch.setenv(name, value)
+        configured = fresh_settings()
+        settings.STORAGES = configured.STORAGES
+        settings.CHEESESHOP_FILES_STORAGE = "s3"
+
+        problem = storage.storage_problem()
+
+    assert problem == (
+        f"access denied to bucket {refusing.bucket!r} at {endpoint_url} for key "
+        f"{ACCESS_KEY_ID}: InvalidAccessKeyId "
+        "(CHEESESHOP_S3_ACCESS_KEY_ID, CHEESESHOP_S3_SECRET_ACCESS_KEY)"
+    )
 
 
 def test_the_probe_of_a_new_bucket_on_another_prefix_passes(s3_endpoint_url, settings):

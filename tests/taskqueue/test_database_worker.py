@@ -12,7 +12,7 @@ def _lines(path) -> list[list[str]]:
 def test_a_worker_killed_mid_task_leaves_the_task_to_another_worker(database_workers, tmp_path):
     marker = tmp_path / "nap"
     first = database_workers.start()
-    database_workers.run("enqueue", "nap", str(marker), "5")
+    database_workers.run("enqueue", "nap", str(marker), "60")
     wait_for("the first worker to start the task", lambda: _lines(marker.with_suffix(".started")))
     kill_9(first)
     second = database_workers.start()

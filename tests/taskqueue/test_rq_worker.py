@@ -26,7 +26,7 @@ def test_a_task_whose_process_died_after_the_commit_is_relayed_by_a_worker(rq_wo
 def test_an_rq_worker_killed_mid_task_leaves_the_task_to_another_worker(rq_workers, tmp_path):
     marker = tmp_path / "nap"
     first = rq_workers.start()
-    rq_workers.run("enqueue", "nap", str(marker), "5")  # in a transaction, through the outbox
+    rq_workers.run("enqueue", "nap", str(marker), "60")  # in a transaction, through the outbox
     wait_for("the first worker to start the task", lambda: _lines(marker.with_suffix(".started")))
     kill_9(first)  # the worker, its work horse running the task, its scheduler
     second = rq_workers.start()

@@ -59,7 +59,7 @@ def test_an_unknown_queue_is_refused_naming_the_queues(tmp_path):
 def test_concurrency_runs_that_many_database_workers_side_by_side(database_workers, tmp_path):
     database_workers.start("--concurrency", "2")
     for name in ("one", "two"):
-        database_workers.run("enqueue", "nap", str(tmp_path / name), "3")
+        database_workers.run("enqueue", "nap", str(tmp_path / name), "60")
 
     def started() -> list[list[str]]:
         return [
@@ -68,6 +68,6 @@ def test_concurrency_runs_that_many_database_workers_side_by_side(database_worke
             if (tmp_path / f"{name}.started").exists()
         ]
 
+    # Each runs one task at a time: the second nap starts while the first sleeps, elsewhere.
     (one, two) = wait_for("both tasks started", lambda: len(started()) == 2 and started())
     assert one[1] != two[1], "two processes"
-    assert abs(float(one[2]) - float(two[2])) < 3, "at the same time"

@@ -5,11 +5,12 @@ set. The ERROR log names the URI's scheme and the reason (never the key), the ta
 import logging
 
 import pytest
+from django.db import OperationalError
 from django_tasks import TaskResultStatus
 
 from cheeseshop import health
 from cheeseshop.tuf import cli, keys, repository, store, upkeep
-from cheeseshop.tuf.models import TufRole
+from cheeseshop.tuf.models import TufRepository, TufRole
 from cheeseshop.tuf.tasks import publish_tuf
 from tests.tuf.test_repository import _upload
 
@@ -86,4 +87,13 @@ def test_the_health_probe_reports_a_key_it_cannot_load_and_a_stale_timestamp(
 
 
 def test_the_health_probe_has_nothing_to_say_before_init(db):
+    assert upkeep.health_problem() is None
+
+
+def test_the_health_probe_leaves_an_unmigrated_database_to_the_database_probe(db, monkeypatch):
+    class Unmigrated:
+        def first(self):
+            raise OperationalError("no such table: tuf_tufrepository")
+
+    monkeypatch.setattr(TufRepository, "objects", Unmigrated())
     assert upkeep.health_problem() is None

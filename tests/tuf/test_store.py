@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from cheeseshop.tuf import repository, store, upkeep
-from cheeseshop.tuf.models import TufRole
-from tests.tuf.conftest import stored
+from cheeseshop.tuf.models import MetadataDocument, TufRole
+from tests.tuf.conftest import make_updater, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +112,12 @@ def test_a_stored_document_is_what_the_view_serves(initialised, client):
     response = client.get("/tuf/1.root.json")
     assert response.content == store.read("1.root.json")
     assert stored("1.root.json").signed.version == 1
+
+
+def test_tuf_import_restores_what_the_migration_did_not_find(initialised, keys_dir, tmp_path):
+    written = upkeep.export(tmp_path / "old-node")
+    MetadataDocument.objects.all().delete()  # migrated on a node without the old directory
+    assert upkeep.status().failed
+    assert upkeep.import_directory(tmp_path / "old-node") == len(written)
+    assert not upkeep.status().failed
+    make_updater(tmp_path / "client", (keys_dir / "1.root.json").read_bytes()).refresh()

@@ -1,10 +1,12 @@
 """``cheeseshop check``: the whole configuration, checked as a starting index would use it, one
 line per problem on standard error and exit status 1 if there is any.
 
-In order: the settings load (each CHEESESHOP_* value parses); the libraries the configured
-services need are installed (the extras); the cache URL's scheme is known; Django's system
-checks pass (errors only); every health probe answers (the database, the cache, and what
-other apps register: storage, the task queue); and, as a warning only, no migration is pending.
+In order: the settings load (each CHEESESHOP_* value parses, the cache URL's scheme is known);
+the libraries the configured services need are installed (the extras); every health probe
+answers (the database, the cache, and what other apps register: storage, the task queue);
+Django's system checks pass (errors only; those that read the database too when it answers:
+stored secrets open, this node's secret key is the one the other nodes use); and, as a warning
+only, no migration is pending.
 """
 
 import importlib.util
@@ -13,9 +15,6 @@ from urllib.parse import urlsplit
 
 from cheeseshop.console import complain, say
 from cheeseshop.operations.failures import settings_problem
-
-CACHE_SCHEMES = ("locmem", "redis", "rediss")
-RATELIMIT_SCHEMES = ("database", "redis", "rediss", "memory")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -61,27 +60,14 @@ def missing_extras(settings) -> list[str]:
     ]
 
 
-def unknown_schemes(settings) -> list[str]:
-    problems = []
-    for setting, url, known in (
-        ("CACHE_URL", settings.CACHE_URL, CACHE_SCHEMES),
-        ("RATELIMIT_STORAGE", settings.CHEESESHOP_RATELIMIT_STORAGE, RATELIMIT_SCHEMES),
-    ):
-        scheme = urlsplit(url).scheme
-        if scheme not in known:
-            expected = ", ".join(f"{name}://" for name in known)
-            problems.append(
-                f"CHEESESHOP_{setting} has an unknown scheme {scheme + '://'!r} ({expected})"
-            )
-    return problems
-
-
-def system_check_errors() -> list[str]:
+def system_check_errors(databases: list[str] | None = None) -> list[str]:
+    """Django's system check errors; with ``databases``, those that read them too (stored
+    secrets that do not open, a secret key other nodes do not use)."""
     from django.core import checks
 
     return [
         " ".join(f"{message.id}: {message.msg}".split())
-        for message in checks.run_checks(include_deployment_checks=False)
+        for message in checks.run_checks(include_deployment_checks=False, databases=databases)
         if message.is_serious() and not message.is_silenced()
     ]
 
@@ -112,7 +98,7 @@ def check() -> int:
     except Exception as exc:
         complain(settings_problem(exc) or f"settings: {_first_line(exc)}")
         return 1
-    problems = missing_extras(settings) + unknown_schemes(settings)
+    problems = missing_extras(settings)
     try:
         import django
 
@@ -121,8 +107,8 @@ def check() -> int:
         for problem in [*problems, f"cheeseshop could not start: {_first_line(exc)}"]:
             complain(problem)
         return 1
-    problems += system_check_errors()
     found, database_ok = probe_problems()
+    problems += system_check_errors(["default"] if database_ok else None)
     problems += found
     for problem in problems:
         complain(problem)

@@ -77,24 +77,7 @@ class IndexStateCollector:
         yield from state
 
     def _database_state(self):
-        if settings.TASKS_BACKEND == "database":
-            from django_tasks.base import TaskResultStatus
-            from django_tasks_db.models import DBTaskResult
-
-            queued = GaugeMetricFamily(
-                "cheeseshop_tasks_queued", "Background tasks waiting for a worker."
-            )
-            queued.add_metric(
-                [], DBTaskResult.objects.filter(status=TaskResultStatus.READY).count()
-            )
-            yield queued
-            failed = GaugeMetricFamily(
-                "cheeseshop_tasks_failed", "Background tasks that failed (kept results)."
-            )
-            failed.add_metric(
-                [], DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).count()
-            )
-            yield failed
+        yield from self._queue_state()
         from cheeseshop.tuf.services import last_published
 
         published = last_published()
@@ -105,6 +88,34 @@ class IndexStateCollector:
             )
             age.add_metric([], (timezone.now() - published).total_seconds())
             yield age
+
+    def _queue_state(self):
+        """The task queue's depth and failures, whichever backend holds them (RQ's Redis
+        away: none, as the queue probe says; the database away: the caller says so)."""
+        from cheeseshop.taskqueue import probes
+
+        if settings.TASKS_BACKEND not in {"database", "rq"}:
+            return
+        unreachable: tuple = ()
+        if settings.TASKS_BACKEND == "rq":
+            from redis.exceptions import RedisError
+
+            unreachable = (RedisError,)
+        try:
+            depth, failures = probes.queue_depth(), probes.failed_task_count()
+        except unreachable as exc:
+            logger.warning("metrics: the task queue could not be read: %s", exc)
+            return
+        queued = GaugeMetricFamily(
+            "cheeseshop_tasks_queued", "Background tasks waiting for a worker."
+        )
+        queued.add_metric([], depth)
+        yield queued
+        failed = GaugeMetricFamily(
+            "cheeseshop_tasks_failed", "Background tasks left failed after their last attempt."
+        )
+        failed.add_metric([], failures)
+        yield failed
 
 
 def multiprocess_directory() -> str | None:

@@ -19,7 +19,7 @@ Failed jobs are kept in RQ's FailedJobRegistry: the admin's "Django-RQ" page lis
 import logging
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django_rq.queues import DjangoRQ
 from rq import Retry, Worker
 from rq.exceptions import AbandonedJobError
@@ -81,8 +81,10 @@ class LeasedWorker(Worker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        close_old_connections()
         try:
             outbox.relay_left_behind()
         except Exception:  # the database away for a moment: the next round relays them
             logger.warning("worker %s: the outbox could not be read", self.name, exc_info=True)
+        finally:
+            # The work horses are forked from this process: none may inherit its connection.
+            connections.close_all()

@@ -285,13 +285,11 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
-    from cheeseshop.tuf import upkeep
+    from cheeseshop.tuf import store, upkeep
 
-    count = upkeep.import_directory(Path(args.directory))
-    say(
-        _("imported %(count)d metadata files from %(dir)s")
-        % {"count": count, "dir": args.directory}
-    )
+    directory = Path(args.directory) if args.directory else store.legacy_directory()
+    count = upkeep.import_directory(directory)
+    say(_("imported %(count)d metadata files from %(dir)s") % {"count": count, "dir": directory})
     return 0
 
 
@@ -340,7 +338,9 @@ def _add_metadata_file_commands(actions) -> None:
         "import",
         help="add metadata files an earlier release kept on disk (CHEESESHOP_TUF_METADATA_DIR)",
     )
-    import_.add_argument("directory", metavar="DIR")
+    import_.add_argument(
+        "directory", metavar="DIR", nargs="?", help="default: CHEESESHOP_TUF_METADATA_DIR"
+    )
     import_.set_defaults(func=_command(_import))
 
 

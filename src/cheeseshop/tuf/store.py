@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,6 +119,11 @@ def export(directory: Path, names_to_export: Iterable[str]) -> list[Path]:
         path.write_bytes(body)
         written.append(path)
     return written
+
+
+def legacy_directory() -> Path:
+    """Where an earlier release wrote metadata files (CHEESESHOP_TUF_METADATA_DIR)."""
+    return Path(settings.CHEESESHOP_TUF_METADATA_DIR)
 
 
 def import_files(directory: Path, versions: dict[str, int], model=MetadataDocument) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -226,8 +226,13 @@ _key_checked: dict[tuple[str, str], tuple[float, str | None]] = {}
 
 
 def health_problem() -> str | None:
-    """The "tuf" health probe: None when TUF is off or can publish; else what stops it."""
-    state = TufRepository.objects.first()
+    """The "tuf" health probe: None when TUF is off or can publish; else what stops it.
+    A database that does not answer, or is not migrated yet, is the database probe's (and
+    ``cheeseshop check``'s pending-migrations warning's) to report, not this one's."""
+    try:
+        state = TufRepository.objects.first()
+    except DatabaseError:
+        return None
     if state is None:
         return None
     problem = _online_key_problem(state.online_key)
