@@ -310,3 +310,16 @@ def test_the_probe_names_a_files_directory_that_is_a_file(settings, tmp_path):
     assert storage.storage_problem() == (
         f"file storage {tmp_path / 'files'} is not a directory (CHEESESHOP_FILES_DIR)"
     )
+
+
+@pytest.mark.django_db
+def test_the_probe_asks_the_bucket_again_only_after_a_while(s3_packages_storage, monkeypatch):
+    asked = []
+    real = storage._bucket_problem
+    monkeypatch.setattr(storage, "_bucket_problem", lambda s: asked.append(s) or real(s))
+    monkeypatch.setattr(storage, "_last_bucket_probe", None)
+    clock = iter([100.0, 105.0, 100.0 + storage.BUCKET_PROBE_TTL])
+    monkeypatch.setattr(storage, "monotonic", lambda: next(clock))
+
+    assert [storage.storage_problem() for _ in range(3)] == [None, None, None]
+    assert len(asked) == 2  # the second answer was the first one's, the third asked again

@@ -7,6 +7,7 @@ through the storage's own API.
 
 import logging
 import os
+from time import monotonic
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
@@ -79,7 +80,7 @@ def storage_problem() -> str | None:
     if isinstance(storage, FileSystemStorage):
         return _directory_problem(storage.location)
     if settings.CHEESESHOP_FILES_STORAGE == "s3":
-        return _bucket_problem(storage)
+        return _recent_bucket_problem(storage)
     try:
         storage.exists(PROBE_NAME)
     except Exception as exc:  # whatever the storage class raises is its answer
@@ -101,6 +102,23 @@ def _directory_problem(location: str) -> str | None:
     if not os.access(location, os.W_OK | os.X_OK):
         return f"file storage {location} is not writable by this user (CHEESESHOP_FILES_DIR)"
     return None
+
+
+# A bucket's answer holds for this many seconds: load balancers poll /_/ready every few seconds on
+# every node, and each probe of the bucket is three requests (and a client) of its own.
+BUCKET_PROBE_TTL = 10.0
+_last_bucket_probe: tuple[Storage, float, str | None] | None = None
+
+
+def _recent_bucket_problem(storage) -> str | None:
+    """The bucket's answer of the last BUCKET_PROBE_TTL seconds, for this storage (a storage
+    configured anew is probed anew)."""
+    global _last_bucket_probe  # noqa: PLW0603 (one cached answer per process)
+    now = monotonic()
+    last = _last_bucket_probe
+    if last is None or last[0] is not storage or now - last[1] >= BUCKET_PROBE_TTL:
+        last = _last_bucket_probe = (storage, now, _bucket_problem(storage))
+    return last[2]
 
 
 def _bucket_problem(storage) -> str | None:
