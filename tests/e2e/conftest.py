@@ -75,6 +75,24 @@ class LiveIndex(LiveProcess):
         self.cli("user", "create", username, "--email", f"{username}@example.com")
         return self.cli("token", "create", username, "--description", "e2e").strip()
 
+    def twine_upload(
+        self, token: str, *files: Path, check: bool = True, twine=BIN / "twine"
+    ) -> subprocess.CompletedProcess:
+        """``twine upload`` of ``files`` here with an API token; unless ``check`` is false,
+        asserted to have succeeded."""
+        argv = [twine, "upload", "--disable-progress-bar", "--non-interactive"]
+        argv += ["--repository-url", self.upload_url, "-u", "__token__", "-p", token]
+        result = subprocess.run(
+            [str(arg) for arg in (*argv, *files)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if check:
+            assert result.returncode == 0, f"twine upload\n{result.stdout}\n{result.stderr}"
+        return result
+
 
 def run_cli(env: dict, *args: str, input: str | None = None) -> str:
     """``cheeseshop <args>`` with ``env``; its output, once it has exited 0."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from tuf.ngclient import Updater
 
-from tests.e2e.conftest import BIN, LiveIndex, start_index
+from tests.e2e.conftest import LiveIndex, start_index
 from tests.e2e.projects import build, make_project
 
 pytestmark = pytest.mark.e2e
@@ -92,29 +92,6 @@ def backend():
         databases.drop_all()
 
 
-def twine_upload(index: LiveIndex, token: str, *files: Path) -> None:
-    result = subprocess.run(
-        [
-            str(BIN / "twine"),
-            "upload",
-            "--disable-progress-bar",
-            "--non-interactive",
-            "--repository-url",
-            index.upload_url,
-            "-u",
-            "__token__",
-            "-p",
-            token,
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def verified_simple_page(index: LiveIndex, workdir: Path, trusted_root: bytes, version: str):
     """The project's simple page (JSON) as ngclient downloads and verifies it, once it lists
     ``version``; and the updater that verified it."""
@@ -160,7 +137,7 @@ def test_a_backup_made_as_operations_md_says_restores_a_working_index(tmp_path, 
         index.cli("tuf", "init", "--keys-dir", str(keys_dir), "--bit-length", "4")
         trusted_root = (keys_dir / "1.root.json").read_bytes()
         token = index.create_user_with_token("publisher")
-        twine_upload(index, token, *dists)
+        index.twine_upload(token, *dists)
         verified_simple_page(index, tmp_path / "before", trusted_root, "1.0")
 
         # The backup, taken while the index runs.
@@ -222,7 +199,7 @@ def test_a_backup_made_as_operations_md_says_restores_a_working_index(tmp_path, 
         # The old token uploads (its root key opened with the restored secret key), and the
         # restored online key signs the new release.
         newer = build(make_project(tmp_path / "src-1.1", PROJECT, "1.1"), tmp_path / "dist-1.1")
-        twine_upload(restored, token, *newer)
+        restored.twine_upload(token, *newer)
         verified_simple_page(restored, tmp_path / "newer", trusted_root, "1.1")
     finally:
         restored.stop()

@@ -94,20 +94,7 @@ def test_files_go_to_the_bucket_and_come_back_through_presigned_redirects(s3_ser
         keys_dir = tmp_path / "keys"
         index.cli("tuf", "init", "--keys-dir", str(keys_dir), "--bit-length", "4")
         token = index.create_user_with_token("owner")
-        _run(
-            BIN / "twine",
-            "upload",
-            "--disable-progress-bar",
-            "--non-interactive",
-            "--repository-url",
-            index.upload_url,
-            "-u",
-            "__token__",
-            "-p",
-            token,
-            sdist,
-            wheel,
-        )
+        index.twine_upload(token, sdist, wheel)
 
         # The objects are in the bucket under the prefix; nothing is on the local disk.
         page = urllib.request.Request(

@@ -27,24 +27,6 @@ def _run(*cmd, env=None, check=True) -> subprocess.CompletedProcess:
     return result
 
 
-def _twine(index, token, *files, extra=(), check=True, twine=BIN / "twine"):
-    return _run(
-        twine,
-        "upload",
-        "--disable-progress-bar",
-        "--non-interactive",
-        "--repository-url",
-        index.upload_url,
-        "-u",
-        "__token__",
-        "-p",
-        token,
-        *extra,
-        *files,
-        check=check,
-    )
-
-
 def _uv_publish(index, token, *files, extra=(), check=True):
     env = {**os.environ, "UV_NO_CACHE": "1"}
     return _run(
@@ -82,8 +64,8 @@ def chain(tmp_path_factory) -> dict[str, list[Path]]:
 
 def test_publish_with_twine_and_uv_then_install_chain_with_pip_and_uv(live_index, chain, tmp_path):
     token = live_index.create_user_with_token("alice")
-    _twine(live_index, token, *chain["e2e-bottom"])
-    _twine(live_index, token, *chain["e2e-middle"])
+    live_index.twine_upload(token, *chain["e2e-bottom"])
+    live_index.twine_upload(token, *chain["e2e-middle"])
     _uv_publish(live_index, token, *chain["e2e-top"])
 
     # pip resolves the chain from the index alone, reading wheel metadata from .metadata files.
@@ -123,7 +105,7 @@ def test_publish_with_twine_and_uv_then_install_chain_with_pip_and_uv(live_index
 def test_downloaded_files_are_byte_identical_to_uploaded(live_index, chain, tmp_path):
     token = live_index.create_user_with_token("bob")
     uploaded = chain["e2e-bottom"]
-    _twine(live_index, token, *uploaded)
+    live_index.twine_upload(token, *uploaded)
     download_dir = tmp_path / "dl"
     python = sys.executable
     for fmt in (":all:", ":none:"):  # the sdist, then the wheel
@@ -150,10 +132,10 @@ def test_downloaded_files_are_byte_identical_to_uploaded(live_index, chain, tmp_
 def test_reupload_is_idempotent_and_conflicts_are_refused(live_index, chain, tmp_path):
     token = live_index.create_user_with_token("carol")
     sdist, wheel = chain["e2e-middle"]
-    _twine(live_index, token, sdist, wheel)
+    live_index.twine_upload(token, sdist, wheel)
     # The same files again: accepted, nothing changes. (twine 7 allows --skip-existing only
     # for pypi.org; a plain re-upload is its equivalent here.) uv asks the index first.
-    _twine(live_index, token, sdist, wheel)
+    live_index.twine_upload(token, sdist, wheel)
     skipped = _uv_publish(
         live_index, token, sdist, wheel, extra=("--check-url", live_index.simple_url)
     )
@@ -161,14 +143,14 @@ def test_reupload_is_idempotent_and_conflicts_are_refused(live_index, chain, tmp
     # Different bytes under a used filename: refused, and twine shows why.
     tampered = tmp_path / wheel.name
     tampered.write_bytes(wheel.read_bytes() + b"\0")
-    result = _twine(live_index, token, tampered, check=False)
+    result = live_index.twine_upload(token, tampered, check=False)
     assert result.returncode != 0
     assert "File already exists" in result.stdout + result.stderr
 
 
 def test_upload_with_an_invalid_token_is_refused_with_the_reason(live_index, chain):
     live_index.create_user_with_token("dave")
-    result = _twine(live_index, "pypi-not-a-real-token", chain["e2e-top"][1], check=False)
+    result = live_index.twine_upload("pypi-not-a-real-token", chain["e2e-top"][1], check=False)
     assert result.returncode != 0
     assert "403" in result.stdout + result.stderr
     assert "Invalid API Token" in result.stdout + result.stderr
@@ -177,8 +159,8 @@ def test_upload_with_an_invalid_token_is_refused_with_the_reason(live_index, cha
 def test_another_users_project_cannot_be_uploaded_to(live_index, chain):
     owner = live_index.create_user_with_token("erin")
     intruder = live_index.create_user_with_token("mallory")
-    _twine(live_index, owner, chain["e2e-bottom"][0])
-    result = _twine(live_index, intruder, chain["e2e-bottom"][1], check=False)
+    live_index.twine_upload(owner, chain["e2e-bottom"][0])
+    result = live_index.twine_upload(intruder, chain["e2e-bottom"][1], check=False)
     assert result.returncode != 0
     assert "isn't allowed to upload to project 'e2e-bottom'" in result.stdout + result.stderr
 
@@ -187,7 +169,7 @@ def test_serve_stops_cleanly_and_reuses_its_data(tmp_path, chain):
     data_dir = tmp_path / "data"
     first = start_index(data_dir)
     token = first.create_user_with_token("frank")
-    _twine(first, token, *chain["e2e-bottom"])
+    first.twine_upload(token, *chain["e2e-bottom"])
     # The worker `serve` runs beside the web server carries out each upload's background task.
     count_done = (
         "from django_tasks_db.models import DBTaskResult; "
@@ -225,8 +207,8 @@ def test_twine_6_uploads_and_sees_refusal_reasons(live_index, chain):
     version = _run(twine6, "--version").stdout
     assert version.startswith("twine version 6."), version
     token = live_index.create_user_with_token("grace")
-    _twine(live_index, token, *chain["e2e-middle"], twine=twine6)
+    live_index.twine_upload(token, *chain["e2e-middle"], twine=twine6)
     intruder = live_index.create_user_with_token("trudy")
-    result = _twine(live_index, intruder, chain["e2e-middle"][0], twine=twine6, check=False)
+    result = live_index.twine_upload(intruder, chain["e2e-middle"][0], twine=twine6, check=False)
     assert result.returncode != 0
     assert "isn't allowed to upload to project 'e2e-middle'" in result.stdout + result.stderr

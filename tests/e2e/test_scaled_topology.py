@@ -31,7 +31,6 @@ from rq.job import Job, JobStatus
 from tuf.ngclient import Updater
 
 from tests.e2e.conftest import (
-    BIN,
     LiveIndex,
     LiveProcess,
     _database_env,
@@ -287,9 +286,7 @@ def test_two_web_nodes_and_two_rq_workers_serve_as_one_index(cluster, tmp_path):
 
     # Publishing waits behind a held lock, so a worker is caught in the middle of a real task.
     with _tuf_repository_locked(cluster.database_url):
-        _run(BIN / "twine", "upload", "--disable-progress-bar", "--non-interactive",
-             "--repository-url", node1.upload_url, "-u", "__token__", "-p", cluster.token,
-             sdist, wheel)  # fmt: skip
+        node1.twine_upload(cluster.token, sdist, wheel)
         busy, job = wait_for(
             "a worker running the TUF publish",
             lambda: _running_job(cluster.redis_url, PUBLISH_TASK),

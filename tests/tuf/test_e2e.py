@@ -90,26 +90,7 @@ def test_twine_upload_is_verifiable_through_ngclient(tmp_path):
         token = index.create_user_with_token("signer")
         dists = build(make_project(tmp_path / "src", "tuf-demo", "1.0"), tmp_path / "dist")
         wheel = next(p for p in dists if p.name.endswith(".whl"))
-        upload = subprocess.run(
-            [
-                str(BIN / "twine"),
-                "upload",
-                "--disable-progress-bar",
-                "--non-interactive",
-                "--repository-url",
-                index.upload_url,
-                "-u",
-                "__token__",
-                "-p",
-                token,
-                str(wheel),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert upload.returncode == 0, upload.stdout + upload.stderr
+        index.twine_upload(token, wheel)
         uploaded = time.monotonic()
         target = None
         attempt = 0
