@@ -24,7 +24,7 @@ from django.conf import global_settings
 import cheeseshop.settings
 from cheeseshop.cli import build_parser
 from cheeseshop.settings import parse_trusted_proxies
-from tests.e2e.conftest import free_port
+from tests.processes import free_port
 
 SOURCE = Path(cheeseshop.settings.__file__).resolve().parent
 SETTINGS_FILE = SOURCE / "settings.py"

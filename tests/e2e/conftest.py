@@ -6,7 +6,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port, kill_tree, process_tree
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -107,29 +102,6 @@ def run_cli(env: dict, *args: str, input: str | None = None) -> str:
     )
     assert result.returncode == 0, f"cheeseshop {' '.join(args)}:\n{result.stderr}"
     return result.stdout
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and every process below it. RQ's work horses, uWSGI's workers and serve's
-    worker run in sessions or groups of their own, so a process group does not cover them."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, frontier = [], [root]
-    while frontier:
-        pid = frontier.pop()
-        tree.append(pid)
-        frontier += children.get(pid, [])
-    return tree
-
-
-def kill_tree(root: int) -> None:
-    """SIGKILL to ``root`` and every process below it, as a crashed machine would stop them."""
-    for pid in process_tree(root):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
 
 
 def start_command(env: dict, log: Path, *args: str) -> LiveProcess:

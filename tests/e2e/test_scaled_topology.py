@@ -15,9 +15,8 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +33,13 @@ from tests.e2e.conftest import (
     LiveIndex,
     LiveProcess,
     _database_env,
-    free_port,
     index_env,
-    kill_tree,
-    process_tree,
     run_cli,
     start_command,
     start_index,
 )
 from tests.e2e.projects import build, make_project
+from tests.processes import kill_tree, process_tree, running_redis, wait_for
 from tests.s3 import S3Server, new_bucket
 
 DATABASE_URL = os.environ.get("CHEESESHOP_TEST_DATABASE_URL", "")
@@ -61,44 +58,6 @@ pytestmark = [
         shutil.which("redis-server") is None, reason="redis-server is not installed"
     ),
 ]
-
-
-def wait_for(what: str, probe: Callable, timeout: float = 60, interval: float = 0.2):
-    """probe()'s first true answer, polled until ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        assert time.monotonic() < deadline, f"{what}: not after {timeout:.0f} s"
-        time.sleep(interval)
-
-
-@contextlib.contextmanager
-def running_redis(directory: Path) -> Iterator[str]:
-    """A Redis server of the cluster's own, on a free port (nothing of it outlives the test:
-    no keys left in anyone's database); yields its URL."""
-    port = free_port()
-    log = directory / "redis.log"
-    server = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(directory)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    process = LiveProcess(process=server, log=log)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-
-        def answers() -> bool:
-            assert server.poll() is None, log.read_text()
-            with contextlib.suppress(redis.ConnectionError):
-                return redis.Redis.from_url(url).ping()
-            return False
-
-        wait_for("redis-server answers", answers, timeout=30, interval=0.05)
-        yield url
-    finally:
-        process.stop()
 
 
 @dataclass

@@ -12,8 +12,9 @@ import pytest
 import requests
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
-from tests.e2e.conftest import BIN, free_port, running_index
+from tests.e2e.conftest import BIN, running_index
 from tests.packaging.dists import make_wheel
+from tests.processes import free_port
 from tests.upload.conftest import basic_auth, upload_form
 
 pytestmark = pytest.mark.e2e

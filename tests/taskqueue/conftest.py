@@ -3,54 +3,25 @@ their own (a fresh PostgreSQL database when the suite runs on PostgreSQL, else S
 test's directory) and, for RQ, a private ``redis-server``: nothing is shared between tests, so
 they run side by side (``-n``) and never touch another Redis database."""
 
-import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.processes import kill_tree, running_redis
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_for(what: str, condition: Callable[[], object], timeout: float = 60) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := condition():
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (read from /proc), RQ's work horses included: they
-    leave their parent's process group."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo += children.get(current, [])
-    return found
 
 
 def kill_9(process: subprocess.Popen) -> None:
     """``kill -9`` a worker and everything it started, as a lost machine would."""
-    for pid in descendants(process.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    kill_tree(process.pid)
     process.wait()
 
 
@@ -157,34 +128,6 @@ def _copy_database(template: dict, data_dir: Path, cleanups: list) -> dict:
 
     cleanups.append(drop)
     return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
-
-
-@contextlib.contextmanager
-def running_redis(directory: Path) -> Iterator[str]:
-    """A private redis-server on a free port; its URL."""
-    import redis
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""],
-        cwd=directory,
-        stdout=(directory / "redis.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-
-        def answers():
-            with contextlib.suppress(redis.ConnectionError):
-                return redis.Redis.from_url(url).ping()
-
-        wait_for("redis-server to answer", answers, timeout=30)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _workers(directory: Path, template: dict, extra: dict) -> Iterator[Workers]:

@@ -2,7 +2,8 @@
 
 import re
 
-from tests.taskqueue.conftest import kill_9, wait_for
+from tests.processes import wait_for
+from tests.taskqueue.conftest import kill_9
 
 
 def _lines(path) -> list[list[str]]:

@@ -12,8 +12,8 @@ from django_tasks_db.models import DBTaskResult
 
 from cheeseshop.taskqueue import outbox
 from cheeseshop.taskqueue.models import PendingTask
+from tests.processes import running_redis
 from tests.taskqueue import sample_tasks
-from tests.taskqueue.conftest import running_redis
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from tests.taskqueue.conftest import clean_env, wait_for
+from tests.processes import wait_for
+from tests.taskqueue.conftest import clean_env
 
 
 def _worker(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
