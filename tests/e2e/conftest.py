@@ -3,6 +3,7 @@ with its own data directory (and its own PostgreSQL database when the suite runs
 """
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -12,11 +13,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
+from tuf.ngclient import Updater
 
 from tests.processes import free_port, kill_tree, process_tree
 
@@ -87,6 +91,54 @@ class LiveIndex(LiveProcess):
         if check:
             assert result.returncode == 0, f"twine upload\n{result.stdout}\n{result.stderr}"
         return result
+
+    def post_wheel(self, token: str, wheel: Path, name: str, version: str = "1.0"):
+        """``wheel`` posted to the upload API as twine would, without twine; the response."""
+        data = wheel.read_bytes()
+        return requests.post(
+            self.upload_url,
+            auth=("__token__", token),
+            data={
+                ":action": "file_upload",
+                "protocol_version": "1",
+                "metadata_version": "2.4",
+                "name": name,
+                "version": version,
+                "filetype": "bdist_wheel",
+                "pyversion": "py3",
+                "sha256_digest": hashlib.sha256(data).hexdigest(),
+            },
+            files={"content": (wheel.name, data, "application/octet-stream")},
+            timeout=120,
+        )
+
+    def pip_install(self, venv_dir: Path, *requirements: str) -> str:
+        """``pip install -v`` of ``requirements`` from this index alone, into a new virtual
+        environment at ``venv_dir``; pip's output, once it has succeeded."""
+        venv.create(venv_dir, with_pip=True)
+        argv = [venv_dir / "bin" / "python", "-m", "pip", "install", "-v", "--no-cache-dir"]
+        result = subprocess.run(
+            [str(arg) for arg in (*argv, "--index-url", self.simple_url, *requirements)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, f"pip install\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def tuf_updater(self, workdir: Path, trusted_root: bytes) -> Updater:
+        """tuf.ngclient for this index, trusting only ``trusted_root`` (read from the keys
+        directory, never from the server), its metadata and targets kept in ``workdir``."""
+        (workdir / "metadata").mkdir(parents=True, exist_ok=True)
+        (workdir / "targets").mkdir(parents=True, exist_ok=True)
+        return Updater(
+            str(workdir / "metadata"),
+            f"{self.url}/tuf/",
+            str(workdir / "targets"),
+            f"{self.url}/",
+            bootstrap=trusted_root,
+        )
 
 
 def run_cli(env: dict, *args: str, input: str | None = None) -> str:

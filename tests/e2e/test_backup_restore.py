@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tuf.ngclient import Updater
 
 from tests.e2e.conftest import LiveIndex, start_index
 from tests.e2e.projects import build, make_project
@@ -99,16 +98,7 @@ def verified_simple_page(index: LiveIndex, workdir: Path, trusted_root: bytes, v
     attempt = 0
     while time.monotonic() < deadline:
         attempt += 1
-        client = workdir / f"client-{attempt}"
-        (client / "metadata").mkdir(parents=True)
-        (client / "targets").mkdir()
-        updater = Updater(
-            str(client / "metadata"),
-            f"{index.url}/tuf/",
-            str(client / "targets"),
-            f"{index.url}/",
-            bootstrap=trusted_root,
-        )
+        updater = index.tuf_updater(workdir / f"client-{attempt}", trusted_root)
         updater.refresh()
         target = updater.get_targetinfo(f"simple/{PROJECT}/vnd.pypi.simple.v1.json")
         if target is not None:

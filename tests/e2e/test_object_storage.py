@@ -7,15 +7,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import venv
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from tuf.ngclient import Updater
 
-from tests.e2e.conftest import BIN, running_index
+from tests.e2e.conftest import BIN, LiveIndex, running_index
 from tests.e2e.projects import build, make_project
 
 pytestmark = pytest.mark.e2e
@@ -58,22 +56,13 @@ def _storage_probe(index, **env) -> str:
     )
 
 
-def _verified_target(base: str, trusted_root: bytes, workdir: Path, target: str) -> bytes:
+def _verified_target(index: LiveIndex, trusted_root: bytes, workdir: Path, target: str) -> bytes:
     """``target`` downloaded and verified by ngclient, once TUF has published it."""
     deadline = time.monotonic() + 60
     attempt = 0
     while True:
         attempt += 1
-        client = workdir / f"client-{attempt}"
-        (client / "metadata").mkdir(parents=True)
-        (client / "targets").mkdir()
-        updater = Updater(
-            str(client / "metadata"),
-            f"{base}/tuf/",
-            str(client / "targets"),
-            f"{base}/",
-            bootstrap=trusted_root,
-        )
+        updater = index.tuf_updater(workdir / f"client-{attempt}", trusted_root)
         updater.refresh()
         info = updater.get_targetinfo(target)
         if info is not None:
@@ -123,26 +112,14 @@ def test_files_go_to_the_bucket_and_come_back_through_presigned_redirects(s3_ser
             assert stored.read() == wheel.read_bytes()
 
         # pip installs through the redirects, its wheel's metadata (PEP 658) too.
-        pip_venv = tmp_path / "pip-venv"
-        venv.create(pip_venv, with_pip=True)
-        pip = _run(
-            pip_venv / "bin" / "python",
-            "-m",
-            "pip",
-            "install",
-            "-v",
-            "--no-cache-dir",
-            "--index-url",
-            index.simple_url,
-            "e2e-s3",
-        )
+        pip = index.pip_install(tmp_path / "pip-venv", "e2e-s3")
         assert "Successfully installed e2e-s3-1.0" in pip
         assert ".whl.metadata" in pip, "pip did not use the PEP 658 metadata file"
 
         # TUF's client follows the redirect of a hash-prefixed target path and verifies the bytes.
         trusted_root = (keys_dir / "1.root.json").read_bytes()
         target = f"packages/{paths[wheel.name]}"
-        verified = _verified_target(index.url, trusted_root, tmp_path / "tuf", target)
+        verified = _verified_target(index, trusted_root, tmp_path / "tuf", target)
         assert verified == wheel.read_bytes()
 
         # A deleted project's files are 404, not redirects, and gone from the bucket.

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import venv
 from pathlib import Path
 
 import pytest
@@ -69,21 +68,9 @@ def test_publish_with_twine_and_uv_then_install_chain_with_pip_and_uv(live_index
     _uv_publish(live_index, token, *chain["e2e-top"])
 
     # pip resolves the chain from the index alone, reading wheel metadata from .metadata files.
-    pip_venv = tmp_path / "pip-venv"
-    venv.create(pip_venv, with_pip=True)
-    pip = _run(
-        pip_venv / "bin" / "python",
-        "-m",
-        "pip",
-        "install",
-        "-v",
-        "--no-cache-dir",
-        "--index-url",
-        live_index.simple_url,
-        "e2e-top",
-    )
-    assert "Successfully installed e2e-bottom-1.0 e2e-middle-1.0 e2e-top-1.0" in pip.stdout
-    assert ".whl.metadata" in pip.stdout, "pip did not use the PEP 658 metadata files"
+    pip = live_index.pip_install(tmp_path / "pip-venv", "e2e-top")
+    assert "Successfully installed e2e-bottom-1.0 e2e-middle-1.0 e2e-top-1.0" in pip
+    assert ".whl.metadata" in pip, "pip did not use the PEP 658 metadata files"
 
     uv_venv = tmp_path / "uv-venv"
     _run(BIN / "uv", "venv", "--no-cache", "--python", sys.executable, uv_venv)

@@ -27,7 +27,6 @@ import redis
 import requests
 from rq import Worker
 from rq.job import Job, JobStatus
-from tuf.ngclient import Updater
 
 from tests.e2e.conftest import (
     LiveIndex,
@@ -222,15 +221,7 @@ def _tuf_repository_locked(database_url: str) -> Iterator[None]:
 def _verified_through(node: LiveIndex, trusted_root: bytes, workdir: Path, path: str):
     """ngclient's Updater, trusting only the root that init wrote, for ``path`` on ``node``:
     (updater, target info), or None while the target is not published yet."""
-    (workdir / "metadata").mkdir(parents=True)
-    (workdir / "targets").mkdir()
-    updater = Updater(
-        str(workdir / "metadata"),
-        f"{node.url}/tuf/",
-        str(workdir / "targets"),
-        f"{node.url}/",
-        bootstrap=trusted_root,
-    )
+    updater = node.tuf_updater(workdir, trusted_root)
     updater.refresh()
     info = updater.get_targetinfo(path)
     return (updater, info) if info is not None else None

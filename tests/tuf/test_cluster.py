@@ -3,7 +3,6 @@ directory and worker, on one database, with one secret key, one files volume and
 key file. An upload through node 1 verifies through node 2 with ngclient, pinned to init's
 root: the metadata lives in the database, so both nodes serve the same bytes."""
 
-import hashlib
 import json
 import os
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from tuf.ngclient import Updater
 
 from tests.e2e.conftest import BIN, _database_env, start_index
 from tests.packaging.dists import make_wheel
@@ -36,39 +34,6 @@ def _cluster_env(tmp_path, cleanups: list) -> dict:
     }
 
 
-def _upload(node, token: str, wheel) -> None:
-    data = wheel.read_bytes()
-    response = requests.post(
-        node.upload_url,
-        auth=("__token__", token),
-        data={
-            ":action": "file_upload",
-            "protocol_version": "1",
-            "metadata_version": "2.4",
-            "name": "cluster-demo",
-            "version": "1.0",
-            "filetype": "bdist_wheel",
-            "pyversion": "py3",
-            "sha256_digest": hashlib.sha256(data).hexdigest(),
-        },
-        files={"content": (wheel.name, data, "application/octet-stream")},
-        timeout=120,
-    )
-    assert response.status_code == 200, response.text
-
-
-def _updater(workdir, base: str, trusted_root: bytes) -> Updater:
-    (workdir / "metadata").mkdir(parents=True)
-    (workdir / "targets").mkdir(parents=True)
-    return Updater(
-        str(workdir / "metadata"),
-        f"{base}/tuf/",
-        str(workdir / "targets"),
-        f"{base}/",
-        bootstrap=trusted_root,
-    )
-
-
 def test_an_upload_through_one_node_verifies_through_the_other(tmp_path):
     cleanups: list = []
     env = _cluster_env(tmp_path, cleanups)
@@ -84,14 +49,17 @@ def test_an_upload_through_one_node_verifies_through_the_other(tmp_path):
         trusted_root = (keys_dir / "1.root.json").read_bytes()
         (tmp_path / "dists").mkdir()
         wheel = make_wheel(tmp_path / "dists", "cluster-demo", "1.0")
-        _upload(first, first.create_user_with_token("publisher"), wheel)
+        uploaded = first.post_wheel(
+            first.create_user_with_token("publisher"), wheel, "cluster-demo"
+        )
+        assert uploaded.status_code == 200, uploaded.text
 
         page = "simple/cluster-demo/vnd.pypi.simple.v1.json"
         deadline = time.monotonic() + 90
         attempt = 0
         while True:
             attempt += 1
-            updater = _updater(tmp_path / f"client-{attempt}", second.url, trusted_root)
+            updater = second.tuf_updater(tmp_path / f"client-{attempt}", trusted_root)
             updater.refresh()
             info = updater.get_targetinfo(page)
             if info is not None:

@@ -1,7 +1,6 @@
 """A real ``cheeseshop serve``: init TUF, upload with twine, then ngclient — trusting only the
 root.json that init wrote to the keys directory — verifies the wheel and the simple page."""
 
-import hashlib
 import json
 import subprocess
 import time
@@ -11,7 +10,6 @@ from pathlib import Path
 import pytest
 import requests
 from tuf.api.metadata import Metadata
-from tuf.ngclient import Updater
 
 from tests.e2e.conftest import BIN, running_index, start_index
 from tests.e2e.projects import build, make_project
@@ -54,18 +52,6 @@ def _tuf(data_dir: Path, *arguments: str) -> subprocess.CompletedProcess:
     )
 
 
-def _updater(workdir: Path, base: str, trusted_root: bytes) -> Updater:
-    (workdir / "metadata").mkdir(parents=True, exist_ok=True)
-    (workdir / "targets").mkdir(parents=True, exist_ok=True)
-    return Updater(
-        str(workdir / "metadata"),
-        f"{base}/tuf/",
-        str(workdir / "targets"),
-        f"{base}/",
-        bootstrap=trusted_root,
-    )
-
-
 def test_twine_upload_is_verifiable_through_ngclient(tmp_path):
     data_dir, keys_dir = tmp_path / "data", tmp_path / "keys"
     data_dir.mkdir()
@@ -96,7 +82,7 @@ def test_twine_upload_is_verifiable_through_ngclient(tmp_path):
         attempt = 0
         while time.monotonic() - uploaded < 60:
             attempt += 1
-            updater = _updater(tmp_path / f"client-{attempt}", index.url, trusted_root)
+            updater = index.tuf_updater(tmp_path / f"client-{attempt}", trusted_root)
             updater.refresh()
             target = updater.get_targetinfo("simple/tuf-demo/vnd.pypi.simple.v1.json")
             if target is not None:
@@ -141,25 +127,8 @@ def test_50_concurrent_uploads_leave_a_consistent_verifiable_repository(tmp_path
         token = index.create_user_with_token("many")
 
         def upload(wheel: Path) -> int:
-            data = wheel.read_bytes()
             name = wheel.name.split("-")[0]
-            response = requests.post(
-                index.upload_url,
-                auth=("__token__", token),
-                data={
-                    ":action": "file_upload",
-                    "protocol_version": "1",
-                    "metadata_version": "2.4",
-                    "name": name,
-                    "version": "1.0",
-                    "filetype": "bdist_wheel",
-                    "pyversion": "py3",
-                    "sha256_digest": hashlib.sha256(data).hexdigest(),
-                },
-                files={"content": (wheel.name, data, "application/octet-stream")},
-                timeout=120,
-            )
-            return response.status_code
+            return index.post_wheel(token, wheel, name).status_code
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             assert list(pool.map(upload, wheels)) == [200] * 50
@@ -170,7 +139,7 @@ def test_50_concurrent_uploads_leave_a_consistent_verifiable_repository(tmp_path
         attempt = 0
         while True:
             attempt += 1
-            updater = _updater(tmp_path / f"client-{attempt}", index.url, trusted_root)
+            updater = index.tuf_updater(tmp_path / f"client-{attempt}", trusted_root)
             updater.refresh()
             if all(updater.get_targetinfo(page) is not None for page in pages):
                 break
