@@ -123,13 +123,18 @@ def test_a_dotted_storage_class_is_still_accepted(monkeypatch, tmp_path):
 # S3: files stored, read, deleted and linked through the storage
 
 
+def _assert_only_object_holds(s3_packages_storage, content: bytes) -> None:
+    """The bucket holds one object, PATH under the prefix, and the storage reads ``content``."""
+    assert s3_packages_storage.object_keys() == [f"files/{PATH}"]
+    with storage.packages_storage().open(PATH, "rb") as stored:
+        assert stored.read() == content
+
+
 @pytest.mark.django_db
 def test_a_distribution_is_stored_in_the_bucket_under_the_prefix(s3_packages_storage):
     storage.save_bytes(PATH, b"wheel bytes")
 
-    assert s3_packages_storage.object_keys() == [f"files/{PATH}"]
-    with storage.packages_storage().open(PATH, "rb") as stored:
-        assert stored.read() == b"wheel bytes"
+    _assert_only_object_holds(s3_packages_storage, b"wheel bytes")
 
 
 @pytest.mark.django_db
@@ -137,9 +142,7 @@ def test_saving_again_replaces_a_leftover_object_with_the_same_path(s3_packages_
     storage.save_bytes(PATH, b"left over by a failed upload")
     storage.save_bytes(PATH, b"wheel bytes")
 
-    assert s3_packages_storage.object_keys() == [f"files/{PATH}"]
-    with storage.packages_storage().open(PATH, "rb") as stored:
-        assert stored.read() == b"wheel bytes"
+    _assert_only_object_holds(s3_packages_storage, b"wheel bytes")
 
 
 @pytest.mark.django_db

@@ -14,9 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import kill_tree, running_redis
+from tests.processes import kill_tree, running_redis, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def marker_lines(marker: Path, suffix: str = "") -> list[list[str]]:
+    """The words of each line the sample tasks wrote to ``marker`` (with ``suffix``)."""
+    path = marker.with_suffix(suffix) if suffix else marker
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def assert_retried_twice_then_given_up(log: str) -> None:
+    problem = "RuntimeError: the sample task fails every time"
+    assert f"attempt 1 of 3: {problem}; retrying in 1 s" in log
+    assert f"attempt 2 of 3: {problem}; retrying in 2 s" in log
+    assert f"attempt 3 of 3: {problem}; giving up" in log
 
 
 def kill_9(process: subprocess.Popen) -> None:
@@ -44,6 +57,15 @@ class Workers:
         )
         self.started.append(process)
         return process
+
+    def start_then_kill_mid_task(self, marker: Path) -> subprocess.Popen:
+        """A worker started, killed (``kill -9``) while it runs a long ``nap`` task, then
+        another worker started: that one, which is to run the task again."""
+        first = self.start()
+        self.run("enqueue", "nap", str(marker), "60")
+        wait_for("the first worker to start the task", lambda: marker_lines(marker, ".started"))
+        kill_9(first)  # the worker, and all it started (RQ's work horse, its scheduler)
+        return self.start()
 
     def log(self, process: subprocess.Popen) -> str:
         return (self.directory / f"worker-{self.started.index(process)}.log").read_text()

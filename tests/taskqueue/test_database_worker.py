@@ -3,23 +3,15 @@
 import re
 
 from tests.processes import wait_for
-from tests.taskqueue.conftest import kill_9
-
-
-def _lines(path) -> list[list[str]]:
-    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+from tests.taskqueue.conftest import assert_retried_twice_then_given_up, marker_lines
 
 
 def test_a_worker_killed_mid_task_leaves_the_task_to_another_worker(database_workers, tmp_path):
     marker = tmp_path / "nap"
-    first = database_workers.start()
-    database_workers.run("enqueue", "nap", str(marker), "60")
-    wait_for("the first worker to start the task", lambda: _lines(marker.with_suffix(".started")))
-    kill_9(first)
-    second = database_workers.start()
+    second = database_workers.start_then_kill_mid_task(marker)
 
-    done = wait_for("the task done", lambda: _lines(marker.with_suffix(".done")), timeout=60)
-    (started_first, started_again) = _lines(marker.with_suffix(".started"))
+    done = wait_for("the task done", lambda: marker_lines(marker, ".done"), timeout=60)
+    (started_first, started_again) = marker_lines(marker, ".started")
     assert started_first[1] != started_again[1], "run again, in another process"
     assert done[0][1] == started_again[1]
     assert database_workers.run("status", str(marker)).split() == ["SUCCESSFUL", "2"]
@@ -40,14 +32,11 @@ def test_a_failing_task_is_retried_with_backoff_then_left_failed(database_worker
         lambda: database_workers.run("status", str(marker)).split() == ["FAILED", "3"],
         timeout=60,
     )
-    attempts = [float(line[2]) for line in _lines(marker)]
+    attempts = [float(line[2]) for line in marker_lines(marker)]
     assert len(attempts) == 3
     # CHEESESHOP_TASK_RETRY_DELAY=1: 1 s, then 2 s (the worker polls every 0.1 s).
     assert attempts[1] - attempts[0] >= 1
     assert attempts[2] - attempts[1] >= 2
     log = database_workers.log(worker)
-    problem = "RuntimeError: the sample task fails every time"
-    assert f"attempt 1 of 3: {problem}; retrying in 1 s" in log
-    assert f"attempt 2 of 3: {problem}; retrying in 2 s" in log
-    assert f"attempt 3 of 3: {problem}; giving up" in log
+    assert_retried_twice_then_given_up(log)
     assert worker.poll() is None, "the worker lives on"

@@ -7,11 +7,7 @@ import redis
 from rq import Queue
 
 from tests.processes import wait_for
-from tests.taskqueue.conftest import kill_9
-
-
-def _lines(path) -> list[list[str]]:
-    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+from tests.taskqueue.conftest import assert_retried_twice_then_given_up, marker_lines
 
 
 def test_a_task_whose_process_died_after_the_commit_is_relayed_by_a_worker(rq_workers, tmp_path):
@@ -20,21 +16,17 @@ def test_a_task_whose_process_died_after_the_commit_is_relayed_by_a_worker(rq_wo
     assert rq_workers.run("pending").strip() == "1", "committed, never handed to RQ"
     rq_workers.start()
 
-    wait_for("the task done", lambda: _lines(marker.with_suffix(".done")), timeout=60)
+    wait_for("the task done", lambda: marker_lines(marker, ".done"), timeout=60)
     assert rq_workers.run("pending").strip() == "0"
 
 
 def test_an_rq_worker_killed_mid_task_leaves_the_task_to_another_worker(rq_workers, tmp_path):
     marker = tmp_path / "nap"
-    first = rq_workers.start()
-    rq_workers.run("enqueue", "nap", str(marker), "60")  # in a transaction, through the outbox
-    wait_for("the first worker to start the task", lambda: _lines(marker.with_suffix(".started")))
-    kill_9(first)  # the worker, its work horse running the task, its scheduler
-    second = rq_workers.start()
+    second = rq_workers.start_then_kill_mid_task(marker)
     assert rq_workers.run("pending").strip() == "0", "the outbox row went with the relay"
 
-    done = wait_for("the task done", lambda: _lines(marker.with_suffix(".done")), timeout=90)
-    (started_first, started_again) = _lines(marker.with_suffix(".started"))
+    done = wait_for("the task done", lambda: marker_lines(marker, ".done"), timeout=90)
+    (started_first, started_again) = marker_lines(marker, ".started")
     assert started_first[1] != started_again[1]
     assert done[0][1] == started_again[1]
     assert re.search(
@@ -50,14 +42,11 @@ def test_a_failing_task_is_retried_with_backoff_then_left_in_the_failed_jobs(rq_
 
     queue = Queue("default", connection=redis.Redis.from_url(rq_workers.env["CHEESESHOP_RQ_URL"]))
     wait_for("the job failed for good", lambda: queue.failed_job_registry.count == 1, timeout=60)
-    attempts = [float(line[2]) for line in _lines(marker)]
+    attempts = [float(line[2]) for line in marker_lines(marker)]
     assert len(attempts) == 3
     # CHEESESHOP_TASK_RETRY_DELAY=1: 1 s, then 2 s; RQ schedules to the whole second, so each
     # retry may come up to a second early.
     assert attempts[2] - attempts[1] >= 1
     assert attempts[2] - attempts[0] >= 2
     log = rq_workers.log(worker)
-    problem = "RuntimeError: the sample task fails every time"
-    assert f"attempt 1 of 3: {problem}; retrying in 1 s" in log
-    assert f"attempt 2 of 3: {problem}; retrying in 2 s" in log
-    assert f"attempt 3 of 3: {problem}; giving up" in log
+    assert_retried_twice_then_given_up(log)
