@@ -17,6 +17,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def terminate(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, and SIGKILL if it has not exited after ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def process_tree(root: int) -> list[int]:
     """``root`` and every process below it. RQ's work horses, uWSGI's workers and serve's
     worker run in sessions or groups of their own, so a process group does not cover them."""
@@ -76,9 +86,4 @@ def running_redis(directory: Path) -> Iterator[str]:
         wait_for("redis-server answers", answers, timeout=30, interval=0.05)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        terminate(server, timeout=30)

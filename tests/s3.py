@@ -8,7 +8,6 @@ its files there.
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,18 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.processes import free_port, terminate
+
 BIN = Path(sys.executable).parent
 # moto accepts any credentials; these are what an operator's would be.
 ACCESS_KEY_ID = "cheeseshop-test-key"
 SECRET_ACCESS_KEY = "cheeseshop-test-secret"
 REGION = "us-east-1"
 PREFIX = "files"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -85,7 +80,7 @@ def new_bucket(endpoint_url: str, prefix: str = PREFIX) -> S3Server:
 def running_s3_server(env: dict | None = None) -> Iterator[str]:
     """``moto_server`` on a free port of 127.0.0.1, with ``env`` added to its environment
     (moto's own settings); yields its endpoint URL."""
-    port = _free_port()
+    port = free_port()
     # The server logs every request: to a file, as a pipe nobody reads would fill and block it.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
@@ -111,9 +106,4 @@ def running_s3_server(env: dict | None = None) -> Iterator[str]:
                     time.sleep(0.1)
             yield endpoint_url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            terminate(process)

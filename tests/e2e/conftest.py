@@ -12,7 +12,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 import venv
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pytest
 import requests
 from tuf.ngclient import Updater
 
+from tests.databases import new_postgresql_database
 from tests.processes import free_port, kill_tree, process_tree
 
 BIN = Path(sys.executable).parent
@@ -172,18 +172,7 @@ def _database_env(stack) -> dict:
     base = os.environ.get("CHEESESHOP_TEST_DATABASE_URL")
     if not base:
         return {}
-    import psycopg
-
-    name = f"cheeseshop_e2e_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    stack.append(drop)
-    return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
+    return {"CHEESESHOP_DATABASE_URL": new_postgresql_database(base, "cheeseshop_e2e", stack)}
 
 
 def index_env(data_dir: Path, env_extra: dict | None = None) -> dict:

@@ -14,7 +14,8 @@ from cheeseshop.packaging import storage
 from cheeseshop.packaging.tasks import verify_stored_file
 from tests.conftest import fresh_settings
 from tests.index.builders import make_file, make_project, make_release
-from tests.s3 import ACCESS_KEY_ID, _free_port, new_bucket, running_s3_server
+from tests.processes import free_port
+from tests.s3 import ACCESS_KEY_ID, new_bucket, running_s3_server
 
 PATH = "ab/cd/ef0123/sample-1.0-py3-none-any.whl"
 
@@ -222,7 +223,7 @@ def test_the_probe_names_a_bucket_that_does_not_exist(s3_packages_storage, setti
 
 @pytest.mark.django_db
 def test_the_probe_names_an_endpoint_nothing_answers_at(s3_packages_storage, settings):
-    nowhere = f"http://127.0.0.1:{_free_port()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
     settings.STORAGES["packages"]["OPTIONS"]["endpoint_url"] = nowhere
     settings.STORAGES = {**settings.STORAGES}
 

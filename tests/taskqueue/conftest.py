@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.databases import new_postgresql_database
 from tests.processes import kill_tree, running_redis, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,19 +138,9 @@ def _copy_database(template: dict, data_dir: Path, cleanups: list) -> dict:
     if "sqlite" in template:
         shutil.copyfile(template["sqlite"], data_dir / "cheeseshop.sqlite3")
         return {}
-    import psycopg
-
     base, template_name = template["postgresql"]
-    name = f"cheeseshop_tasks_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
-
-    def drop():
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    cleanups.append(drop)
-    return {"CHEESESHOP_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
+    url = new_postgresql_database(base, "cheeseshop_tasks", cleanups, template=template_name)
+    return {"CHEESESHOP_DATABASE_URL": url}
 
 
 def _workers(directory: Path, template: dict, extra: dict) -> Iterator[Workers]:
