@@ -140,6 +140,25 @@ class LiveIndex(LiveProcess):
             bootstrap=trusted_root,
         )
 
+    def published_updater(
+        self, workdir: Path, trusted_root: bytes, *targets: str, timeout: float = 60
+    ) -> Updater:
+        """A refreshed ``tuf_updater`` once TUF here has published every one of ``targets``
+        (publishing runs as a task after the upload); each attempt a fresh client in
+        ``workdir``."""
+        deadline = time.monotonic() + timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            updater = self.tuf_updater(workdir / f"client-{attempt}", trusted_root)
+            updater.refresh()
+            if all(updater.get_targetinfo(target) is not None for target in targets):
+                return updater
+            assert time.monotonic() < deadline, (
+                f"TUF never published {targets}\n{self.log.read_text()[-3000:]}"
+            )
+            time.sleep(0.3)
+
 
 def run_cli(env: dict, *args: str, input: str | None = None) -> str:
     """``cheeseshop <args>`` with ``env``; its output, once it has exited 0."""

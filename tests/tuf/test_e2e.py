@@ -3,7 +3,6 @@ root.json that init wrote to the keys directory — verifies the wheel and the s
 
 import json
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -77,18 +76,9 @@ def test_twine_upload_is_verifiable_through_ngclient(tmp_path):
         dists = build(make_project(tmp_path / "src", "tuf-demo", "1.0"), tmp_path / "dist")
         wheel = next(p for p in dists if p.name.endswith(".whl"))
         index.twine_upload(token, wheel)
-        uploaded = time.monotonic()
-        target = None
-        attempt = 0
-        while time.monotonic() - uploaded < 60:
-            attempt += 1
-            updater = index.tuf_updater(tmp_path / f"client-{attempt}", trusted_root)
-            updater.refresh()
-            target = updater.get_targetinfo("simple/tuf-demo/vnd.pypi.simple.v1.json")
-            if target is not None:
-                break
-            time.sleep(0.2)
-        assert target is not None, index.log.read_text()[-3000:]
+        simple_page = "simple/tuf-demo/vnd.pypi.simple.v1.json"
+        updater = index.published_updater(tmp_path, trusted_root, simple_page)
+        target = updater.get_targetinfo(simple_page)
         page = json.loads(Path(updater.download_target(target)).read_bytes())
         (listed,) = page["files"]
         assert listed["filename"] == wheel.name
@@ -135,16 +125,7 @@ def test_50_concurrent_uploads_leave_a_consistent_verifiable_repository(tmp_path
 
         trusted_root = (keys_dir / "1.root.json").read_bytes()
         pages = [f"simple/concurrent-{number}/vnd.pypi.simple.v1.json" for number in range(50)]
-        deadline = time.monotonic() + 90
-        attempt = 0
-        while True:
-            attempt += 1
-            updater = index.tuf_updater(tmp_path / f"client-{attempt}", trusted_root)
-            updater.refresh()
-            if all(updater.get_targetinfo(page) is not None for page in pages):
-                break
-            assert time.monotonic() < deadline, index.log.read_text()[-3000:]
-            time.sleep(0.3)
+        updater = index.published_updater(tmp_path, trusted_root, *pages, timeout=90)
         # Every page and every wheel it lists downloads and verifies.
         for page, wheel in zip(pages, wheels, strict=True):
             listing = json.loads(
