@@ -1,25 +1,17 @@
 """Migration 0004 renders the descriptions of releases uploaded before it, within the budget."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from tests.databases import migrate, migrate_to_latest
 from tests.packaging.hostile_descriptions import nested_rst_list
 
 BEFORE = [("packaging", "0003_verbose_names")]
 AFTER = [("packaging", "0004_release_description_html")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_descriptions_are_rendered_and_stored_by_the_migration():
-    old_apps = _migrate(BEFORE)
+    old_apps = migrate(BEFORE)
     try:
         project = old_apps.get_model("packaging", "Project").objects.create(
             name="old", normalized_name="old", ultranormalized_name="old", last_serial=1
@@ -39,7 +31,7 @@ def test_existing_descriptions_are_rendered_and_stored_by_the_migration():
                 description=description,
                 description_content_type=content_type,
             )
-        new_apps = _migrate(AFTER)
+        new_apps = migrate(AFTER)
         html = dict(
             new_apps.get_model("packaging", "Release").objects.values_list(
                 "version", "description_html"
@@ -49,4 +41,4 @@ def test_existing_descriptions_are_rendered_and_stored_by_the_migration():
         assert html["2"].startswith("- item<br>")
         assert html["3"] == ""
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -3,11 +3,10 @@ are replaced, an earlier release's metadata directory is imported (by the migrat
 ``tuf import``), and ``tuf export`` writes the current set back out as files."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from cheeseshop.tuf import repository, store, upkeep
 from cheeseshop.tuf.models import MetadataDocument, TufRole
+from tests.databases import migrate, migrate_to_latest
 from tests.tuf.conftest import make_updater, stored
 
 pytestmark = pytest.mark.django_db
@@ -82,30 +81,23 @@ BEFORE = [("tuf", "0002_verbose_names")]
 AFTER = [("tuf", "0003_metadata_in_the_database")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_imports_the_metadata_directory_of_an_upgraded_index(settings, tmp_path):
     directory = tmp_path / "old-metadata"
     settings.CHEESESHOP_TUF_METADATA_DIR = str(directory)
     names = ["1.root.json", "1.targets.json", "1.bins.json", "1.bin-0.json", "1.snapshot.json"]
     _old_directory(directory, [*names, "timestamp.json", "2.bin-0.json"])
-    old_apps = _migrate(BEFORE)
+    old_apps = migrate(BEFORE)
     try:
         old_apps.get_model("tuf", "TufRepository").objects.create(bit_length=1, online_key={})
         role = old_apps.get_model("tuf", "TufRole")
         for name in ("root", "targets", "bins", "bin-0", "snapshot", "timestamp"):
             role.objects.create(name=name, version=1, expires="2030-01-01T00:00:00Z")
-        _migrate(AFTER)
+        migrate(AFTER)
         assert store.names() == sorted([*names, "pending/root.json", "timestamp.json"])
         assert store.read("1.bin-0.json") == b"1.bin-0.json"
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 def test_a_stored_document_is_what_the_view_serves(initialised, client):
