@@ -26,6 +26,15 @@ def marker_lines(marker: Path, suffix: str = "") -> list[list[str]]:
     return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def assert_finished_by_another_process(marker: Path, timeout: float) -> None:
+    """The ``nap`` task at ``marker``, once done, started twice, in two processes, and the
+    second finished it."""
+    done = wait_for("the task done", lambda: marker_lines(marker, ".done"), timeout=timeout)
+    (started_first, started_again) = marker_lines(marker, ".started")
+    assert started_first[1] != started_again[1], "run again, in another process"
+    assert done[0][1] == started_again[1]
+
+
 def assert_retried_twice_then_given_up(log: str) -> None:
     problem = "RuntimeError: the sample task fails every time"
     assert f"attempt 1 of 3: {problem}; retrying in 1 s" in log
