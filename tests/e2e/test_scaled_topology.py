@@ -133,6 +133,7 @@ def cluster(tmp_path_factory, s3_endpoint_url) -> Iterator[Cluster]:
             if rq_worker.pid in process_tree(worker.process.pid)
         }
         assert len(rq_worker_names) == 2, "each `cheeseshop worker` runs one RQ worker"
+        uploader_token = token.result()  # init has written the trusted root by now
         yield Cluster(
             nodes=[future.result() for future in starting],
             workers=workers,
@@ -141,7 +142,7 @@ def cluster(tmp_path_factory, s3_endpoint_url) -> Iterator[Cluster]:
             database_url=database["CHEESESHOP_DATABASE_URL"],
             s3=s3,
             trusted_root=(keys / "1.root.json").read_bytes(),
-            token=token.result(),
+            token=uploader_token,
             dists=dists.result(),
             rq_worker_names=rq_worker_names,
         )
