@@ -7,7 +7,7 @@ import pypitoken
 import pytest
 
 from tests.e2e.projects import build, make_project
-from tests.e2e.test_publish_and_install import _twine, _uv_publish
+from tests.e2e.test_publish_and_install import _uv_publish
 
 pytestmark = pytest.mark.e2e
 
@@ -34,19 +34,19 @@ def _refused(result, message: str) -> None:
 def test_account_single_and_multi_project_tokens_with_twine_and_uv(live_index, dists):
     account = live_index.create_user_with_token("owner")
     for name in ("tok-alpha", "tok-beta", "tok-gamma"):
-        _twine(live_index, account, dists[(name, "1.0")])
+        live_index.twine_upload(account, dists[(name, "1.0")])
 
     single = live_index.cli("token", "create", "owner", "--project", "tok-alpha").strip()
     _uv_publish(live_index, single, dists[("tok-alpha", "1.1")])
     _refused(
-        _twine(live_index, single, dists[("tok-beta", "1.1")], check=False),
+        live_index.twine_upload(single, dists[("tok-beta", "1.1")], check=False),
         "project-scoped token is not valid for project: 'tok-beta'",
     )
 
     multi = live_index.cli(
         "token", "create", "owner", "--project", "tok-alpha", "--project", "tok-beta"
     ).strip()
-    _twine(live_index, multi, dists[("tok-alpha", "1.2")])
+    live_index.twine_upload(multi, dists[("tok-alpha", "1.2")])
     _uv_publish(live_index, multi, dists[("tok-beta", "1.2")])
     _refused(
         _uv_publish(live_index, multi, dists[("tok-gamma", "1.2")], check=False),
@@ -57,14 +57,14 @@ def test_account_single_and_multi_project_tokens_with_twine_and_uv(live_index, d
 def test_a_token_narrowed_offline_with_pypitoken_is_honoured(live_index, dists):
     account = live_index.create_user_with_token("narrower")
     for name in ("tok-alpha", "tok-beta"):
-        _twine(live_index, account, dists[(name, "1.0")])
+        live_index.twine_upload(account, dists[(name, "1.0")])
 
     narrowed = pypitoken.Token.load(account)
     narrowed.restrict(project_names=["tok-alpha"])
     only_alpha = narrowed.dump()
-    _twine(live_index, only_alpha, dists[("tok-alpha", "1.1")])
+    live_index.twine_upload(only_alpha, dists[("tok-alpha", "1.1")])
     _refused(
-        _twine(live_index, only_alpha, dists[("tok-beta", "1.1")], check=False),
+        live_index.twine_upload(only_alpha, dists[("tok-beta", "1.1")], check=False),
         "project-scoped token is not valid for project: 'tok-beta'",
     )
 
@@ -72,18 +72,18 @@ def test_a_token_narrowed_offline_with_pypitoken_is_honoured(live_index, dists):
     now = int(time.time())
     expired.restrict(not_before=now - 7200, not_after=now - 3600)
     _refused(
-        _twine(live_index, expired.dump(), dists[("tok-alpha", "1.2")], check=False),
+        live_index.twine_upload(expired.dump(), dists[("tok-alpha", "1.2")], check=False),
         "token is expired",
     )
 
 
 def test_a_revoked_token_stops_working_at_once(live_index, dists):
     token = live_index.create_user_with_token("revoker")
-    _twine(live_index, token, dists[("tok-alpha", "1.0")])
+    live_index.twine_upload(token, dists[("tok-alpha", "1.0")])
     listing = live_index.cli("token", "list", "revoker")
     token_id = next(word for word in listing.split() if word.count("-") == 4)
     live_index.cli("token", "revoke", token_id)
     _refused(
-        _twine(live_index, token, dists[("tok-alpha", "1.1")], check=False),
+        live_index.twine_upload(token, dists[("tok-alpha", "1.1")], check=False),
         "revoked",
     )

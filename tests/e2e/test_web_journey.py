@@ -8,7 +8,6 @@ import pytest
 
 from tests.e2e.browser import Browser
 from tests.e2e.projects import build, make_project
-from tests.e2e.test_publish_and_install import _twine
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +51,8 @@ def test_a_new_user_signs_up_publishes_shares_yanks_and_deletes(live_index, tmp_
 
     first = build(make_project(tmp_path, "cheddar-tools", "1.0", readme=README), tmp_path / "d1")
     second = build(make_project(tmp_path, "cheddar-tools", "1.1", readme=README), tmp_path / "d2")
-    _twine(live_index, token, *first)
-    _twine(live_index, token, *second)
+    live_index.twine_upload(token, *first)
+    live_index.twine_upload(token, *second)
 
     # The project page shows the README rendered (and escaped where it must be).
     page = alice.get("/project/cheddar-tools/")
@@ -98,7 +97,7 @@ def test_a_new_user_signs_up_publishes_shares_yanks_and_deletes(live_index, tmp_
     assert alice.submit(delete, confirm_filename=wheel.name).status_code == 200
     simple = alice.session.get(f"{live_index.simple_url}cheddar-tools/", timeout=30).text
     assert wheel.name not in simple
-    again = _twine(live_index, token, wheel, check=False)
+    again = live_index.twine_upload(token, wheel, check=False)
     assert again.returncode != 0
     assert "previously used" in again.stdout + again.stderr
 
