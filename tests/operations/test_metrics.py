@@ -105,8 +105,8 @@ def test_queued_and_failed_tasks_of_the_database_backend_are_reported(settings):
 
 
 def test_queued_and_failed_jobs_of_the_rq_backend_are_reported(settings, tmp_path):
+    from tests.processes import running_redis
     from tests.taskqueue import sample_tasks
-    from tests.taskqueue.conftest import running_redis
 
     with running_redis(tmp_path) as url:
         settings.TASKS_BACKEND = "rq"

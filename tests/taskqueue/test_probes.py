@@ -9,8 +9,8 @@ from django_tasks_db.models import DBTaskResult
 
 from cheeseshop import health
 from cheeseshop.taskqueue import probes
+from tests.processes import running_redis
 from tests.taskqueue import sample_tasks
-from tests.taskqueue.conftest import running_redis
 
 pytestmark = pytest.mark.django_db
 
