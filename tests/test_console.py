@@ -84,3 +84,15 @@ def test_a_command_on_a_shared_database_says_to_migrate_instead_of_migrating(emp
     assert finished(cheeseshop(empty_database, "migrate", "--check"))[0] == 1  # left alone
     assert finished(cheeseshop(empty_database, "migrate"))[0] == 0
     assert finished(cheeseshop(empty_database, *create))[0] == 0
+
+
+def test_migrate_summary_says_in_one_line_what_it_applied_and_nothing_when_nothing(
+    empty_database,
+):
+    code, stdout, _ = finished(cheeseshop(empty_database, "migrate", "--summary"))
+    [applied, recorded] = stdout.splitlines()
+    assert code == 0
+    assert applied.startswith("applied ")
+    assert "migration(s), " in applied
+    assert recorded.startswith("recorded this node's secret key")
+    assert finished(cheeseshop(empty_database, "migrate", "--summary"))[:2] == (0, "")

@@ -137,7 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # sure nothing is pending) and checking this node against the database happen in one that
     # exits, which says why when the node must not start.
     start = [sys.executable, "-m", "cheeseshop.cli", "migrate"]
-    started = subprocess.run([*start, "--check"] if args.no_migrate else start, check=False)
+    started = subprocess.run([*start, "--check" if args.no_migrate else "--summary"], check=False)
     if started.returncode != 0:
         return started.returncode
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -239,9 +239,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
                 return 1
         else:
             applied = migrate()
-            for name in applied:
-                say(f"applied {name}")
-            if not applied:
+            if args.summary and applied:
+                say(f"applied {len(applied)} migration(s), {applied[-1]} last")
+            else:
+                for name in applied:
+                    say(f"applied {name}")
+            if not applied and not args.summary:
                 say("the database is up to date: no migrations to apply")
         if record_secret_key():
             say("recorded this node's secret key (its fingerprint) as the one every node uses")
@@ -590,6 +593,11 @@ def _add_service_commands(sub) -> None:
         "--check",
         action="store_true",
         help="apply nothing: exit 1 if migrations are pending (what `serve --no-migrate` runs)",
+    )
+    migrate.add_argument(
+        "--summary",
+        action="store_true",
+        help="one line for all the migrations applied, none when nothing was (what `serve` runs)",
     )
     migrate.set_defaults(func=cmd_migrate)
 

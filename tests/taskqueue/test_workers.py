@@ -66,7 +66,8 @@ def test_an_unknown_queue_is_refused_naming_the_queues(tmp_path):
 def test_concurrency_runs_that_many_database_workers_side_by_side(database_workers, tmp_path):
     database_workers.start("--concurrency", "2")
     for name in ("one", "two"):
-        database_workers.run("enqueue", "nap", str(tmp_path / name), "60")
+        # Naps longer than any wait here: a worker never finishes its first and takes the other.
+        database_workers.run("enqueue", "nap", str(tmp_path / name), "600")
 
     def started() -> list[list[str]]:
         return [
@@ -76,5 +77,7 @@ def test_concurrency_runs_that_many_database_workers_side_by_side(database_worke
         ]
 
     # Each runs one task at a time: the second nap starts while the first sleeps, elsewhere.
-    (one, two) = wait_for("both tasks started", lambda: len(started()) == 2 and started())
+    (one, two) = wait_for(
+        "both tasks started", lambda: len(started()) == 2 and started(), timeout=180
+    )
     assert one[1] != two[1], "two processes"

@@ -140,3 +140,28 @@ def test_sign_offline_needs_no_index_and_its_file_completes_the_ceremony(tmp_pat
     again = _run(data_dir, "sign", "--role", "bins", "--signed-file", str(copy))
     assert again.returncode == 1
     assert "error: There is no pending bins metadata to sign." in again.stderr
+
+
+def test_refresh_from_cron_restarts_a_chain_of_refreshes_the_queue_lost(tmp_path):
+    import sqlite3
+
+    data_dir = tmp_path / "data"
+    init = _run(data_dir, "init", "--keys-dir", str(tmp_path / "keys"), "--bit-length", "2")
+    assert init.returncode == 0, init.stderr
+    database = sqlite3.connect(data_dir / "cheeseshop.sqlite3")
+    refreshes = (
+        "SELECT count(*) FROM django_tasks_database_dbtaskresult "
+        "WHERE task_path LIKE '%refresh_tuf' AND status = 'READY'"
+    )
+    # The queue lost the pending refresh (a Redis gone), and the time it was due has passed.
+    with database:
+        database.execute(
+            "DELETE FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%refresh_tuf'"
+        )
+        database.execute("UPDATE tuf_tufrepository SET refresh_scheduled_for = NULL")
+    assert database.execute(refreshes).fetchone() == (0,)
+
+    refreshed = _run(data_dir, "refresh")
+
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert database.execute(refreshes).fetchone() == (1,)

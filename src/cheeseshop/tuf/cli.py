@@ -107,10 +107,13 @@ def _refresh(args: argparse.Namespace) -> int:
     from django.utils.translation import gettext as _
 
     from cheeseshop.tuf import repository
+    from cheeseshop.tuf.tasks import schedule_refresh
 
     report = repository.publish(refresh=True)
     if report is None:
         raise repository.TufError(_("TUF is not initialised: run “cheeseshop tuf init” first."))
+    # A chain of scheduled refreshes lost with the queue (Redis gone) starts again here.
+    schedule_refresh()
     if report.timestamp_version is None:
         say(_("nothing to re-sign: every online role has time left"))
     else:
