@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tuf.api.exceptions import DownloadHTTPError
 
 from tests.e2e.conftest import LiveIndex, start_index
 from tests.e2e.projects import build, make_project
@@ -102,7 +103,12 @@ def verified_simple_page(index: LiveIndex, workdir: Path, trusted_root: bytes, v
         updater.refresh()
         target = updater.get_targetinfo(f"simple/{PROJECT}/vnd.pypi.simple.v1.json")
         if target is not None:
-            page = json.loads(Path(updater.download_target(target)).read_bytes())
+            try:
+                page = json.loads(Path(updater.download_target(target)).read_bytes())
+            except DownloadHTTPError:
+                # The page changed since the metadata was signed (the upload's publish is
+                # still to come): its signed version is gone, as a client would find; refresh.
+                page = {"versions": []}
             if version in page["versions"]:
                 return page, updater
         time.sleep(0.3)
