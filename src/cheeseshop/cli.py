@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, say, setup_django
+from cheeseshop.errors import first_line
 from cheeseshop.operations.failures import command_failure
 from cheeseshop.operations.version import installed_version
 from cheeseshop.tuf.cli import add_tuf_commands
@@ -254,7 +255,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         # "database <url without its password> unreachable: <why>" when it does not answer.
         failed = "read" if args.check else "migrated"
-        why = command_failure(exc) or _first_line(exc)
+        why = command_failure(exc) or first_line(exc)
         complain(f"error: the database could not be {failed}: {why}")
         return 1
     return 0
@@ -275,11 +276,6 @@ def _start_problems(messages) -> list[str]:
         else:
             complain(f"warning: {line}")
     return lines
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _positive_int(value: str) -> int:

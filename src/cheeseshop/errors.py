@@ -49,3 +49,10 @@ def kind_of(refusal: Refused) -> str:
     ("not_permitted"): a small fixed set, fit for a metric's label."""
     kind = next(cls for cls in type(refusal).__mro__ if cls.__module__ == __name__)
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in kind.__name__).lstrip("_")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception in one line, for an operator's log or a command's refusal: its message's
+    first line, or its type's name when it has no message (never a traceback)."""
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__

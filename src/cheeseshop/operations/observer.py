@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from cheeseshop.audit.services import client_ip_of
+from cheeseshop.errors import first_line
 from cheeseshop.operations.metrics import REQUEST_SECONDS, REQUESTS
 from cheeseshop.operations.probes import DATABASE_DOWN
 from cheeseshop.webserver import ROUTE_VARIABLE
@@ -91,7 +92,7 @@ class RequestObserver:
                 "database unavailable (%s %s): %s",
                 environ.get("REQUEST_METHOD"),
                 environ.get("PATH_INFO"),
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                first_line(exc),
             )
             content = database_down_content()
             headers = [*DATABASE_DOWN_HEADERS, ("Content-Length", str(len(content)))]

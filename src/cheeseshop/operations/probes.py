@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
+from cheeseshop.errors import first_line
+
 # What the database driver raises when the database cannot be used now (refused, gone, locked,
 # unmigrated), as opposed to a bug: such requests answer 503.
 DATABASE_DOWN = (OperationalError, InterfaceError)
@@ -56,7 +58,7 @@ def without_password(url: str) -> str:
 def reason(exc: BaseException) -> str:
     """An exception's message as the end of a one-line sentence: its first line, the last of
     its "...failed: " prefixes dropped (psycopg nests them), and a leading FATAL: too."""
-    line = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
+    line = first_line(exc)
     line = line.rpartition("failed: ")[2] or line
     line = line.removeprefix("FATAL:").strip()
     if line[:1].isupper() and line[1:2].islower():  # "Connection refused" → "connection refused"

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
+from cheeseshop.errors import first_line
+
 
 def _rq_address() -> str:
     """CHEESESHOP_RQ_URL without its password, to name it in a message."""
@@ -35,7 +37,7 @@ def _rq_queues():
 def _redis_reason(exc: Exception) -> str:
     """redis-py's "Error 111 connecting to host:port. Connection refused." as "connection
     refused" (the address is said once, by the caller)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     if found := re.fullmatch(r"Error -?\d+ connecting to \S+?\. (.+?)\.?", text):
         text = found[1]
     return text[:1].lower() + text[1:]
@@ -71,8 +73,7 @@ def _task_table_problem() -> str | None:
     try:
         DBTaskResult.objects.exists()
     except DatabaseError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"task table unreadable: {reason}"
+        return f"task table unreadable: {first_line(exc)}"
     return None
 
 
