@@ -260,6 +260,7 @@ INSTALLED_APPS = [
     "cheeseshop.tuf",
     "cheeseshop.web",
     "cheeseshop.manage",
+    "cheeseshop.malware",
     "cheeseshop.operations",
 ]
 

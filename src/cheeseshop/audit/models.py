@@ -86,6 +86,21 @@ class EventTag(models.TextChoices):
         "admin:user:reset_two_factor",
         _("Admin reset two-factor authentication"),
     )
+    ADMIN_CHECK_STATE_CHANGE = (
+        "admin:check:state:change",
+        _("Admin changed a malware check's state"),
+    )
+    ADMIN_CHECK_RUN = "admin:check:run", _("Admin ran a malware check over existing objects")
+    ADMIN_VERDICT_REVIEW = "admin:verdict:review", _("Admin reviewed a malware verdict")
+    ADMIN_PROJECT_QUARANTINE = "admin:project:quarantine:enter", _("Admin quarantined a project")
+    ADMIN_PROJECT_QUARANTINE_EXIT = (
+        "admin:project:quarantine:exit",
+        _("Admin lifted a project's quarantine"),
+    )
+    MALWARE_PROJECT_QUARANTINE = (
+        "malware:project:quarantine:enter",
+        _("Project quarantined automatically on a malware verdict"),
+    )
     AUDIT_EXPIRE = "audit:expire", _("Events older than the retention period removed")
     TUF_INIT = "tuf:init", _("TUF signing set up")
     TUF_SIGN = "tuf:sign", _("Offline TUF metadata signed")

@@ -19,7 +19,8 @@ import unicodedata
 import zipfile
 import zlib
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from packaging.utils import canonicalize_name
@@ -71,6 +72,13 @@ class DistributionContents:
     root: str
     # Every non-directory member, for the License-File checks made once metadata is parsed.
     members: frozenset[str]
+    # The regular files a caller asked for with ``capture`` (the malware checks read code this
+    # way, through the same checks): name → (bytes, mode bits).
+    captured: dict[str, tuple[bytes, int]] = field(default_factory=dict)
+
+
+# Asked of each regular member with its name and size: should its bytes be returned?
+CapturePredicate = Callable[[str, int], bool]
 
 
 def _invalid(detail: str) -> UploadRejected:
@@ -78,15 +86,21 @@ def _invalid(detail: str) -> UploadRejected:
 
 
 def inspect_distribution(
-    path: str | os.PathLike, filename: str, packagetype: str
+    path: str | os.PathLike,
+    filename: str,
+    packagetype: str,
+    capture: CapturePredicate | None = None,
 ) -> DistributionContents:
-    """Validate the archive at `path` and return its core metadata; raise UploadRejected."""
+    """Validate the archive at `path` and return its core metadata; raise UploadRejected.
+
+    ``capture`` picks regular members whose bytes to return as well (at most
+    MAX_CAPTURED_MEMBER_SIZE each; a larger one is not captured)."""
     is_zip_name = filename.lower().endswith((".whl", ".zip"))
     try:
         _check_single_archive_type(path)
         if is_zip_name:
-            return _ZipInspector(path, filename, packagetype).inspect()
-        return _TarInspector(path, filename).inspect()
+            return _ZipInspector(path, filename, packagetype, capture).inspect()
+        return _TarInspector(path, filename, capture).inspect()
     except _READ_ERRORS as exc:
         raise _invalid(
             _("The archive could not be read: %(error)s") % {"error": _one_line(exc)}
@@ -548,12 +562,18 @@ def _check_single_dist_info(filename: str, top_levels: set[str]) -> None:
         )
 
 
+def _wants(capture: CapturePredicate | None, name: str, size: int) -> bool:
+    return capture is not None and size <= MAX_CAPTURED_MEMBER_SIZE and capture(name, size)
+
+
 class _ZipInspector:
-    def __init__(self, path, filename: str, packagetype: str) -> None:
+    def __init__(self, path, filename: str, packagetype: str, capture=None) -> None:
         self.path = path
         self.filename = filename
         self.packagetype = packagetype
         self.size = os.path.getsize(path)
+        self.capture = capture
+        self.captured: dict[str, tuple[bytes, int]] = {}
 
     def inspect(self) -> DistributionContents:
         end_records = _zip_end_records(self.path)
@@ -607,6 +627,7 @@ class _ZipInspector:
             metadata_member=metadata_member,
             root=root,
             members=files,
+            captured=self.captured,
         )
 
     def _not_a_zip(self) -> UploadRejected:
@@ -678,12 +699,16 @@ class _ZipInspector:
                 data_start, zip64 = self._check_local_header(stream, info)
                 if data_start + info.compress_size > central_directory_start:
                     raise self._into_central_directory(info.orig_filename)
-                capture = info.orig_filename in wanted
-                if capture:
-                    _check_captured_size(info.orig_filename, info.file_size)
-                data = self._read_member(stream, info, capture)
-                if capture:
-                    captured[info.orig_filename] = data
+                name = info.orig_filename
+                required = name in wanted
+                if required:
+                    _check_captured_size(name, info.file_size)
+                asked = not name.endswith("/") and _wants(self.capture, name, info.file_size)
+                data = self._read_member(stream, info, required or asked)
+                if required:
+                    captured[name] = data
+                if asked:
+                    self.captured[name] = (data, (info.external_attr >> 16) & 0o7777)
                 previous_end = data_start + info.compress_size
                 if info.flag_bits & _FLAG_DATA_DESCRIPTOR:
                     previous_end += self._check_data_descriptor(stream, info, zip64)
@@ -843,9 +868,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 
 class _TarInspector:
-    def __init__(self, path, filename: str) -> None:
+    def __init__(self, path, filename: str, capture=None) -> None:
         self.path = path
         self.filename = filename
+        self.capture = capture
+        self.captured: dict[str, tuple[bytes, int]] = {}
         self.size = os.path.getsize(path)
         self.names: set[str] = set()
         self.files: set[str] = set()
@@ -878,6 +905,7 @@ class _TarInspector:
             metadata_member=self.metadata_member,
             root=root,
             members=frozenset(self.files),
+            captured=self.captured,
         )
 
     def _read_members(self, reader: _BoundedReader) -> None:
@@ -897,6 +925,11 @@ class _TarInspector:
                     _check_captured_size(member.name, member.size)
                     self.metadata = tar.extractfile(member).read()
                     self.metadata_member = member.name
+                    if _wants(self.capture, member.name, member.size):
+                        self.captured[member.name] = (self.metadata, member.mode & 0o7777)
+                elif member.isfile() and _wants(self.capture, member.name, member.size):
+                    data = tar.extractfile(member).read()
+                    self.captured[member.name] = (data, member.mode & 0o7777)
             end_of_members = tar.offset
             trailer = reader.bytes_since(end_of_members)
             # tarfile stops quietly at a header it cannot parse; other tools may not. Only
