@@ -1,11 +1,14 @@
 """The `cheeseshop` command, run as users run it: a subprocess on its own data directory."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.malware.plugins import MARKER_CHECKS, install_plugin
 
 CHEESESHOP = str(Path(sys.executable).parent / "cheeseshop")
 
@@ -310,3 +313,85 @@ def test_token_revoke_of_an_unknown_id_is_an_error(run, token_id, message):
     result = run("token", "revoke", token_id)
     assert result.returncode == 1
     assert result.stderr == f"error: {message}\n"
+
+
+# A project check shipped as a plug-in: it names each project it judges.
+PROJECT_NAMER = """
+from cheeseshop.malware.api import Check, Finding, Subject
+
+
+class ProjectNamer(Check):
+    name = "test-project-namer"
+    subject = Subject.PROJECT
+    summary = "Names the project"
+
+    def judge(self, project):
+        yield Finding("named", f"judged {project.normalized_name}")
+"""
+
+
+def with_plugin(tmp_path) -> dict[str, str]:
+    """The settings that install the marker and project-namer plug-ins for the command."""
+    site = tmp_path / "site"
+    install_plugin(site, "marker_checks", MARKER_CHECKS, {"m": "marker_checks:MarkerCheck"})
+    install_plugin(site, "namer_checks", PROJECT_NAMER, {"n": "namer_checks:ProjectNamer"})
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+
+
+def test_malware_checks_lists_each_check_with_its_state_and_whether_it_is_installed(run, tmp_path):
+    plugin = with_plugin(tmp_path)
+
+    table = run("malware", "checks", settings=plugin)
+    assert table.returncode == 0, table.stderr
+    header, *rows = (cells(line.split("  ")) for line in table.stdout.splitlines())
+    assert header == ["name", "version", "judges", "triggers", "state", "installed", "summary"]
+    assert ["test-marker", "3", "file", "upload", "shadow", "yes"] in [row[:6] for row in rows]
+
+    uninstalled = run("malware", "checks", "--format", "json")
+    assert uninstalled.returncode == 0, uninstalled.stderr
+    assert {
+        "name": "test-marker",
+        "version": 3,
+        "subject": "file",
+        "triggers": [],
+        "state": "shadow",
+        "installed": False,
+        "summary": "Flags files holding the test markers",
+    } in [json.loads(line) for line in uninstalled.stdout.splitlines()]
+
+
+def test_malware_run_backfills_a_check_with_progress_and_refuses_an_unknown_one(run, tmp_path):
+    plugin = with_plugin(tmp_path)
+    assert run("user", "create", "olga", "--email", "o@example.com").returncode == 0
+    make_project_for(run, "olga", "alpha")
+    make_project_for(run, "olga", "beta")
+
+    backfill = run("malware", "run", "test-project-namer", settings=plugin)
+    assert backfill.returncode == 0, backfill.stderr
+    assert backfill.stderr.splitlines() == [
+        "test-project-namer: 1/2 (50%)",
+        "test-project-namer: 2/2 (100%)",
+    ]
+    assert backfill.stdout == "test-project-namer: 2/2 judged, errors: 0\n"
+    verdicts = run(
+        "manage",
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        "from cheeseshop.malware.models import Verdict\n"
+        "for v in Verdict.objects.order_by('project_name'): print(v.project_name, v.level)",
+    )
+    assert verdicts.stdout.splitlines() == ["alpha review", "beta review"]
+
+    later = run("malware", "run", "test-project-namer", "--since", "2999-01-01", settings=plugin)
+    assert (later.returncode, later.stdout) == (0, "test-project-namer: 0/0 judged, errors: 0\n")
+
+    unknown = run("malware", "run", "no-such-check", settings=plugin)
+    assert unknown.returncode == 1
+    assert "no-such-check" in unknown.stderr
+    assert "test-marker, test-project-namer" in unknown.stderr
+
+    bad_date = run("malware", "run", "test-project-namer", "--since", "2026-13-01")
+    assert bad_date.returncode == 2
+    assert "'2026-13-01' is not a date (YYYY-MM-DD)" in bad_date.stderr

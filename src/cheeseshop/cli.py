@@ -13,6 +13,7 @@ from pathlib import Path
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, say, setup_django
 from cheeseshop.errors import first_line
+from cheeseshop.malware.cli import add_malware_commands
 from cheeseshop.operations.failures import command_failure
 from cheeseshop.operations.version import installed_version
 from cheeseshop.tuf.cli import add_tuf_commands
@@ -719,6 +720,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tuf_commands(sub)
     add_audit_commands(sub)
+    add_malware_commands(sub)
 
     manage = sub.add_parser(
         "manage", help="run a Django management command", add_help=False, prefix_chars="\0"

@@ -25,6 +25,19 @@ def complain(message: str) -> None:
     sys.stderr.flush()
 
 
+def setup_django_offline() -> None:
+    """Django as far as translated messages need it, where there is no index, data directory or
+    database (a TUF key holder's machine, a publisher's CI scanning with ``malware scan``).
+    Nothing when Django is already set up."""
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        locale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
+        settings.configure(USE_I18N=True, LOCALE_PATHS=[locale])
+        django.setup()
+
+
 def setup_django() -> None:
     """Load the settings (``cheeseshop.settings`` unless DJANGO_SETTINGS_MODULE says) and apps."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cheeseshop.settings")

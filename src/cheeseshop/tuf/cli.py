@@ -7,29 +7,16 @@ error; a refused command exits with status 1.
 import argparse
 from pathlib import Path
 
-from cheeseshop.console import complain, say, start_django
+from cheeseshop.console import complain, say, setup_django_offline, start_django
 
 OFFLINE_ROLE_CHOICES = ["root", "targets", "bins"]
-
-
-def _setup_offline() -> None:
-    """Django for translations only: a key holder's machine has no index, data directory or
-    database."""
-    import django
-    from django.conf import settings
-
-    if not settings.configured:
-        settings.configure(
-            USE_I18N=True, LOCALE_PATHS=[str(Path(__file__).resolve().parent.parent / "locale")]
-        )
-        django.setup()
 
 
 def _run(function, args: argparse.Namespace, *, offline: bool = False) -> int:
     """Set up Django, run a command, and turn the repository's refusals into a message on
     standard error and exit code 1."""
     if offline:
-        _setup_offline()
+        setup_django_offline()
     else:
         start_django()
     from cheeseshop.tuf.errors import TufError
