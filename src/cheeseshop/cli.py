@@ -83,6 +83,8 @@ settings (environment variables, all optional):
   CHEESESHOP_AUDIT_RETENTION_DAYS  days audit events are kept (0 = forever); `cheeseshop
                                  audit expire` applies it, `audit verify` checks the chain
   CHEESESHOP_AUDIT_STORE_IP_PREFIX keep the /24 or /48 network of IPs beside the hash (false)
+  CHEESESHOP_MALWARE_AUTO_QUARANTINE_DAYS  quarantine a project younger than N days on a
+                                 threat verdict of an enabled check (0 = never)
   CHEESESHOP_TUF_BIT_LENGTH      TUF hashed bins: 2**N online bin roles (14)
   CHEESESHOP_TUF_ONLINE_KEY_URI  signer URI of TUF's online key, the same for every worker:
                                  file2:PATH, envvar:NAME, awskms:, gcpkms:, azurekms:, hv:,

@@ -217,6 +217,15 @@ CHEESESHOP_TUF_PURGE_HOOK = _env("TUF_PURGE_HOOK", "")
 # keyed hash.
 CHEESESHOP_AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 0)
 CHEESESHOP_AUDIT_STORE_IP_PREFIX = _env_bool("AUDIT_STORE_IP_PREFIX", False)
+# Malware checks: a project younger than this many days is quarantined at once on a threat
+# verdict of an enabled check (0 = never; an admin decides every verdict). Nothing is ever
+# deleted automatically.
+CHEESESHOP_MALWARE_AUTO_QUARANTINE_DAYS = _env_int("MALWARE_AUTO_QUARANTINE_DAYS", 0)
+if CHEESESHOP_MALWARE_AUTO_QUARANTINE_DAYS < 0:
+    raise ValueError(
+        "CHEESESHOP_MALWARE_AUTO_QUARANTINE_DAYS must be 0 (off) or a number of days, not "
+        f"{CHEESESHOP_MALWARE_AUTO_QUARANTINE_DAYS}"
+    )
 # GitHub secret scanning: a JSON file of the public keys that sign leak reports, in GitHub's
 # format ({"public_keys": [{"key_identifier", "key", "is_current"}]}); empty: the report
 # endpoint /_/secrets/disclose-token answers 404.

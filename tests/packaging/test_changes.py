@@ -446,7 +446,7 @@ def test_quarantine_hides_the_project_from_every_reader_and_lifting_it_restores_
     shown = visible_everywhere(client, project, wheel)
     assert set(shown.values()) == {200}, shown
 
-    changes.set_status(project, "quarantined", reason="under review", actor=owner)
+    changes.set_status(project, "quarantined", reason="under review", actor=None, admin=True)
 
     assert set(visible_everywhere(client, project, wheel).values()) == {404}
     assert not SimpleDetailPage.objects.filter(project=project).exists()
@@ -463,7 +463,7 @@ def test_quarantine_hides_the_project_from_every_reader_and_lifting_it_restores_
         event.id,
     )
 
-    changes.set_status(project, "active", actor=owner)
+    changes.set_status(project, "active", actor=None, admin=True)
 
     assert visible_everywhere(client, project, wheel) == shown
     lifted = Event.objects.filter(tag=EventTag.PROJECT_STATUS_CHANGE).last()
@@ -489,3 +489,80 @@ def test_setting_the_status_a_project_has_is_refused(project, owner):
     with pytest.raises(ChangeRefused, match="already has the status active"):
         changes.set_status(project, "active", actor=owner)
     assert not Event.objects.exists()
+
+
+# --- quarantine: the project is frozen for everyone but its administrators -----------------
+
+
+def quarantine(project) -> None:
+    changes.set_status(project, "quarantined", reason="under review", actor=None, admin=True)
+
+
+def test_an_owner_cannot_put_a_project_in_quarantine(project, owner):
+    with pytest.raises(ChangeRefused, match="Only the index's administrators"):
+        changes.set_status(project, "quarantined", actor=owner)
+    project.refresh_from_db()
+    assert project.status == "active"
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("status", ["active", "archived", "deprecated"])
+def test_an_owner_cannot_lift_a_quarantine(project, owner, status):
+    quarantine(project)
+    before = Event.objects.count()
+
+    with pytest.raises(ChangeRefused, match="is quarantined while the index's administrators"):
+        changes.set_status(project, status, actor=owner)
+
+    project.refresh_from_db()
+    assert project.status == "quarantined"
+    assert Event.objects.count() == before
+
+
+def test_every_change_an_owner_can_make_is_refused_on_a_quarantined_project(
+    project, release, wheel, owner, other
+):
+    changes.invite_collaborator(project, invitee=other, role_name="Maintainer", actor=owner)
+    invitation = RoleInvitation.objects.get()
+    role = Role.objects.get(user=owner)
+    quarantine(project)
+    before = Event.objects.count()
+    attempts = {
+        "yank": lambda: changes.yank_release(release, actor=owner),
+        "delete file": lambda: changes.delete_file(wheel, actor=owner),
+        "delete release": lambda: changes.delete_release(release, actor=owner),
+        "delete project": lambda: changes.delete_project(project, actor=owner),
+        "invite": lambda: changes.invite_collaborator(
+            project, invitee=create_user("zoe", "zoe@example.com"), role_name="Owner", actor=owner
+        ),
+        "accept": lambda: changes.accept_invitation(invitation),
+        "decline": lambda: changes.decline_invitation(invitation),
+        "revoke": lambda: changes.revoke_invitation(invitation, actor=owner),
+        "change role": lambda: changes.change_role(role, role_name="Maintainer", actor=owner),
+        "remove role": lambda: changes.remove_role(role, actor=owner),
+    }
+    refused = []
+    for name, attempt in attempts.items():
+        with pytest.raises(ChangeRefused, match="is quarantined") as caught:
+            attempt()
+        refused.append((name, "lift the quarantine" in caught.value.message))
+
+    assert refused == [(name, True) for name in attempts]
+    assert Event.objects.count() == before
+    assert Release.objects.filter(pk=release.pk, yanked=False).exists()
+    assert File.objects.filter(pk=wheel.pk).exists()
+    assert RoleInvitation.objects.filter(pk=invitation.pk).exists()
+
+
+def test_an_unyank_is_refused_on_a_quarantined_project(project, release, owner):
+    changes.yank_release(release, actor=owner)
+    quarantine(project)
+    with pytest.raises(ChangeRefused, match="is quarantined"):
+        changes.unyank_release(release, actor=owner)
+
+
+def test_an_administrator_can_still_remove_a_quarantined_project(project, owner):
+    quarantine(project)
+    changes.delete_project(project, actor=None, credential=ADMIN, admin=True)
+    assert not Project.objects.exists()
+    assert tags()[-2:] == ["project:remove", "admin:project:remove"]

@@ -569,14 +569,14 @@ def test_a_quarantined_project_is_unsigned_until_the_quarantine_is_lifted(
 ):
     project, file = _upload()
     repository.publish()
-    changes.set_status(project, "quarantined", actor=None, credential=ADMIN)
+    changes.set_status(project, "quarantined", actor=None, credential=ADMIN, admin=True)
     repository.publish()
     assert not TufTarget.objects.filter(project_pk=project.pk).exists()
     updater = make_updater(tmp_path / "during", _trusted_root(keys_dir))
     updater.refresh()
     assert updater.get_targetinfo(f"packages/{file.path}") is None
 
-    changes.set_status(project, "active", actor=None, credential=ADMIN)
+    changes.set_status(project, "active", actor=None, credential=ADMIN, admin=True)
     repository.publish()
     updater = make_updater(tmp_path / "after", _trusted_root(keys_dir))
     updater.refresh()

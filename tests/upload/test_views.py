@@ -14,6 +14,7 @@ from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event
 from cheeseshop.errors import Disabled, Gone
 from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.packaging import changes
 from cheeseshop.packaging.errors import (
     ProjectNameTaken,
     TooManyNewProjects,
@@ -256,6 +257,31 @@ def test_another_users_project_is_refused(post_upload, tmp_path, packages_dir):
     )
     assert_refused(response, 403, "The user 'mallory' isn't allowed to upload to project 'theirs'")
     assert File.objects.count() == 1
+
+
+def test_an_owner_cannot_upload_to_a_quarantined_project(post_upload, tmp_path, packages_dir):
+    assert post_upload(make_wheel(tmp_path, "mine", "1.0"), "mine", "1.0").status_code == 200
+    changes.set_status(Project.objects.get(), "quarantined", actor=None, admin=True)
+    stored = stored_files(packages_dir)
+
+    response = post_upload(make_wheel(tmp_path, "mine", "1.1"), "mine", "1.1")
+
+    assert_refused(response, 403, "Project 'mine' is quarantined while the index's administrators")
+    assert File.objects.count() == 1
+    assert stored_files(packages_dir) == stored
+
+
+def test_a_stranger_is_not_told_that_a_project_is_quarantined(post_upload, tmp_path):
+    assert post_upload(make_wheel(tmp_path, "theirs", "1.0"), "theirs", "1.0").status_code == 200
+    changes.set_status(Project.objects.get(), "quarantined", actor=None, admin=True)
+    raw = create_token(create_user("mallory", "mallory@example.com"), description="m")[1]
+
+    response = post_upload(
+        make_wheel(tmp_path, "theirs", "1.1"), "theirs", "1.1", auth=basic_auth(raw)
+    )
+
+    assert_refused(response, 403, "The user 'mallory' isn't allowed to upload to project 'theirs'")
+    assert "quarantined" not in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from cheeseshop.accounts.access import (
     read_only_refusal,
     refused,
 )
-from cheeseshop.packaging.models import Project, Role, RoleName
+from cheeseshop.packaging.models import Project, ProjectStatus, Role, RoleName
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class ProjectAccess:
     @property
     def is_owner(self) -> bool:
         return self.role.role_name == RoleName.OWNER
+
+    @property
+    def is_quarantined(self) -> bool:
+        """Quarantined projects are frozen: their pages show, their change forms do not (the
+        changes service refuses every change anyway)."""
+        return self.project.status == ProjectStatus.QUARANTINED
 
 
 def _normalized_redirect(request: HttpRequest, normalized: str, kwargs: dict) -> HttpResponse:

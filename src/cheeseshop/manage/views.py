@@ -115,6 +115,7 @@ def _project_context(access: ProjectAccess, section: str) -> dict:
         "project": access.project,
         "role": access.role,
         "is_owner": access.is_owner,
+        "quarantined": access.is_quarantined,
         "section": section,
     }
 

@@ -5,6 +5,10 @@ events it records. Permission to act is the caller's business (the manage views 
 admin checks staff); the rules that hold whoever acts live here, and a change they forbid raises
 ``ChangeRefused`` with a message that names the rule.
 
+A quarantined project (malware under review) is frozen: every change here refuses it unless an
+administrator makes it (``admin=True``: the admin site, the review service, the malware policy),
+and only an administrator puts a project in quarantine or lifts it.
+
 A change to what the index shows bumps ``project.last_serial`` to the id of the event recorded
 and re-renders the simple pages in the same transaction, so installers see it at once. Deleted
 distributions leave their stored objects only after the transaction commits, and their filenames
@@ -42,6 +46,18 @@ def _lock_project(project_id: int) -> Project:
     return project
 
 
+def ensure_not_quarantined(project: Project, *, admin: bool = False) -> None:
+    """The quarantine rule: a quarantined project changes only through its administrators."""
+    if project.status == ProjectStatus.QUARANTINED and not admin:
+        raise ChangeRefused(
+            _(
+                "Project '%(project)s' is quarantined while the index's administrators review "
+                "it: it cannot be changed or uploaded to until they lift the quarantine."
+            )
+            % {"project": project.name}
+        )
+
+
 def _reload(instance, message: str) -> None:
     """Re-read ``instance`` inside the transaction; it may have changed since it was loaded."""
     try:
@@ -50,9 +66,10 @@ def _reload(instance, message: str) -> None:
         raise ChangeRefused(message) from None
 
 
-def _lock_release(release: Release) -> Project:
+def _lock_release(release: Release, *, admin: bool = False) -> Project:
     """Lock the release's project, then re-read the release; returns the locked project."""
     project = _lock_project(release.project_id)
+    ensure_not_quarantined(project, admin=admin)
     _reload(release, _("This release no longer exists."))
     return project
 
@@ -181,6 +198,7 @@ def delete_file(file, *, actor, request=None, credential=None, admin=False) -> N
         if project_id is None:
             raise ChangeRefused(_("This file no longer exists."))
         project = _lock_project(project_id)
+        ensure_not_quarantined(project, admin=admin)
         _reload(file, _("This file no longer exists."))
         details = {
             "filename": file.filename,
@@ -206,7 +224,7 @@ def delete_file(file, *, actor, request=None, credential=None, admin=False) -> N
 def delete_release(release, *, actor, request=None, credential=None, admin=False) -> None:
     """Delete a release and all its files; their filenames stay used forever."""
     with transaction.atomic():
-        project = _lock_release(release)
+        project = _lock_release(release, admin=admin)
         files = list(release.files.all())
         _remove(
             project,
@@ -232,6 +250,7 @@ def delete_project(project, *, actor, request=None, credential=None, admin=False
     """
     with transaction.atomic():
         locked = _lock_project(project.pk)
+        ensure_not_quarantined(locked, admin=admin)
         files = list(File.objects.filter(release__project=locked))
         # Deleting cascades to releases, files, roles, invitations and the simple pages.
         _remove(
@@ -256,9 +275,13 @@ def delete_project(project, *, actor, request=None, credential=None, admin=False
 # --- Status (PEP 792) -----------------------------------------------------------------------
 
 
-def set_status(project, status: str, *, reason="", actor, request=None, credential=None):
+def set_status(
+    project, status: str, *, reason="", actor, request=None, credential=None, admin=False
+):
     """Give a project another status (PEP 792): active, archived, deprecated, or quarantined —
-    hidden from the index, the JSON API, TUF and the public pages until it is set back."""
+    hidden from the index, the JSON API, TUF and the public pages until it is set back.
+
+    Only an administrator (``admin``) puts a project in quarantine or takes it out."""
     if status not in ProjectStatus.values:
         raise ChangeRefused(
             _("'%(status)s' is not a project status; choose one of %(statuses)s.")
@@ -267,6 +290,12 @@ def set_status(project, status: str, *, reason="", actor, request=None, credenti
     with transaction.atomic():
         locked = _lock_project(project.pk)
         previous = locked.status
+        if ProjectStatus.QUARANTINED in (previous, status) and not admin:
+            ensure_not_quarantined(locked)
+            raise ChangeRefused(
+                _("Only the index's administrators may put project '%(project)s' in quarantine.")
+                % {"project": locked.name}
+            )
         if previous == status and locked.status_reason == reason.strip():
             raise ChangeRefused(
                 _("Project '%(project)s' already has the status %(status)s.")
@@ -352,6 +381,7 @@ def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> 
     _check_role_name(role_name)
     with transaction.atomic():
         project = _lock_project(project.pk)
+        ensure_not_quarantined(project)
         names = {"user": invitee.username, "project": project.name}
         if Role.objects.filter(project=project, user=invitee).exists():
             raise ChangeRefused(
@@ -392,6 +422,7 @@ def invite_collaborator(project, *, invitee, role_name, actor, request=None) -> 
 
 def _take_invitation(invitation: RoleInvitation) -> tuple[Project, RoleInvitation]:
     project = _lock_project(invitation.project_id)
+    ensure_not_quarantined(project)
     current = RoleInvitation.objects.filter(pk=invitation.pk).select_related("user").first()
     if current is None:
         raise ChangeRefused(_("This invitation no longer exists."))
@@ -463,6 +494,7 @@ def revoke_invitation(invitation, *, actor, request=None) -> None:
 
 def _take_role(role: Role) -> tuple[Project, Role]:
     project = _lock_project(role.project_id)
+    ensure_not_quarantined(project)
     current = Role.objects.filter(pk=role.pk).select_related("user").first()
     if current is None:
         raise ChangeRefused(_("This collaborator no longer has a role on the project."))

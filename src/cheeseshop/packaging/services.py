@@ -29,6 +29,7 @@ from cheeseshop.packaging.models import (
     FilenameRegistry,
     PackageType,
     Project,
+    ProjectStatus,
     Release,
     Role,
     RoleName,
@@ -180,11 +181,19 @@ def find_project(name: str, *, lock: bool = False) -> Project | None:
 
 
 def ensure_can_upload(user, project: Project) -> None:
-    """Owners and Maintainers may upload to a project; nobody else."""
+    """Owners and Maintainers may upload to a project, unless it is quarantined; nobody else."""
     if _ROLE.first(user.pk, project.pk) is None:
         raise UploadNotPermitted(
             _("The user '%(user)s' isn't allowed to upload to project '%(project)s'.")
             % {"user": user.username, "project": project.name}
+        )
+    if project.status == ProjectStatus.QUARANTINED:
+        raise UploadNotPermitted(
+            _(
+                "Project '%(project)s' is quarantined while the index's administrators review "
+                "it: it cannot be changed or uploaded to until they lift the quarantine."
+            )
+            % {"project": project.name}
         )
 
 
