@@ -152,13 +152,14 @@ def test_exact_duplicate_answers_200_and_changes_nothing(post_upload, tmp_path, 
     assert stored_files(packages_dir) == stored
 
 
-def test_upload_enqueues_the_post_upload_task_after_commit(
+def test_upload_enqueues_the_post_upload_tasks_after_commit(
     post_upload, tmp_path, django_capture_on_commit_callbacks
 ):
+    """Two tasks: the stored file verified, and the malware checks on it."""
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = post_upload(make_wheel(tmp_path, "later", "1.0"), "later", "1.0")
     assert response.status_code == 200
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2
 
 
 def test_an_upload_runs_a_bounded_number_of_statements(post_upload, tmp_path):
@@ -660,8 +661,12 @@ def test_with_database_tasks_the_task_row_commits_with_the_upload(
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     assert post_upload(make_wheel(tmp_path, "queued", "1.0"), "queued", "1.0").status_code == 200
-    task = DBTaskResult.objects.get()
-    assert task.args_kwargs["args"] == [File.objects.get().pk]
+    tasks = DBTaskResult.objects.order_by("task_path")
+    assert [task.task_path.rsplit(".", 1)[1] for task in tasks] == [
+        "check_upload",
+        "verify_stored_file",
+    ]
+    assert {tuple(task.args_kwargs["args"]) for task in tasks} == {(File.objects.get().pk,)}
 
     def failing_save_bytes(path, data):
         raise OSError("disk full")
@@ -670,7 +675,7 @@ def test_with_database_tasks_the_task_row_commits_with_the_upload(
     client.raise_request_exception = False
     failed = post_upload(make_wheel(tmp_path / "..", "queued", "1.1"), "queued", "1.1")
     assert failed.status_code == 500
-    assert DBTaskResult.objects.count() == 1  # rolled back with the upload's rows
+    assert DBTaskResult.objects.count() == 2  # rolled back with the upload's rows
 
 
 def test_failed_storage_write_leaves_no_row_and_no_object(

@@ -80,6 +80,7 @@ CREDENTIAL_LABELS = {
     "signup": gettext_lazy("Signing up"),
     "admin": gettext_lazy("Admin area"),
     "cli": gettext_lazy("Command line on the server"),
+    "malware-policy": gettext_lazy("Automatic quarantine policy (malware checks)"),
     "none": gettext_lazy("Nothing (not signed in)"),
     "unknown": gettext_lazy("Unknown"),
 }
