@@ -16,6 +16,7 @@ from cheeseshop.errors import first_line
 from cheeseshop.malware.cli import add_malware_commands
 from cheeseshop.operations.failures import command_failure
 from cheeseshop.operations.version import installed_version
+from cheeseshop.translations import add_translation_commands
 from cheeseshop.tuf.cli import add_tuf_commands
 
 SETTINGS_HELP = """\
@@ -721,6 +722,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_tuf_commands(sub)
     add_audit_commands(sub)
     add_malware_commands(sub)
+    add_translation_commands(sub)
 
     manage = sub.add_parser(
         "manage", help="run a Django management command", add_help=False, prefix_chars="\0"
