@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from cheeseshop.accounts import ratelimits, responses
 from cheeseshop.accounts.identity import login_identifier, user_for_login
+from cheeseshop.accounts.languages import current_site_language, in_language_of
 from cheeseshop.accounts.validators import (
     MAX_PASSWORD_LENGTH,
     MaximumLengthValidator,
@@ -67,6 +68,11 @@ class AccountAdapter(DefaultAccountAdapter):
             _refuse_if_locked(request, "signup", [key], _(SIGNUP_LOCKED))
         return True
 
+    def save_user(self, request, user, form, commit=True):
+        # The language of the sign-up page becomes theirs: their emails and pages stay in it.
+        user.language = current_site_language()
+        return super().save_user(request, user, form, commit=commit)
+
     # --- passwords -------------------------------------------------------------------------
 
     def clean_password(self, password, user=None):
@@ -112,7 +118,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix, email, context):
         # allauth's current_site comes from the request's Host header, the client's to write.
-        super().send_mail(template_prefix, email, {"current_site": index_site(), **context})
+        context = {"current_site": index_site(), **context}
+        # In the account's language (allauth's mails are asked for by the account's owner:
+        # resets, confirmation links, notices); to an address without one, the page's.
+        with in_language_of(context.get("user"), they_acted=True):
+            super().send_mail(template_prefix, email, context)
 
     def should_send_confirmation_mail(self, request, email_address, signup):
         # At login with an unverified address allauth sends a new link each time; once the
