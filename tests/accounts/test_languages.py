@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from cheeseshop.accounts.languages import in_language_of, language_of
 from cheeseshop.accounts.models import User
+from tests.accounts.conftest import OTHER_STRONG_PASSWORD, STRONG_PASSWORD
 from tests.accounts.test_signup import sign_up
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +155,29 @@ def test_mail_to_an_address_nobody_has_is_in_the_page_language(client, settings)
     [message] = mail.outbox
     with translation.override("fr"):
         assert gettext("Unknown Account") in message.subject
+
+
+def test_someone_signing_up_with_a_taken_address_tells_its_owner_in_the_owners_language(alice):
+    choose(alice, "fr")
+    sign_up(Client(headers={"Accept-Language": "en"}), email="alice@example.com")
+    [message] = mail.outbox
+    assert message.to == ["alice@example.com"]
+    with translation.override("fr"):
+        assert gettext("Account Already Exists") in message.subject
+
+
+def test_allauths_own_notices_are_in_the_accounts_language(alice, alice_client, settings):
+    settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
+    choose(alice, "fr")
+    alice_client.post(
+        "/account/password/change/",
+        {
+            "oldpassword": STRONG_PASSWORD,
+            "password1": OTHER_STRONG_PASSWORD,
+            "password2": OTHER_STRONG_PASSWORD,
+        },
+        headers={"Accept-Language": "en"},
+    )
+    [message] = mail.outbox
+    with translation.override("fr"):
+        assert gettext("Password Changed") in message.subject

@@ -2,6 +2,7 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -44,6 +45,20 @@ def _refuse_if_locked(request, name: str, keys: list[str], message: str) -> None
     wait = max(ratelimits.reset_in(name, key) for key in keys)
     if wait:
         raise ImmediateHttpResponse(responses.locked_out(request, message, wait_seconds=wait))
+
+
+def _account_of(email: str, context: dict):
+    """Whom an allauth mail is written to: the user it names, else the account that has the
+    address (verified first), else nobody."""
+    if context.get("user") is not None:
+        return context["user"]
+    address = (
+        EmailAddress.objects.filter(email__iexact=email)
+        .select_related("user")
+        .order_by("-verified", "-primary")
+        .first()
+    )
+    return address.user if address is not None else None
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -119,9 +134,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         # allauth's current_site comes from the request's Host header, the client's to write.
         context = {"current_site": index_site(), **context}
-        # In the account's language (allauth's mails are asked for by the account's owner:
-        # resets, confirmation links, notices); to an address without one, the page's.
-        with in_language_of(context.get("user"), they_acted=True):
+        # In the language of the account the address belongs to; allauth's mails are asked for
+        # from a page by whoever uses the address (resets, confirmation links, login codes), so
+        # without a choice of their own, the page's. An address nobody has: the page's too.
+        with in_language_of(_account_of(email, context), they_acted=True):
             super().send_mail(template_prefix, email, context)
 
     def should_send_confirmation_mail(self, request, email_address, signup):
@@ -144,7 +160,8 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth's own copies would arrive twice once ACCOUNT_EMAIL_NOTIFICATIONS is on.
         if template_prefix.startswith("mfa/"):
             return
-        super().send_notification_mail(template_prefix, user, context=context, email=email)
+        with in_language_of(user, they_acted=True):  # its context names no user: send_mail's
+            super().send_notification_mail(template_prefix, user, context=context, email=email)
 
     def send_password_reset_mail(self, user, email, context):
         record_event(
