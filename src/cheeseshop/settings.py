@@ -283,6 +283,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language, over the cookie and Accept-Language.
+    "cheeseshop.accounts.middleware.UserLanguageMiddleware",
     "cheeseshop.accounts.middleware.UnreadableSecretsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cheeseshop.accounts import language_views
 from cheeseshop.upload.views import legacy_redirect
 
 urlpatterns = [
@@ -13,10 +14,12 @@ urlpatterns = [
     path("", include("cheeseshop.tokens.urls")),
     path("", include("cheeseshop.operations.urls")),
     path("manage/account/tokens/", include("cheeseshop.tokens.web_urls")),
+    path("manage/account/language/", language_views.language_settings, name="account-language"),
     path("manage/account/", include("cheeseshop.accounts.security_urls")),
     path("manage/", include("cheeseshop.manage.urls")),
     path("account/", include("cheeseshop.accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, also storing a signed-in user's choice.
+    path("i18n/setlang/", language_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 

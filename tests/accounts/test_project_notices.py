@@ -3,6 +3,8 @@ and the per-user setting that turns the non-critical ones off."""
 
 import pytest
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import ADMIN, SESSION, record_event
@@ -301,3 +303,38 @@ def test_creating_a_project_tells_nobody(
             additional={"target_user": "olivia", "role_name": "Owner"},
         )
     assert mailoutbox == []
+
+
+def test_each_owner_is_told_in_their_own_language(
+    owner, second_owner, project, wheel, mailoutbox, django_capture_on_commit_callbacks
+):
+    second_owner.language = "fr"
+    second_owner.save(update_fields=["language"])
+    # The language of whoever deleted it counts for nothing.
+    with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
+        changes.delete_file(wheel, actor=owner)
+    by_address = {message.to[0]: message for message in mailoutbox}
+    deleted = "File %(filename)s of project '%(project)s' was deleted."
+    facts = {"filename": wheel.filename, "project": "Cheese_Tools"}
+    assert deleted % facts in by_address["olivia@example.com"].body  # never chose: the site's
+    with translation.override("fr"):
+        assert gettext(deleted) != deleted
+        assert gettext(deleted) % facts in by_address["sam@example.com"].body
+        assert gettext("Owner") != "Owner"
+
+
+def test_a_role_named_in_a_notice_is_in_the_readers_language(
+    owner, project, maintainer, mailoutbox, django_capture_on_commit_callbacks
+):
+    owner.language = "fr"
+    owner.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        changes.change_role(
+            Role.objects.get(user=maintainer, project=project),
+            role_name=RoleName.OWNER,
+            actor=owner,
+        )
+    with translation.override("fr"):
+        owner_in_french = gettext("Owner")
+    [message] = [m for m in mailoutbox if m.to == ["olivia@example.com"]]
+    assert owner_in_french in message.body

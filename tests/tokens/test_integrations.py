@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from cheeseshop.accounts.services import create_user
 from cheeseshop.audit.models import Event
@@ -92,8 +94,15 @@ def sign(key, body: bytes) -> str:
     return base64.b64encode(key.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
 
 
-def disclose(client, body: bytes, *, key_id: str | None = KEY_ID, signature: str | None = None):
-    headers = {}
+def disclose(
+    client,
+    body: bytes,
+    *,
+    key_id: str | None = KEY_ID,
+    signature: str | None = None,
+    headers: dict | None = None,
+):
+    headers = dict(headers or {})
     if key_id is not None:
         headers["Github-Public-Key-Identifier"] = key_id
     if signature is not None:
@@ -328,3 +337,39 @@ def test_keys_file_with_a_non_ec_key_is_refused(tmp_path):
 def test_missing_keys_file_is_named(tmp_path):
     with pytest.raises(ImproperlyConfigured, match="cannot read secret scanning keys"):
         load_public_keys(tmp_path / "absent.json")
+
+
+def in_language(language: str, msgid: str, **values) -> str:
+    """``msgid`` in ``language``; fails while that catalogue does not translate it yet."""
+    with translation.override(language):
+        text = gettext(msgid)
+    assert text != msgid, f"the {language} catalogue does not translate {msgid!r} yet"
+    return text % values if values else text
+
+
+# Red for German until its catalogue arrives; the French case proves the mechanism now.
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_leak_email_is_written_in_the_owners_language(
+    client, keys_file, signing_key, leaked, user, language
+):
+    user.language = language
+    user.save(update_fields=["language"])
+    _token, raw = leaked
+    body = report(raw)
+    # A scanning service sends no language of its own; the reader's is what counts.
+    disclose(client, body, signature=sign(signing_key, body))
+    [message] = mail.outbox
+    assert message.subject.endswith(
+        in_language(language, "Your API token was found in public and has been revoked")
+    )
+    assert in_language(language, "Hello %(name)s,", name="alice") in message.body
+
+
+def test_the_leak_email_to_someone_who_never_chose_is_in_the_sites_language(
+    client, keys_file, signing_key, leaked
+):
+    _token, raw = leaked
+    body = report(raw)
+    disclose(client, body, signature=sign(signing_key, body), headers={"Accept-Language": "fr"})
+    [message] = mail.outbox
+    assert message.subject.endswith("Your API token was found in public and has been revoked")

@@ -381,7 +381,7 @@ def test_without_an_expiry_the_token_never_expires(alice, client):
         (
             {"expires": "date", "expires_on": "2020-01-31"},
             "expires_on",
-            "The expiry date 2020-01-31 has passed",
+            "The expiry date Jan. 31, 2020 has passed",
         ),
     ],
 )

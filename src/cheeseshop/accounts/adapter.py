@@ -2,6 +2,7 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
+from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_noop
 
 from cheeseshop.accounts import ratelimits, responses
 from cheeseshop.accounts.identity import login_identifier, user_for_login
+from cheeseshop.accounts.languages import current_site_language, in_language_of
 from cheeseshop.accounts.validators import (
     MAX_PASSWORD_LENGTH,
     MaximumLengthValidator,
@@ -45,6 +47,20 @@ def _refuse_if_locked(request, name: str, keys: list[str], message: str) -> None
         raise ImmediateHttpResponse(responses.locked_out(request, message, wait_seconds=wait))
 
 
+def _account_of(email: str, context: dict):
+    """Whom an allauth mail is written to: the user it names, else the account that has the
+    address (verified first), else nobody."""
+    if context.get("user") is not None:
+        return context["user"]
+    address = (
+        EmailAddress.objects.filter(email__iexact=email)
+        .select_related("user")
+        .order_by("-verified", "-primary")
+        .first()
+    )
+    return address.user if address is not None else None
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):
         # allauth's own guess trusts X-Forwarded-For's first entry, which the client writes.
@@ -66,6 +82,11 @@ class AccountAdapter(DefaultAccountAdapter):
         else:
             _refuse_if_locked(request, "signup", [key], _(SIGNUP_LOCKED))
         return True
+
+    def save_user(self, request, user, form, commit=True):
+        # The language of the sign-up page becomes theirs: their emails and pages stay in it.
+        user.language = current_site_language()
+        return super().save_user(request, user, form, commit=commit)
 
     # --- passwords -------------------------------------------------------------------------
 
@@ -112,7 +133,12 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix, email, context):
         # allauth's current_site comes from the request's Host header, the client's to write.
-        super().send_mail(template_prefix, email, {"current_site": index_site(), **context})
+        context = {"current_site": index_site(), **context}
+        # In the language of the account the address belongs to; allauth's mails are asked for
+        # from a page by whoever uses the address (resets, confirmation links, login codes), so
+        # without a choice of their own, the page's. An address nobody has: the page's too.
+        with in_language_of(_account_of(email, context), they_acted=True):
+            super().send_mail(template_prefix, email, context)
 
     def should_send_confirmation_mail(self, request, email_address, signup):
         # At login with an unverified address allauth sends a new link each time; once the
@@ -134,7 +160,8 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth's own copies would arrive twice once ACCOUNT_EMAIL_NOTIFICATIONS is on.
         if template_prefix.startswith("mfa/"):
             return
-        super().send_notification_mail(template_prefix, user, context=context, email=email)
+        with in_language_of(user, they_acted=True):  # its context names no user: send_mail's
+            super().send_notification_mail(template_prefix, user, context=context, email=email)
 
     def send_password_reset_mail(self, user, email, context):
         record_event(

@@ -149,6 +149,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (gettext_lazy("Account state"), {"fields": ("is_frozen", "is_trusted_uploader")}),
+        (gettext_lazy("Preferences"), {"fields": ("language",)}),
     )
     inlines = (EmailAddressInline, RoleInline)
     actions = (

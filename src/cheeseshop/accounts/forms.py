@@ -6,8 +6,10 @@ from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import messages
+from django.utils.translation import gettext_lazy as _
 
 from cheeseshop.accounts import notices
+from cheeseshop.accounts.languages import current_site_language
 from cheeseshop.accounts.models import User
 
 
@@ -56,3 +58,41 @@ class NotificationSettingsForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["notify_non_critical"]
+
+
+class LanguageSelect(forms.Select):
+    """Each language named in itself, marked with its own ``lang`` so screen readers say it
+    right."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
+
+
+class LanguageForm(forms.ModelForm):
+    """The language of a user's pages and emails, one of settings.LANGUAGES."""
+
+    class Meta:
+        model = User
+        fields = ["language"]
+        widgets = {"language": LanguageSelect}
+        error_messages = {
+            "language": {
+                "required": _("Choose a language."),
+                "invalid_choice": _("Choose one of the languages in the list."),
+            }
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["language"]
+        field.required = True
+        # Not the model's blank choice ("---------"): a language is always chosen here.
+        field.choices = [choice for choice in field.choices if choice[0]]
+        if not self.instance.language:  # never chosen: the one they are reading now
+            self.initial["language"] = current_site_language()
+        field.help_text = _(
+            "The language of the pages you see while logged in and of every email sent to you."
+        )

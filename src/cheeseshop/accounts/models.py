@@ -1,9 +1,16 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from cheeseshop.accounts.validators import UsernameValidator
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The site's languages, each named in itself; a callable, so that adding one to
+    settings.LANGUAGES needs no migration."""
+    return list(settings.LANGUAGES)
 
 
 class User(AbstractUser):
@@ -44,6 +51,15 @@ class User(AbstractUser):
             "Email me when a collaborator's role changes or an API token is added for a project "
             "I own. Notices of deletions and of new collaborators are always sent."
         ),
+    )
+
+    # Blank: never chosen (accounts made before languages were stored, or by the command line).
+    language = models.CharField(
+        _("language"),
+        max_length=15,
+        blank=True,
+        choices=language_choices,
+        help_text=_("The language of the pages this user sees and of every email sent to them."),
     )
 
     class Meta:

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from cheeseshop.accounts.languages import in_language_of
 from cheeseshop.audit.services import client_ip
 from cheeseshop.packaging.models import RoleName
 from cheeseshop.site import absolute_url, index_site
@@ -26,6 +27,17 @@ TWO_FACTOR_RESET = "two_factor_reset"
 NEW_DEVICE_LOGIN = "new_device_login"
 PROJECT_INVITATION = "project_invitation"
 EMAIL_ADD_REFUSED = "email_add_refused"
+
+# Notices of what the account's owner did themselves: without a language of their own, they
+# are written in the one they were using. The others (an invitation, an administrator's
+# reset, someone else's attempt) say nothing of the reader's language (accounts.languages).
+OWN_ACTIONS = {
+    METHOD_ADDED,
+    METHOD_REMOVED,
+    RECOVERY_CODES_GENERATED,
+    RECOVERY_CODE_USED,
+    NEW_DEVICE_LOGIN,
+}
 
 
 def mail_invitation(invitation, inviter, request: HttpRequest | None = None) -> None:
@@ -51,7 +63,8 @@ def _recipient(user) -> str:
 def send_notice(
     notice: str, user, *, request: HttpRequest | None = None, context: dict | None = None
 ) -> None:
-    """Mail ``notice`` to ``user``'s primary address (nothing when they have none)."""
+    """Mail ``notice`` to ``user``'s primary address (nothing when they have none), in their
+    language."""
     email = _recipient(user)
     if not email:
         return
@@ -65,7 +78,8 @@ def send_notice(
         "two_factor_url": absolute_url(reverse("mfa_index")),
         **(context or {}),
     }
-    subject = render_to_string(f"accounts/email/{notice}_subject.txt", ctx, request)
+    with in_language_of(user, they_acted=notice in OWN_ACTIONS):
+        subject = render_to_string(f"accounts/email/{notice}_subject.txt", ctx, request)
+        body = render_to_string(f"accounts/email/{notice}_message.txt", ctx, request).strip()
     subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
-    body = render_to_string(f"accounts/email/{notice}_message.txt", ctx, request).strip()
     send_mail(subject, body, None, [email])

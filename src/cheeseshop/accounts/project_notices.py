@@ -23,8 +23,10 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from cheeseshop.accounts.languages import language_of
 from cheeseshop.audit.history import describe_credential
 from cheeseshop.audit.models import Event, EventTag
 from cheeseshop.packaging.models import RoleName, role_label
@@ -99,6 +101,7 @@ NOTICES: dict[str, NoticeKind] = {
 class Recipient:
     username: str
     email: str
+    language: str  # the notice's, chosen when the event is recorded (accounts.languages)
 
 
 def _verified_primary_emails(users) -> dict[int, str]:
@@ -129,19 +132,28 @@ def recipients_of(event: Event, notice: NoticeKind) -> list[Recipient]:
         users = {pk: user for pk, user in users.items() if user.notify_non_critical}
     emails = _verified_primary_emails(list(users))
     return [
-        Recipient(user.username, emails[pk]) for pk, user in sorted(users.items()) if pk in emails
+        Recipient(
+            user.username,
+            emails[pk],
+            # Without a language of their own, an Owner who made the change themselves reads
+            # the one they made it in; the others, the site's.
+            language_of(user, they_acted=pk == event.actor_id),
+        )
+        for pk, user in sorted(users.items())
+        if pk in emails
     ]
 
 
 def _facts(event: Event) -> dict[str, str]:
-    """What the notice sentences may name, taken from the event when it is recorded."""
+    """What the notice sentences may name, taken from the event when it is recorded. Role
+    names stay as stored ("Owner"): each recipient reads them in their own language."""
     additional = event.additional
     project = event.project
     return {
         "project": project.name if project is not None else additional.get("name", ""),
         "target": str(additional.get("target_user", "")),
-        "role": role_label(additional.get("role_name", "")),
-        "previous_role": role_label(additional.get("previous_role_name", "")),
+        "role": str(additional.get("role_name", "")),
+        "previous_role": str(additional.get("previous_role_name", "")),
         "token": str(additional.get("description", "")),
         "token_user": str(additional.get("user", "")),
         "version": str(additional.get("version", "")),
@@ -180,12 +192,26 @@ class PendingNotice:
     recipients: list[Recipient]
 
     def send(self) -> None:
-        # Rendered now, not at record time: the sentence is translated like the rest.
-        context = {
+        for recipient in self.recipients:
+            try:
+                self._send_to(recipient)
+            except Exception:
+                # The change is committed; a failing mail must neither undo nor hide it, nor
+                # keep the other Owners from being told.
+                logger.exception("Could not send a security notice to %s", recipient.username)
+
+    def _context(self) -> dict:
+        """What the templates show, in the active language (the recipient's)."""
+        facts = {
+            **self.facts,
+            "role": role_label(self.facts["role"]),
+            "previous_role": role_label(self.facts["previous_role"]),
+        }
+        return {
             "site_name": settings.SITE_NAME,
             # What allauth's mail layout names; there is no request (and no domain) here.
             "current_site": index_site(),
-            "what": self.notice.sentence() % self.facts,
+            "what": self.notice.sentence() % facts,
             "project": self.facts["project"],
             "tag_label": self.tag_label,
             "actor": self.actor,
@@ -195,20 +221,13 @@ class PendingNotice:
             "critical": self.critical,
             "settings_path": _settings_path(),
         }
-        for recipient in self.recipients:
-            try:
-                self._send_to(recipient, context)
-            except Exception:
-                # The change is committed; a failing mail must neither undo nor hide it, nor
-                # keep the other Owners from being told.
-                logger.exception("Could not send a security notice to %s", recipient.username)
 
-    @staticmethod
-    def _send_to(recipient: Recipient, context: dict) -> None:
-        context = {**context, "username": recipient.username}
-        subject = render_to_string("accounts/email/project_notice_subject.txt", context)
+    def _send_to(self, recipient: Recipient) -> None:
+        with translation.override(recipient.language):
+            context = {**self._context(), "username": recipient.username}
+            subject = render_to_string("accounts/email/project_notice_subject.txt", context)
+            body = render_to_string("accounts/email/project_notice_message.txt", context).strip()
         subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
-        body = render_to_string("accounts/email/project_notice_message.txt", context).strip()
         send_mail(subject, body, None, [recipient.email])
 
 

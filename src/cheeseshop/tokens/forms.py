@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -126,7 +126,7 @@ class CreateTokenForm(forms.Form):
             self.add_error(
                 "expires_on",
                 _("The expiry date %(date)s has passed; choose today or a later date.")
-                % {"date": day.isoformat()},
+                % {"date": formats.date_format(day)},
             )
 
     @property

@@ -34,6 +34,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from cheeseshop.accounts.languages import in_language_of
 from cheeseshop.audit.services import Credential
 from cheeseshop.errors import Invalid
 from cheeseshop.inputs import UnsafeCharacter, check_json
@@ -162,8 +163,10 @@ def _email_owner(token: APIToken, disclosure: Disclosure, request: HttpRequest) 
         "site_name": settings.SITE_NAME,
         "tokens_url": absolute_url(TOKENS_PAGE),
     }
-    subject = render_to_string("tokens/email/token_leaked_subject.txt", context)
-    body = render_to_string("tokens/email/token_leaked_body.txt", context)
+    # In the owner's language: the scanning service that reported it says nothing of theirs.
+    with in_language_of(user):
+        subject = render_to_string("tokens/email/token_leaked_subject.txt", context)
+        body = render_to_string("tokens/email/token_leaked_body.txt", context)
     try:
         send_mail(" ".join(subject.split()), body, None, [user.email])
     except (smtplib.SMTPException, OSError):
