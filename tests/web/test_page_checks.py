@@ -57,3 +57,16 @@ def test_inline_scripts_and_styles_are_reported():
 def test_duplicate_ids_are_reported():
     page = GOOD_PAGE.replace("<h1>Title</h1>", '<h1 id="q">Title</h1>')
     assert structure_problems(page) == ["duplicate ids: ['q']"]
+
+
+def test_two_unnamed_search_landmarks_are_reported():
+    search = '<form role="search"><label for="s">S</label><input id="s"></form>'
+    page = GOOD_PAGE.replace("</main>", search + search.replace('"s"', '"t"') + "</main>")
+    assert structure_problems(page) == ["2 search landmarks without a distinct name each"]
+
+
+def test_two_navigation_landmarks_with_their_own_names_are_fine():
+    page = GOOD_PAGE.replace(
+        "</main>", '<nav aria-label="Site"></nav><nav aria-label="Pages"></nav></main>'
+    )
+    assert structure_problems(page) == []
