@@ -128,6 +128,36 @@ def structure_problems(html: str) -> list[str]:
     return problems
 
 
+# Every title reads "<page> · <site name>"; no other separator appears.
+TITLE_SEPARATOR = " · "
+OTHER_SEPARATORS = (" \N{EN DASH} ", " \N{EM DASH} ", " | ")
+
+
+def page_title(html: str) -> str:
+    """The page's <title>, whitespace collapsed."""
+    return " ".join(parse_page(html).title.split())
+
+
+def title_problems(titles: dict[str, str], *site_names: str) -> list[str]:
+    """What is wrong with the titles of pages (path -> title): a title not in the site's one
+    pattern (one of ``site_names`` last: the admin's is "<site> administration"), or one title
+    shared by several pages."""
+    problems = []
+    for path, title in titles.items():
+        page, _, site = title.rpartition(TITLE_SEPARATOR)
+        if site not in site_names or not page:
+            problems.append(f"{path}: {title!r} is not '<page>{TITLE_SEPARATOR}{site_names[0]}'")
+        if any(separator in title for separator in OTHER_SEPARATORS):
+            problems.append(f"{path}: {title!r} uses another separator")
+    paths_by_title: dict[str, list[str]] = {}
+    for path, title in titles.items():
+        paths_by_title.setdefault(title, []).append(path)
+    for title, paths in paths_by_title.items():
+        if len(paths) > 1:
+            problems.append(f"{title!r} is the title of {len(paths)} pages: {paths}")
+    return problems
+
+
 def get_page(client, path: str, status: int = 200) -> str:
     """GET ``path``, expect ``status`` and a page that passes the structure checks; its HTML."""
     response = client.get(path)
