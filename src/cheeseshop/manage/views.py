@@ -377,6 +377,7 @@ def _render_release(
         "section_current": "true",  # a page inside the Releases section, not the list itself
         "release": release,
         "file_rows": file_rows,
+        "failed_file_form": failed_file_form,  # (for the page's title: see base.html)
         "yank_form": yank_form or YankForm(auto_id="id_yank_%s"),
         "delete_release_form": delete_release_form or _delete_release_form(release),
     }
