@@ -24,3 +24,5 @@ class ReadOnlyInline(ViewOnly, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    # Every column header names its column (Django's tabular template leaves two empty).
+    template = "admin/edit_inline/read_only_tabular.html"

@@ -1,5 +1,7 @@
 """The users admin: freeze and unfreeze (tokens, logins and sessions), verify emails, search."""
 
+import re
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY
@@ -153,6 +155,15 @@ def test_user_page_shows_emails_roles_and_tokens_but_never_a_key(staff_client, u
     assert "tests" in content  # the token's description
     assert token not in content
     assert "key" not in page.context["inline_admin_formsets"][2].formset.form.base_fields
+
+
+def test_every_column_of_the_user_pages_inlines_has_a_header(staff_client, user, token):
+    EmailAddress.objects.create(user=user, email="second@example.com", verified=False)
+    content = staff_client.get(f"{USERS}{user.pk}/change/").content.decode()
+    headers = re.findall(r"<th\b[^>]*>(.*?)</th>", content, re.DOTALL)
+    assert len(headers) > 3
+    assert [h for h in headers if not re.sub(r"<[^>]*>", "", h).strip()] == []
+    assert "second@example.com" in content
 
 
 def test_verify_emails_action_verifies_every_address_of_the_user(staff_client, staff, user):

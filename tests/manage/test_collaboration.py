@@ -176,6 +176,23 @@ def test_the_last_owner_cannot_leave(owner_client, owner, project):
     assert Role.objects.filter(pk=role.pk).exists()
 
 
+def test_the_sole_owner_is_not_offered_leave(owner_client, project):
+    page = owner_client.get(COLLABORATION).content.decode()
+    assert "Leave this project" not in page
+    assert "Remove max" in page
+
+
+def test_an_owner_with_another_owner_is_offered_leave_and_can_leave(
+    owner_client, owner, maintainer, project
+):
+    Role.objects.filter(user=maintainer).update(role_name=RoleName.OWNER)
+    assert "Leave this project" in owner_client.get(COLLABORATION).content.decode()
+    role = Role.objects.get(user=owner)
+    response = owner_client.post(f"{COLLABORATION}roles/{role.pk}/remove/")
+    assert response.status_code == 302
+    assert not Role.objects.filter(pk=role.pk).exists()
+
+
 def test_the_last_owner_cannot_be_demoted(owner_client, owner, project):
     role = Role.objects.get(user=owner)
     response = owner_client.post(

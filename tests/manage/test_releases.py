@@ -1,5 +1,7 @@
 """Yanking and deleting through the pages, as installers then see it."""
 
+import re
+
 import pytest
 
 from cheeseshop.audit.models import Event, EventTag
@@ -153,3 +155,27 @@ def test_delete_project_removes_it_everywhere_but_keeps_its_history(
     assert client.get("/simple/cheese-tools/").status_code == 404
     assert client.get("/pypi/cheese-tools/json").status_code == 404
     assert Event.objects.filter(tag=EventTag.PROJECT_REMOVE, project_id=project.pk).exists()
+
+
+def test_each_releases_yank_form_is_folded_behind_a_disclosure_named_by_its_version(
+    owner_client, project
+):
+    from tests.index.builders import make_release
+
+    make_release(project, "2.0")
+    page = owner_client.get("/manage/project/cheese-tools/releases/").content.decode()
+    disclosures = re.findall(
+        r'<details class="row-disclosure">\s*<summary>\s*(.*?)\s*</summary>(.*?)</details>',
+        page,
+        re.DOTALL,
+    )
+    assert [summary for summary, _ in disclosures] == ["Yank 2.0…", "Yank 1.0…"]
+    assert all('name="reason"' in form for _, form in disclosures)
+    assert page.count('name="reason"') == 2  # no form outside its disclosure
+
+
+def test_a_yanked_release_offers_un_yank_as_a_plain_button(owner_client, release):
+    owner_client.post(RELEASE + "yank/")
+    page = owner_client.get("/manage/project/cheese-tools/releases/").content.decode()
+    assert "row-disclosure" not in page
+    assert "Un-yank release 1.0" in page

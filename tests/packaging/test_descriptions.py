@@ -156,6 +156,17 @@ def test_headings_sit_below_the_pages_own_sections():
     assert "</h3>" in html
 
 
+def test_a_fenced_blocks_code_language_is_a_class_not_a_human_language():
+    html = render_description("```python\nx = 1\n```\n", "text/markdown")
+    assert '<pre class="language-python">' in html
+    assert " lang=" not in html
+
+
+def test_a_code_language_that_is_not_a_plain_name_is_dropped():
+    html = descriptions.code_language_as_class('<pre lang="a b&quot;c">x</pre>')
+    assert html == "<pre>x</pre>"
+
+
 def test_heading_like_text_is_not_rewritten():
     html = render_description("Write `<h1>` for a title.", "text/markdown")
     assert "&lt;h1&gt;" in html

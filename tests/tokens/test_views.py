@@ -268,6 +268,8 @@ def test_creating_an_account_wide_token_shows_it_once_with_snippets(alice, clien
     assert f"password = {raw}" in page
     assert f"uv publish --publish-url http://testserver/legacy/ --token {raw}" in page
     assert f"UV_PUBLISH_TOKEN={raw}" in page
+    # The snippets wrap (nothing is cut off, nothing scrolls without a keyboard stop).
+    assert page.count('class="token-snippet"') == 4
     assert 'data-copy-target="new-token"' in page
     assert "/static/cheeseshop/web.js" in page
     assert NEW_TOKEN_SESSION_KEY not in client.session

@@ -6,6 +6,10 @@ from html.parser import HTMLParser
 # Inputs a person never types into need no label.
 UNLABELLED_INPUT_TYPES = {"hidden", "submit", "button", "reset", "image"}
 FIELD_TAGS = {"input", "select", "textarea"}
+# Landmarks a page may hold more than once: then each needs a name of its own (a screen
+# reader's landmark list otherwise shows two identical entries).
+LANDMARK_ROLES = {"nav": "navigation"}
+REPEATABLE_LANDMARKS = {"navigation", "search"}
 
 
 @dataclass
@@ -27,6 +31,9 @@ class PageStructure(HTMLParser):
         self.scripts_inline = 0
         self.style_attributes = 0
         self.links: list[dict[str, str | None]] = []
+        self.landmarks: list[tuple[str, str | None]] = []
+        self.title = ""
+        self._in_title = False
         self._label_depth = 0
 
     def handle_starttag(self, tag, attrs):
@@ -35,8 +42,14 @@ class PageStructure(HTMLParser):
             self.ids.append(attributes["id"])
         if "style" in attributes:
             self.style_attributes += 1
+        landmark = LANDMARK_ROLES.get(tag) or attributes.get("role")
+        if landmark in REPEATABLE_LANDMARKS:
+            name = attributes.get("aria-label") or attributes.get("aria-labelledby")
+            self.landmarks.append((landmark, name))
         if tag == "html":
             self.html_lang = attributes.get("lang")
+        elif tag == "title":
+            self._in_title = True
         elif tag == "h1":
             self.h1_count += 1
         elif tag == "label":
@@ -52,7 +65,13 @@ class PageStructure(HTMLParser):
         elif tag == "script" and not attributes.get("src"):
             self.scripts_inline += 1
 
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+
     def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
         if tag == "label" and self._label_depth:
             self._label_depth -= 1
 
@@ -95,6 +114,10 @@ def structure_problems(html: str) -> list[str]:
     for target in page.skip_link_targets:
         if not target.startswith("#") or target[1:] not in page.ids:
             problems.append(f"skip link target {target!r} does not exist")
+    for role in REPEATABLE_LANDMARKS:
+        names = [name for landmark, name in page.landmarks if landmark == role]
+        if len(names) > 1 and (None in names or len(set(names)) < len(names)):
+            problems.append(f"{len(names)} {role} landmarks without a distinct name each")
     duplicates = {i for i in page.ids if page.ids.count(i) > 1}
     if duplicates:
         problems.append(f"duplicate ids: {sorted(duplicates)}")
@@ -102,6 +125,36 @@ def structure_problems(html: str) -> list[str]:
         problems.append("inline <script> (the CSP forbids it)")
     if page.style_attributes:
         problems.append("style attribute (the CSP forbids inline styles)")
+    return problems
+
+
+# Every title reads "<page> · <site name>"; no other separator appears.
+TITLE_SEPARATOR = " · "
+OTHER_SEPARATORS = (" \N{EN DASH} ", " \N{EM DASH} ", " | ")
+
+
+def page_title(html: str) -> str:
+    """The page's <title>, whitespace collapsed."""
+    return " ".join(parse_page(html).title.split())
+
+
+def title_problems(titles: dict[str, str], *site_names: str) -> list[str]:
+    """What is wrong with the titles of pages (path -> title): a title not in the site's one
+    pattern (one of ``site_names`` last: the admin's is "<site> administration"), or one title
+    shared by several pages."""
+    problems = []
+    for path, title in titles.items():
+        page, _, site = title.rpartition(TITLE_SEPARATOR)
+        if site not in site_names or not page:
+            problems.append(f"{path}: {title!r} is not '<page>{TITLE_SEPARATOR}{site_names[0]}'")
+        if any(separator in title for separator in OTHER_SEPARATORS):
+            problems.append(f"{path}: {title!r} uses another separator")
+    paths_by_title: dict[str, list[str]] = {}
+    for path, title in titles.items():
+        paths_by_title.setdefault(title, []).append(path)
+    for title, paths in paths_by_title.items():
+        if len(paths) > 1:
+            problems.append(f"{title!r} is the title of {len(paths)} pages: {paths}")
     return problems
 
 

@@ -16,6 +16,15 @@ def test_the_page_shows_the_description_html_stored_at_upload():
     assert release_readme_html(release) == "<p>stored</p>"
 
 
+def test_code_languages_stored_as_lang_are_shown_as_classes():
+    # HTML stored before the change still has cmarkgfm's <pre lang>: lang is for human languages.
+    stored = '<pre lang="python"><span class="n">x</span></pre>'
+    release = make_release(make_project("stored"), description_html=stored)
+    assert release_readme_html(release) == (
+        '<pre class="language-python"><span class="n">x</span></pre>'
+    )
+
+
 def test_the_release_page_never_renders_the_description(client):
     make_file(
         make_release(

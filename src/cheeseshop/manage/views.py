@@ -177,10 +177,13 @@ def _render_collaboration(request, access: ProjectAccess, *, invite_form=None, s
         Role.objects.filter(project=access.project).select_related("user"),
         key=lambda role: (role.role_name != RoleName.OWNER, role.user.username.lower()),
     )
+    owner_count = sum(role.role_name == RoleName.OWNER for role in roles)
     rows = [
         (
             role,
             ChangeRoleForm(initial={"role_name": role.role_name}, auto_id=f"id_role{role.pk}_%s"),
+            # The sole Owner is not offered "Leave" (changes.remove_role refuses it anyway).
+            role.role_name != RoleName.OWNER or owner_count > 1,
         )
         for role in roles
     ]
@@ -377,6 +380,7 @@ def _render_release(
         "section_current": "true",  # a page inside the Releases section, not the list itself
         "release": release,
         "file_rows": file_rows,
+        "failed_file_form": failed_file_form,  # (for the page's title: see base.html)
         "yank_form": yank_form or YankForm(auto_id="id_yank_%s"),
         "delete_release_form": delete_release_form or _delete_release_form(release),
     }

@@ -79,6 +79,11 @@ def render_as_plain_text(description: str) -> str:
 _HEADING_TAG_RE = re.compile(r"<(/?)h([1-6])\b")
 # GitHub-style heading anchors are empty links: nothing for a screen reader to announce.
 _EMPTY_ANCHOR_RE = re.compile(r'<a href="#[^"<>]*" rel="nofollow"></a>')
+# cmarkgfm marks a fenced block's code language as <pre lang="python">, but lang names a human
+# language (axe: valid-lang); the page says it with a class instead. Names are kept only when
+# they are plainly a language name (c++, objective-c, c#): the value is written into a class.
+_CODE_LANGUAGE_RE = re.compile(r'<pre lang="([^"]*)">')
+_CODE_LANGUAGE_NAME_RE = re.compile(r"[\w+#.-]{1,40}")
 # The page's title is its only h1 and the README sits in an h2 section: its headings go below.
 HEADING_SHIFT = 2
 
@@ -91,10 +96,22 @@ def _demote_headings(html: str) -> str:
     return _HEADING_TAG_RE.sub(demote, html)
 
 
+def code_language_as_class(html: str) -> str:
+    """``html`` with each ``<pre lang="x">`` written ``<pre class="language-x">``."""
+
+    def as_class(match: re.Match) -> str:
+        name = match.group(1)
+        if not _CODE_LANGUAGE_NAME_RE.fullmatch(name):
+            return "<pre>"
+        return f'<pre class="language-{name}">'
+
+    return _CODE_LANGUAGE_RE.sub(as_class, html)
+
+
 def for_the_page(html: str) -> str:
     """Rendered HTML as the release page shows it: headings below the page's own, no empty
-    anchors."""
-    return _demote_headings(_EMPTY_ANCHOR_RE.sub("", html))
+    anchors, code languages as classes."""
+    return code_language_as_class(_demote_headings(_EMPTY_ANCHOR_RE.sub("", html)))
 
 
 # --- rendering within a budget ---------------------------------------------------------------
