@@ -310,13 +310,15 @@ def test_each_owner_is_told_in_their_own_language(
 ):
     second_owner.language = "fr"
     second_owner.save(update_fields=["language"])
-    # The language of whoever deleted it counts for nothing.
+    # The language of whoever deleted it counts for nothing to the other Owner.
     with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
         changes.delete_file(wheel, actor=owner)
     by_address = {message.to[0]: message for message in mailoutbox}
     deleted = "File %(filename)s of project '%(project)s' was deleted."
     facts = {"filename": wheel.filename, "project": "Cheese_Tools"}
-    assert deleted % facts in by_address["olivia@example.com"].body  # never chose: the site's
+    with translation.override("de"):  # never chose, and acted: the page's language
+        assert gettext(deleted) != deleted
+        assert gettext(deleted) % facts in by_address["olivia@example.com"].body
     with translation.override("fr"):
         assert gettext(deleted) != deleted
         assert gettext(deleted) % facts in by_address["sam@example.com"].body
