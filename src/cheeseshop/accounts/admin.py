@@ -9,6 +9,8 @@ form, so that they cannot change unrecorded.
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -386,3 +388,27 @@ class EmailAddressAdmin(admin.ModelAdmin):
     def verify(self, request, queryset) -> None:
         verified, refused = verify_addresses(request, queryset.select_related("user"))
         _report_verification(self, request, verified, refused)
+
+
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+    """allauth's two-factor methods admin, its columns labelled in the reader's language (allauth
+    gives these fields no verbose name)."""
+
+    list_display = ("user", "method", "added", "last_used")
+
+    @admin.display(description=gettext_lazy("method"), ordering="type")
+    def method(self, authenticator: Authenticator) -> str:
+        return authenticator.get_type_display()
+
+    @admin.display(description=gettext_lazy("added"), ordering="created_at")
+    def added(self, authenticator: Authenticator):
+        return authenticator.created_at
+
+    @admin.display(description=gettext_lazy("last used"), ordering="last_used_at")
+    def last_used(self, authenticator: Authenticator):
+        return authenticator.last_used_at
+
+
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
+admin.site.register(Authenticator, AuthenticatorAdmin)
