@@ -10,6 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, say, setup_django
 from cheeseshop.errors import first_line
@@ -225,7 +228,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from django.db import Error as DatabaseError
 
     from cheeseshop.accounts.secret_key import SecretKeyMismatch, record_secret_key
-    from cheeseshop.console import migrate, pending_migrations
+    from cheeseshop.console import lacking_migrations, migrate, pending_migrations
 
     try:
         problems = _start_problems(checks.run_checks(databases=["default"]))
@@ -236,32 +239,43 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if args.check:
             pending = pending_migrations()
             if pending:
-                complain(
-                    f"error: the database lacks {len(pending)} migration(s) ({pending[0]} "
-                    "first): run `cheeseshop migrate`"
-                )
+                complain(lacking_migrations(pending))
                 return 1
         else:
             applied = migrate()
-            if args.summary and applied:
-                say(f"applied {len(applied)} migration(s), {applied[-1]} last")
-            else:
-                for name in applied:
-                    say(f"applied {name}")
-            if not applied and not args.summary:
-                say("the database is up to date: no migrations to apply")
+            _report_applied(applied, summary=args.summary)
         if record_secret_key():
-            say("recorded this node's secret key (its fingerprint) as the one every node uses")
+            say(_("recorded this node's secret key (its fingerprint) as the one every node uses"))
     except SecretKeyMismatch as exc:
-        complain(f"error: {exc.message}")
+        complain(_("error: %(reason)s") % {"reason": exc.message})
         return 1
     except DatabaseError as exc:
         # "database <url without its password> unreachable: <why>" when it does not answer.
-        failed = "read" if args.check else "migrated"
         why = command_failure(exc) or first_line(exc)
-        complain(f"error: the database could not be {failed}: {why}")
+        if args.check:
+            complain(_("error: the database could not be read: %(reason)s") % {"reason": why})
+        else:
+            complain(_("error: the database could not be migrated: %(reason)s") % {"reason": why})
         return 1
     return 0
+
+
+def _report_applied(applied: list[str], *, summary: bool) -> None:
+    if summary:
+        if applied:
+            # Translators: %(last)s names a migration ("tuf.0004_metadata_documents").
+            message = ngettext(
+                "applied %(count)d migration, %(last)s",
+                "applied %(count)d migrations, %(last)s last",
+                len(applied),
+            )
+            say(message % {"count": len(applied), "last": applied[-1]})
+        return
+    if not applied:
+        say(_("the database is up to date: no migrations to apply"))
+    for name in applied:
+        # Translators: %(name)s names a migration ("tuf.0004_metadata_documents").
+        say(_("applied %(name)s") % {"name": name})
 
 
 def _start_problems(messages) -> list[str]:
@@ -275,9 +289,9 @@ def _start_problems(messages) -> list[str]:
         hint = f" {message.hint}" if message.hint else ""
         line = f"{message.msg} ({message.id}).{hint}"
         if message.level >= checks.ERROR:
-            lines.append(f"error: {line}")
+            lines.append(_("error: %(reason)s") % {"reason": line})
         else:
-            complain(f"warning: {line}")
+            complain(_("warning: %(message)s") % {"message": line})
     return lines
 
 
@@ -319,7 +333,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if not password:
-            print("error: no password on standard input", file=sys.stderr)
+            complain(_("error: no password on standard input"))
             return 2
     try:
         user = create_user(
@@ -330,13 +344,13 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             trusted_uploader=args.trusted_uploader,
         )
     except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": exc})
         return 1
     except ValidationError as exc:  # the username or email rules: each message, plainly
-        print(f"error: {' '.join(exc.messages)}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": " ".join(exc.messages)})
         return 1
     except Exception as exc:  # Django's ValidationError and friends, reported plainly
-        print(f"error: {exc}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": exc})
         return 1
     from cheeseshop.audit.models import EventTag
     from cheeseshop.audit.services import CLI, record_event
@@ -347,12 +361,24 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         credential=CLI,
         additional={"by": "cli", "trusted_uploader": user.is_trusted_uploader},
     )
-    kind = "admin" if args.admin else "user"
-    vouched = "email verified, trusted uploader" if user.is_trusted_uploader else "email verified"
-    print(f"created {kind} {user.username} <{user.email}> ({vouched})", file=sys.stderr)
+    complain(_created_message(user, admin=args.admin))
     if args.totp:
         _enrol_totp(user)
     return 0
+
+
+def _created_message(user, *, admin: bool) -> str:
+    names = {"username": user.username, "email": user.email}
+    # Translators: the result of `cheeseshop user create`; %(email)s is the user's address.
+    if admin and user.is_trusted_uploader:
+        message = _("created admin %(username)s <%(email)s> (email verified, trusted uploader)")
+    elif admin:
+        message = _("created admin %(username)s <%(email)s> (email verified)")
+    elif user.is_trusted_uploader:
+        message = _("created user %(username)s <%(email)s> (email verified, trusted uploader)")
+    else:
+        message = _("created user %(username)s <%(email)s> (email verified)")
+    return message % names
 
 
 def cmd_user_trust(args: argparse.Namespace) -> int:
@@ -367,8 +393,13 @@ def cmd_user_trust(args: argparse.Namespace) -> int:
         return 1
     trusted = args.user_command == "trust"
     changed = set_trusted_uploader(user, trusted, credential=CLI)
-    state = "a trusted uploader" if trusted else "an ordinary uploader"
-    print(f"{user.username} {'is now' if changed else 'was already'} {state}", file=sys.stderr)
+    messages = {
+        (True, True): _("%(username)s is now a trusted uploader"),
+        (True, False): _("%(username)s was already a trusted uploader"),
+        (False, True): _("%(username)s is now an ordinary uploader"),
+        (False, False): _("%(username)s was already an ordinary uploader"),
+    }
+    complain(messages[trusted, changed] % {"username": user.username})
     return 0
 
 
@@ -387,10 +418,11 @@ def _enrol_totp(user) -> None:
     )
     print(uri)
     print(secret)
-    print(
-        "two-factor: authenticator app enrolled (scan the URI, or type the secret); recovery "
-        "codes can be viewed after logging in, at /account/2fa/",
-        file=sys.stderr,
+    complain(
+        _(
+            "two-factor: authenticator app enrolled (scan the URI, or type the secret); "
+            "recovery codes can be viewed after logging in, at /account/2fa/"
+        )
     )
 
 
@@ -400,7 +432,7 @@ def _token_user(username: str):
 
     user = User.objects.filter(username=username).first()
     if user is None:
-        print(f"error: no user named {username!r}", file=sys.stderr)
+        complain(_("error: no user named %(username)r") % {"username": username})
     return user
 
 
@@ -430,7 +462,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             credential=CLI,
         )
     except TokenError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": exc.message})
         return 1
     print(raw)
     return 0
@@ -444,7 +476,7 @@ def _token_days(value: str) -> int:
         days = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
-    if not 1 <= days <= TOKEN_MAX_DAYS:
+    if not 1 <= days <= TOKEN_MAX_DAYS:  # (argparse's messages, before Django: English)
         raise argparse.ArgumentTypeError(f"must be between 1 and {TOKEN_MAX_DAYS} days")
     return days
 
@@ -460,9 +492,11 @@ def _token_row(token) -> list[str]:
     return [
         str(token.id),
         token.description,
-        "account"
+        # Translators: a token's scope in `cheeseshop token list`: the whole account.
+        _("account")
         if scope.project_names is None
-        else "projects: " + ", ".join(scope.project_names),
+        # Translators: a token's scope in `cheeseshop token list`, then project names.
+        else _("projects: %(names)s") % {"names": ", ".join(scope.project_names)},
         _when(token.created),
         _when(scope.expires_at),
         _when(token.last_used),
@@ -476,7 +510,16 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     user = _token_user(args.username)
     if user is None:
         return 1
-    header = ["id", "description", "scope", "created", "expires", "last used", "revoked"]
+    # Translators: the columns of `cheeseshop token list`, one word each where possible.
+    header = [
+        _("id"),
+        _("description"),
+        _("scope"),
+        _("created"),
+        _("expires"),
+        _("last used"),
+        _("revoked"),
+    ]
     rows = [header, *(_token_row(token) for token in user.api_tokens.order_by("created"))]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     for row in rows:
@@ -498,16 +541,19 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     try:
         token_id = uuid.UUID(args.id)
     except ValueError:
-        print(f"error: {args.id!r} is not a token id (a UUID)", file=sys.stderr)
+        complain(_("error: %(id)r is not a token id (a UUID)") % {"id": args.id})
         return 1
     token = APIToken.objects.select_related("user").filter(pk=token_id).first()
     if token is None:
-        print(f"error: no token with id {token_id}", file=sys.stderr)
+        complain(_("error: no token with id %(id)s") % {"id": token_id})
         return 1
+    names = {"id": token.id, "description": token.description, "username": token.user}
     if revoke_token(token, actor=None, credential=CLI):
-        print(f"revoked token {token.id} ({token.description}) of {token.user}", file=sys.stderr)
+        complain(_("revoked token %(id)s (%(description)s) of %(username)s") % names)
     else:
-        print(f"token {token.id} was already revoked on {_when(token.revoked)}", file=sys.stderr)
+        # Translators: %(when)s is a date and time, "2026-03-01 14:05".
+        message = _("token %(id)s was already revoked on %(when)s")
+        complain(message % {**names, "when": _when(token.revoked)})
     return 0
 
 
@@ -528,12 +574,18 @@ def cmd_reseal(args: argparse.Namespace) -> int:
             methods = reseal_two_factor_secrets()
             keys = reseal_root_keys()
     except sealing.Unsealable as exc:
-        complain(f"error: nothing was resealed: {exc.message}. {sealing.WAY_OUT}")
+        complain(
+            _("error: nothing was resealed: %(reason)s. %(way_out)s")
+            % {"reason": exc.message, "way_out": sealing.WAY_OUT}
+        )
         return 1
     say(
-        f"resealed under the current secret key: {methods} two-factor method(s), "
-        f"{keys} API token root key(s); the old secret key can be dropped from "
-        "CHEESESHOP_SECRET_KEY_FALLBACKS (sessions not used since the rotation then end)"
+        _(
+            "resealed under the current secret key: %(methods)d two-factor method(s), "
+            "%(keys)d API token root key(s); the old secret key can be dropped from "
+            "CHEESESHOP_SECRET_KEY_FALLBACKS (sessions not used since the rotation then end)"
+        )
+        % {"methods": methods, "keys": keys}
     )
     return 0
 
@@ -738,9 +790,18 @@ PRIVATE_UMASK = 0o077
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
-    args = build_parser().parse_args(argv)
     try:
+        return _run(argv)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         # A database that does not answer, a setting that does not parse: one line, no traceback.
         problem = command_failure(exc)
@@ -748,6 +809,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         complain(f"cheeseshop: {problem}")
         return 1
+    finally:
+        # Whatever is left to write (--help's text too): a reader that left shows here, not in
+        # Python's own flush at exit.
+        sys.stdout.flush()
+
+
+def _reader_gone() -> int:
+    """End quietly when whoever read the output stopped (`cheeseshop token list | head`), as
+    Unix tools do, with the status of one that SIGPIPE ended. What is still buffered for
+    standard output goes nowhere instead of failing again when Python exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

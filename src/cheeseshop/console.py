@@ -10,6 +10,7 @@ database; on a database that nodes share, they refuse and say to run ``cheesesho
 
 import os
 import sys
+from collections.abc import Mapping
 
 # The name of the lock every migrating process takes (cheeseshop.locks.lock_for_session).
 MIGRATION_LOCK = "cheeseshop.migrate"
@@ -25,6 +26,40 @@ def complain(message: str) -> None:
     sys.stderr.flush()
 
 
+# Where a Unix tool looks for the language to speak, first first (GNU gettext's order).
+LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def language_from_environment(environ: Mapping[str, str]) -> str:
+    """The shipped language nearest to the one the environment asks for, as GNU tools choose:
+    ``LANGUAGE`` (a colon-separated list of preferences), then the first of ``LC_ALL``,
+    ``LC_MESSAGES`` and ``LANG`` that is set ("fr_FR.UTF-8" → "fr", "pt_BR" → "pt-br",
+    "zh_CN" → "zh-hans"); English when none is shipped, or the locale is "C" or "POSIX"
+    (which turns ``LANGUAGE`` off too). Needs Django's settings: ``settings.LANGUAGES``."""
+    from django.utils.translation import get_supported_language_variant
+
+    locale = next((environ[name] for name in LANGUAGE_VARIABLES[1:] if environ.get(name)), "")
+    if locale in {"C", "POSIX"} or locale.startswith(("C.", "POSIX.")):
+        return "en"
+    for wanted in [*environ.get("LANGUAGE", "").split(":"), locale]:
+        # "fr_FR.UTF-8@euro": the language and territory, in Django's spelling ("fr-fr").
+        code = wanted.split(".")[0].split("@")[0].replace("_", "-").lower()
+        if not code:
+            continue
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return "en"
+
+
+def speak_the_users_language() -> None:
+    """Translate what the command prints into the language of its environment."""
+    from django.utils import translation
+
+    translation.activate(language_from_environment(os.environ))
+
+
 def setup_django_offline() -> None:
     """Django as far as translated messages need it, where there is no index, data directory or
     database (a TUF key holder's machine, a publisher's CI scanning with ``malware scan``).
@@ -34,8 +69,16 @@ def setup_django_offline() -> None:
 
     if not settings.configured:
         locale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
-        settings.configure(USE_I18N=True, LOCALE_PATHS=[locale])
+        # The languages shipped: a catalogue each, and English (which needs none).
+        shipped = [
+            "en",
+            *sorted(entry.name.lower().replace("_", "-") for entry in os.scandir(locale)),
+        ]
+        settings.configure(
+            USE_I18N=True, LOCALE_PATHS=[locale], LANGUAGES=[(code, code) for code in shipped]
+        )
         django.setup()
+        speak_the_users_language()
 
 
 def setup_django() -> None:
@@ -44,6 +87,7 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    speak_the_users_language()
 
 
 def pending_migrations() -> list[str]:
@@ -87,11 +131,21 @@ def ensure_migrated() -> None:
     if not is_shared_database():
         migrate()
         return
-    complain(
-        f"error: the database lacks {len(pending)} migration(s) ({pending[0]} first): "
-        "run `cheeseshop migrate`"
-    )
+    complain(lacking_migrations(pending))
     raise SystemExit(1)
+
+
+def lacking_migrations(pending: list[str]) -> str:
+    from django.utils.translation import ngettext
+
+    # Translators: %(first)s names a migration ("accounts.0007_secret_key_fingerprint");
+    # `cheeseshop migrate` is a command, not to be translated.
+    return ngettext(
+        "error: the database lacks %(count)d migration (%(first)s): run `cheeseshop migrate`",
+        "error: the database lacks %(count)d migrations (%(first)s first): run "
+        "`cheeseshop migrate`",
+        len(pending),
+    ) % {"count": len(pending), "first": pending[0]}
 
 
 def start_django() -> None:
