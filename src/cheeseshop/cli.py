@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, say, setup_django
@@ -493,7 +493,7 @@ def _token_row(token) -> list[str]:
         str(token.id),
         token.description,
         # Translators: a token's scope in `cheeseshop token list`: the whole account.
-        _("account")
+        pgettext("token scope", "account")
         if scope.project_names is None
         # Translators: a token's scope in `cheeseshop token list`, then project names.
         else _("projects: %(names)s") % {"names": ", ".join(scope.project_names)},
@@ -510,15 +510,15 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     user = _token_user(args.username)
     if user is None:
         return 1
-    # Translators: the columns of `cheeseshop token list`, one word each where possible.
+    # The columns of `cheeseshop token list`, one word each where possible.
     header = [
-        _("id"),
-        _("description"),
-        _("scope"),
-        _("created"),
-        _("expires"),
-        _("last used"),
-        _("revoked"),
+        pgettext("token list column", "id"),
+        pgettext("token list column", "description"),
+        pgettext("token list column", "scope"),
+        pgettext("token list column", "created"),
+        pgettext("token list column", "expires"),
+        pgettext("token list column", "last used"),
+        pgettext("token list column", "revoked"),
     ]
     rows = [header, *(_token_row(token) for token in user.api_tokens.order_by("created"))]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]

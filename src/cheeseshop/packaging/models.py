@@ -241,6 +241,7 @@ class FilenameRegistry(models.Model):
 
 
 class RoleName(models.TextChoices):
+    # Translators: a collaborator's role on a project (Owners manage it, Maintainers upload).
     OWNER = "Owner", _("Owner")
     MAINTAINER = "Maintainer", _("Maintainer")
 
