@@ -413,6 +413,14 @@ def test_a_command_speaks_the_language_of_its_environment(run):
     assert english.stdout == "chain intact: 0 events\n"
 
 
+def test_help_speaks_the_language_of_its_environment_without_a_data_directory(run):
+    """Red until the catalogue is regenerated with the help texts."""
+    result = run("token", "--help", settings={"LANG": "fr_FR.UTF-8"})
+    assert result.returncode == 0
+    assert "révoquer définitivement un jeton d'API" in result.stdout
+    assert not run.data_dir.exists()
+
+
 def test_a_reader_that_leaves_early_ends_the_command_quietly(run):
     run("user", "create", "olga", "--email", "olga@example.com")
     for args in (["--help"], ["token", "list", "olga"]):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cheeseshop.console import language_from_environment
+from cheeseshop.console import language_from_environment, shipped_languages
 from tests.e2e.conftest import _database_env
 
 BIN = Path(sys.executable).parent
@@ -121,3 +121,7 @@ def test_migrate_summary_says_in_one_line_what_it_applied_and_nothing_when_nothi
 )
 def test_commands_speak_the_shipped_language_nearest_the_environments(environment, language):
     assert language_from_environment(environment) == language
+
+
+def test_the_commands_ship_the_languages_the_site_does(settings):
+    assert sorted(shipped_languages()) == sorted(code for code, _name in settings.LANGUAGES)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from cheeseshop.audit.cli import add_audit_commands
-from cheeseshop.console import complain, ensure_migrated, say, setup_django
+from cheeseshop.console import complain, ensure_migrated, help_gettext, say, setup_django
 from cheeseshop.errors import first_line
 from cheeseshop.malware.cli import add_malware_commands
 from cheeseshop.operations.failures import command_failure
@@ -606,60 +606,73 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 def _add_service_commands(sub) -> None:
     """The commands that run the index's processes: serve, migrate, worker."""
+    _ = help_gettext()  # --help: printed before Django starts
     serve = sub.add_parser(
         "serve",
-        help="run the index: web server and background worker, migrating the database first",
-        description="Create the data directory if needed, apply migrations (as `cheeseshop "
-        "migrate` does), and run the web server and the background task worker until Ctrl-C "
-        "or SIGTERM.",
+        help=_("run the index: web server and background worker, migrating the database first"),
+        description=_(
+            "Create the data directory if needed, apply migrations (as `cheeseshop "
+            "migrate` does), and run the web server and the background task worker until Ctrl-C "
+            "or SIGTERM."
+        ),
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on (127.0.0.1)"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port to listen on (8000)"))
     serve.add_argument(
         "--no-worker",
         action="store_true",
-        help="web server only: run no background task worker beside it (a node of several, "
-        "with `cheeseshop worker` processes elsewhere)",
+        help=_(
+            "web server only: run no background task worker beside it (a node of several, "
+            "with `cheeseshop worker` processes elsewhere)"
+        ),
     )
     serve.add_argument(
         "--no-migrate",
         action="store_true",
-        help="apply no migrations (`cheeseshop migrate` does, once per release); refuse to "
-        "start while any is pending",
+        help=_(
+            "apply no migrations (`cheeseshop migrate` does, once per release); refuse to "
+            "start while any is pending"
+        ),
     )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser(
         "migrate",
-        help="apply the migrations the database lacks, once for every node; prints them",
-        description="Apply the migrations the database lacks and print each. Nodes starting "
-        "at once on one database wait for each other: the first migrates, the others find "
-        "nothing to do. Refuses (exit 1) a node whose secret key or stored secrets disagree "
-        "with the database, and records this node's secret key (a fingerprint) as the one "
-        "every node must use.",
+        help=_("apply the migrations the database lacks, once for every node; prints them"),
+        description=_(
+            "Apply the migrations the database lacks and print each. Nodes starting "
+            "at once on one database wait for each other: the first migrates, the others find "
+            "nothing to do. Refuses (exit 1) a node whose secret key or stored secrets disagree "
+            "with the database, and records this node's secret key (a fingerprint) as the one "
+            "every node must use."
+        ),
     )
     migrate.add_argument(
         "--check",
         action="store_true",
-        help="apply nothing: exit 1 if migrations are pending (what `serve --no-migrate` runs)",
+        help=_("apply nothing: exit 1 if migrations are pending (what `serve --no-migrate` runs)"),
     )
     migrate.add_argument(
         "--summary",
         action="store_true",
-        help="one line for all the migrations applied, none when nothing was (what `serve` runs)",
+        help=_(
+            "one line for all the migrations applied, none when nothing was (what `serve` runs)"
+        ),
     )
     migrate.set_defaults(func=cmd_migrate)
 
     worker = sub.add_parser(
         "worker",
-        help="run background task workers on their own",
-        description="Run the configured task backend's worker until Ctrl-C or SIGTERM (each "
-        "process finishes its task first). database: django-tasks-db's worker (`serve` runs "
-        "one too); rq: RQ's worker, on CHEESESHOP_RQ_URL. A task whose worker dies is run "
-        "again once CHEESESHOP_TASK_LEASE has passed; a failing task is retried with backoff "
-        "up to CHEESESHOP_TASK_MAX_ATTEMPTS runs, then left failed (see the admin).",
+        help=_("run background task workers on their own"),
+        description=_(
+            "Run the configured task backend's worker until Ctrl-C or SIGTERM (each "
+            "process finishes its task first). database: django-tasks-db's worker (`serve` runs "
+            "one too); rq: RQ's worker, on CHEESESHOP_RQ_URL. A task whose worker dies is run "
+            "again once CHEESESHOP_TASK_LEASE has passed; a failing task is retried with backoff "
+            "up to CHEESESHOP_TASK_MAX_ATTEMPTS runs, then left failed (see the admin)."
+        ),
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -668,20 +681,21 @@ def _add_service_commands(sub) -> None:
         type=_positive_int,
         default=1,
         metavar="N",
-        help="worker processes, each running one task at a time (1)",
+        help=_("worker processes, each running one task at a time (1)"),
     )
     worker.add_argument(
         "--queues",
         metavar="A,B",
-        help="comma-separated queues to take tasks from (default: all)",
+        help=_("comma-separated queues to take tasks from (default: all)"),
     )
     worker.set_defaults(func=cmd_worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    _ = help_gettext()  # --help: printed before Django starts
     parser = argparse.ArgumentParser(
         prog="cheeseshop",
-        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
+        description=_("cheeseshop: a secure Python package index that speaks PyPI's protocols."),
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -690,83 +704,93 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_service_commands(sub)
 
-    user = sub.add_parser("user", help="manage users").add_subparsers(
+    user = sub.add_parser("user", help=_("manage users")).add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
     )
-    create = user.add_parser("create", help="create a user whose email is verified")
+    create = user.add_parser("create", help=_("create a user whose email is verified"))
     create.add_argument("username")
     create.add_argument("--email", required=True)
-    create.add_argument("--admin", action="store_true", help="make the user staff and superuser")
+    create.add_argument(
+        "--admin", action="store_true", help=_("make the user staff and superuser")
+    )
     create.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read a password from standard input (default: no password; log-in disabled)",
+        help=_("read a password from standard input (default: no password; log-in disabled)"),
     )
     create.add_argument(
         "--totp",
         action="store_true",
-        help="enrol an authenticator app (TOTP): prints its otpauth:// URI, then its secret",
+        help=_("enrol an authenticator app (TOTP): prints its otpauth:// URI, then its secret"),
     )
     create.add_argument(
         "--trusted-uploader",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="not held to the limits on new projects per hour, which stop spam from accounts "
-        "that sign up on their own (default: trusted, as the operator vouches for the account)",
+        help=_(
+            "not held to the limits on new projects per hour, which stop spam from accounts "
+            "that sign up on their own (default: trusted, as the operator vouches for the account)"
+        ),
     )
     create.set_defaults(func=cmd_user_create)
     trust = user.add_parser(
-        "trust", help="make a user a trusted uploader: no limit on new projects per hour"
+        "trust", help=_("make a user a trusted uploader: no limit on new projects per hour")
     )
     trust.add_argument("username")
     trust.set_defaults(func=cmd_user_trust)
     untrust = user.add_parser(
-        "untrust", help="hold a user to the limits on new projects per hour again"
+        "untrust", help=_("hold a user to the limits on new projects per hour again")
     )
     untrust.add_argument("username")
     untrust.set_defaults(func=cmd_user_trust)
 
-    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+    token = sub.add_parser("token", help=_("manage API tokens")).add_subparsers(
         dest="token_command", required=True, metavar="ACTION"
     )
     tcreate = token.add_parser(
-        "create", help="create an API token for a user; prints only the token"
+        "create", help=_("create an API token for a user; prints only the token")
     )
     tcreate.add_argument("username")
-    tcreate.add_argument("--description", default="", help="what the token is for")
+    tcreate.add_argument("--description", default="", help=_("what the token is for"))
     tcreate.add_argument(
         "--project",
         action="append",
         default=[],
         metavar="PROJECT",
-        help="limit the token to this project of the user's (repeat for several; "
-        "default: all of the user's projects)",
+        help=_(
+            "limit the token to this project of the user's (repeat for several; "
+            "default: all of the user's projects)"
+        ),
     )
     tcreate.add_argument(
         "--expires",
         type=_token_days,
         metavar="DAYS",
-        help="the token expires after this many days (default: never)",
+        help=_("the token expires after this many days (default: never)"),
     )
     tcreate.set_defaults(func=cmd_token_create)
-    tlist = token.add_parser("list", help="list a user's API tokens, revoked ones included")
+    tlist = token.add_parser("list", help=_("list a user's API tokens, revoked ones included"))
     tlist.add_argument("username")
     tlist.set_defaults(func=cmd_token_list)
-    trevoke = token.add_parser("revoke", help="revoke an API token for good")
-    trevoke.add_argument("id", help="the token's id, as `token list` shows it")
+    trevoke = token.add_parser("revoke", help=_("revoke an API token for good"))
+    trevoke.add_argument("id", help=_("the token's id, as `token list` shows it"))
     trevoke.set_defaults(func=cmd_token_revoke)
 
     reseal = sub.add_parser(
         "reseal",
-        help="after a secret key rotation: seal two-factor secrets and token root keys again "
-        "under the current key, so the old one can be dropped from the fallbacks",
+        help=_(
+            "after a secret key rotation: seal two-factor secrets and token root keys again "
+            "under the current key, so the old one can be dropped from the fallbacks"
+        ),
     )
     reseal.set_defaults(func=cmd_reseal)
 
     check = sub.add_parser(
         "check",
-        help="check the configuration and every service it names (database, cache, storage, "
-        "tasks): one line per problem, exit status 1 if any",
+        help=_(
+            "check the configuration and every service it names (database, cache, storage, "
+            "tasks): one line per problem, exit status 1 if any"
+        ),
     )
     check.set_defaults(func=cmd_check)
 
@@ -775,7 +799,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_malware_commands(sub)
 
     manage = sub.add_parser(
-        "manage", help="run a Django management command", add_help=False, prefix_chars="\0"
+        "manage", help=_("run a Django management command"), add_help=False, prefix_chars="\0"
     )
     manage.add_argument("manage_args", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

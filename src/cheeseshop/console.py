@@ -8,9 +8,11 @@ racing to create the same tables. Other commands migrate only a single machine's
 database; on a database that nodes share, they refuse and say to run ``cheeseshop migrate``.
 """
 
+import gettext
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 
 # The name of the lock every migrating process takes (cheeseshop.locks.lock_for_session).
 MIGRATION_LOCK = "cheeseshop.migrate"
@@ -28,29 +30,57 @@ def complain(message: str) -> None:
 
 # Where a Unix tool looks for the language to speak, first first (GNU gettext's order).
 LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
-def language_from_environment(environ: Mapping[str, str]) -> str:
+def shipped_languages() -> list[str]:
+    """English and every language with a catalogue, in Django's spelling ("pt-br")."""
+    from django.utils.translation import to_language
+
+    catalogues = (entry.name for entry in os.scandir(LOCALE_DIR) if entry.is_dir())
+    return ["en", *sorted(to_language(name) for name in catalogues)]
+
+
+def language_from_environment(
+    environ: Mapping[str, str], shipped: Collection[str] | None = None
+) -> str:
     """The shipped language nearest to the one the environment asks for, as GNU tools choose:
     ``LANGUAGE`` (a colon-separated list of preferences), then the first of ``LC_ALL``,
-    ``LC_MESSAGES`` and ``LANG`` that is set ("fr_FR.UTF-8" → "fr", "pt_BR" → "pt-br",
+    ``LC_MESSAGES`` and ``LANG`` that is set ("fr_FR.UTF-8" → "fr", "pt_PT" → "pt-br",
     "zh_CN" → "zh-hans"); English when none is shipped, or the locale is "C" or "POSIX"
-    (which turns ``LANGUAGE`` off too). Needs Django's settings: ``settings.LANGUAGES``."""
-    from django.utils.translation import get_supported_language_variant
-
+    (which turns ``LANGUAGE`` off too). Needs no settings: ``--help`` speaks it too."""
+    shipped = shipped_languages() if shipped is None else shipped
     locale = next((environ[name] for name in LANGUAGE_VARIABLES[1:] if environ.get(name)), "")
     if locale in {"C", "POSIX"} or locale.startswith(("C.", "POSIX.")):
         return "en"
     for wanted in [*environ.get("LANGUAGE", "").split(":"), locale]:
         # "fr_FR.UTF-8@euro": the language and territory, in Django's spelling ("fr-fr").
         code = wanted.split(".")[0].split("@")[0].replace("_", "-").lower()
-        if not code:
-            continue
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
+        nearest = _nearest_language(code, shipped) if code else None
+        if nearest:
+            return nearest
     return "en"
+
+
+def _nearest_language(code: str, shipped: Collection[str]) -> str | None:
+    """``code`` itself, the variant Django's locale data names for it (zh-cn → zh-hans), its
+    generic language (fr-fr → fr), or a shipped variant of that (pt → pt-br)."""
+    from django.conf.locale import LANG_INFO
+
+    generic = code.split("-", maxsplit=1)[0]
+    candidates = [code, *LANG_INFO.get(code, {}).get("fallback", []), generic]
+    found = next((candidate for candidate in candidates if candidate in shipped), None)
+    return found or next((name for name in shipped if name.startswith(generic + "-")), None)
+
+
+def help_gettext() -> Callable[[str], str]:
+    """``gettext`` for the commands' ``--help``, which is printed before Django (and the settings
+    it would load, which create the data directory) starts: the standard library's, on the same
+    compiled catalogue, in the environment's language."""
+    from django.utils.translation import to_locale
+
+    language = to_locale(language_from_environment(os.environ))
+    return gettext.translation("django", LOCALE_DIR, [language], fallback=True).gettext
 
 
 def speak_the_users_language() -> None:
@@ -68,15 +98,9 @@ def setup_django_offline() -> None:
     from django.conf import settings
 
     if not settings.configured:
-        locale = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
         # The languages shipped: a catalogue each, and English (which needs none).
-        shipped = [
-            "en",
-            *sorted(entry.name.lower().replace("_", "-") for entry in os.scandir(locale)),
-        ]
-        settings.configure(
-            USE_I18N=True, LOCALE_PATHS=[locale], LANGUAGES=[(code, code) for code in shipped]
-        )
+        languages = [(code, code) for code in shipped_languages()]
+        settings.configure(USE_I18N=True, LOCALE_PATHS=[str(LOCALE_DIR)], LANGUAGES=languages)
         django.setup()
         speak_the_users_language()
 
