@@ -4,6 +4,7 @@ included, and no two sections alike."""
 from html.parser import HTMLParser
 
 import pytest
+from allauth.mfa.models import Authenticator
 
 from tests.admin.conftest import staff, staff_client  # noqa: F401
 
@@ -70,3 +71,19 @@ def test_every_admin_section_and_model_is_named_in_french(staff_client):  # noqa
         set(french.sections) | set(french.models)
     )
     assert untranslated - SAME_IN_FRENCH == set()
+
+
+def test_two_factor_methods_are_labelled_in_the_readers_language(staff, staff_client):  # noqa: F811
+    method = Authenticator.objects.create(
+        user=staff, type=Authenticator.Type.RECOVERY_CODES, data={}
+    )
+    response = staff_client.get("/admin/mfa/authenticator/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for label in ("Method", "Added", "Last used", "By method", "By added", "By last used"):
+        assert label in page
+    for allauths in ("Created at", "By type", "By created at"):
+        assert allauths not in page
+    form = staff_client.get(f"/admin/mfa/authenticator/{method.pk}/change/")
+    assert form.status_code == 200
+    assert ">Method:</label>" in form.content.decode()
