@@ -306,7 +306,8 @@ def _positive_int(value: str) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    setup_django()
+    # Not in the server's language: the tasks it runs write emails and records for others.
+    setup_django(in_the_users_language=False)
     from cheeseshop.taskqueue import workers
 
     try:

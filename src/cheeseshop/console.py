@@ -105,13 +105,15 @@ def setup_django_offline() -> None:
         speak_the_users_language()
 
 
-def setup_django() -> None:
-    """Load the settings (``cheeseshop.settings`` unless DJANGO_SETTINGS_MODULE says) and apps."""
+def setup_django(*, in_the_users_language: bool = True) -> None:
+    """Load the settings (``cheeseshop.settings`` unless DJANGO_SETTINGS_MODULE says) and apps,
+    and speak the environment's language (``in_the_users_language``)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cheeseshop.settings")
     import django
 
     django.setup()
-    speak_the_users_language()
+    if in_the_users_language:
+        speak_the_users_language()
 
 
 def pending_migrations() -> list[str]:
