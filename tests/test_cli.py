@@ -2,12 +2,14 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from cheeseshop.console import LANGUAGE_VARIABLES
 from tests.malware.plugins import MARKER_CHECKS, install_plugin
 
 CHEESESHOP = str(Path(sys.executable).parent / "cheeseshop")
@@ -17,6 +19,9 @@ CHEESESHOP = str(Path(sys.executable).parent / "cheeseshop")
 def run(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHEESESHOP_", "DJANGO_"))}
     env["CHEESESHOP_DATA_DIR"] = str(tmp_path / "data")
+    # The commands speak the environment's language: English here, unless a test says.
+    for name in LANGUAGE_VARIABLES:
+        env.pop(name, None)
 
     def run(*args: str, input: str = "", settings=None) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -30,6 +35,7 @@ def run(tmp_path):
         )
 
     run.data_dir = tmp_path / "data"
+    run.env = env
     return run
 
 
@@ -395,3 +401,44 @@ def test_malware_run_backfills_a_check_with_progress_and_refuses_an_unknown_one(
     bad_date = run("malware", "run", "test-project-namer", "--since", "2026-13-01")
     assert bad_date.returncode == 2
     assert "'2026-13-01' is not a date (YYYY-MM-DD)" in bad_date.stderr
+
+
+# --- the language it speaks, and a reader that leaves ----------------------------------------
+
+
+def test_a_command_speaks_the_language_of_its_environment(run):
+    french = run("audit", "verify", settings={"LANG": "fr_FR.UTF-8"})
+    assert (french.returncode, french.stdout) == (0, "chaîne intacte\u00a0: 0 événement\n")
+    english = run("audit", "verify", settings={"LANG": "C.UTF-8", "LANGUAGE": "fr"})
+    assert english.stdout == "chain intact: 0 events\n"
+
+
+def test_help_speaks_the_language_of_its_environment_without_a_data_directory(run):
+    """Red until the catalogue is regenerated with the help texts."""
+    result = run("token", "--help", settings={"LANG": "fr_FR.UTF-8"})
+    assert result.returncode == 0
+    assert "révoquer définitivement un jeton d'API" in result.stdout
+    assert not run.data_dir.exists()
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(run):
+    run("user", "create", "olga", "--email", "olga@example.com")
+    for args in (["--help"], ["token", "list", "olga"]):
+        read, write = os.pipe()
+        os.close(read)  # the reader has left before the first line (`| head -0`)
+        try:
+            result = subprocess.run(
+                [CHEESESHOP, *args],
+                env=run.env,
+                stdout=write,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        finally:
+            os.close(write)
+        assert result.stderr == ""
+        # (argparse drops its help text quietly itself; a command's output fails as SIGPIPE.)
+        assert result.returncode in {0, 128 + signal.SIGPIPE}
+    assert result.returncode == 128 + signal.SIGPIPE

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cheeseshop.console import language_from_environment, shipped_languages
 from tests.e2e.conftest import _database_env
 
 BIN = Path(sys.executable).parent
@@ -93,6 +94,34 @@ def test_migrate_summary_says_in_one_line_what_it_applied_and_nothing_when_nothi
     [applied, recorded] = stdout.splitlines()
     assert code == 0
     assert applied.startswith("applied ")
-    assert "migration(s), " in applied
+    assert "migrations, " in applied
     assert recorded.startswith("recorded this node's secret key")
     assert finished(cheeseshop(empty_database, "migrate", "--summary"))[:2] == (0, "")
+
+
+# --- the language of the commands -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environment", "language"),
+    [
+        ({}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "fr"),
+        ({"LANG": "de_AT.UTF-8@euro"}, "de"),
+        ({"LANG": "pt_BR.UTF-8"}, "pt-br"),
+        ({"LANG": "pt_PT.UTF-8"}, "pt-br"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh-hans"),
+        ({"LANG": "it_IT.UTF-8"}, "en"),
+        ({"LANG": "fr_FR.UTF-8", "LC_MESSAGES": "ja_JP.UTF-8"}, "ja"),
+        ({"LC_MESSAGES": "ja_JP.UTF-8", "LC_ALL": "es_ES.UTF-8"}, "es"),
+        ({"LANG": "en_GB.UTF-8", "LANGUAGE": "it:uk:fr"}, "uk"),
+        ({"LANG": "C.UTF-8", "LANGUAGE": "fr"}, "en"),
+        ({"LC_ALL": "POSIX", "LANG": "fr_FR.UTF-8"}, "en"),
+    ],
+)
+def test_commands_speak_the_shipped_language_nearest_the_environments(environment, language):
+    assert language_from_environment(environment) == language
+
+
+def test_the_commands_ship_the_languages_the_site_does(settings):
+    assert sorted(shipped_languages()) == sorted(code for code, _name in settings.LANGUAGES)

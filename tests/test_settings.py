@@ -186,7 +186,7 @@ def test_the_rq_backend_needs_nothing_but_its_url(monkeypatch):
     queue = {"URL": "rediss://:pw@redis.internal:6380/3", "DEFAULT_TIMEOUT": 3600}
     queues = fresh.RQ_QUEUES
     assert queues == dict.fromkeys(fresh.TASK_QUEUES, queue)
-    assert "django_rq" in fresh.INSTALLED_APPS
+    assert "cheeseshop.taskqueue.rq_app.RQConfig" in fresh.INSTALLED_APPS
     # Its class path names the same backend.
     monkeypatch.setenv("CHEESESHOP_TASKS_BACKEND", "django_tasks_rq.RQBackend")
     assert fresh_settings().RQ_QUEUES == fresh.RQ_QUEUES

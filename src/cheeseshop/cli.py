@@ -10,8 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
 from cheeseshop.audit.cli import add_audit_commands
-from cheeseshop.console import complain, ensure_migrated, say, setup_django
+from cheeseshop.console import complain, ensure_migrated, help_gettext, say, setup_django
 from cheeseshop.errors import first_line
 from cheeseshop.malware.cli import add_malware_commands
 from cheeseshop.operations.failures import command_failure
@@ -226,7 +229,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from django.db import Error as DatabaseError
 
     from cheeseshop.accounts.secret_key import SecretKeyMismatch, record_secret_key
-    from cheeseshop.console import migrate, pending_migrations
+    from cheeseshop.console import lacking_migrations, migrate, pending_migrations
 
     try:
         problems = _start_problems(checks.run_checks(databases=["default"]))
@@ -237,32 +240,43 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         if args.check:
             pending = pending_migrations()
             if pending:
-                complain(
-                    f"error: the database lacks {len(pending)} migration(s) ({pending[0]} "
-                    "first): run `cheeseshop migrate`"
-                )
+                complain(lacking_migrations(pending))
                 return 1
         else:
             applied = migrate()
-            if args.summary and applied:
-                say(f"applied {len(applied)} migration(s), {applied[-1]} last")
-            else:
-                for name in applied:
-                    say(f"applied {name}")
-            if not applied and not args.summary:
-                say("the database is up to date: no migrations to apply")
+            _report_applied(applied, summary=args.summary)
         if record_secret_key():
-            say("recorded this node's secret key (its fingerprint) as the one every node uses")
+            say(_("recorded this node's secret key (its fingerprint) as the one every node uses"))
     except SecretKeyMismatch as exc:
-        complain(f"error: {exc.message}")
+        complain(_("error: %(reason)s") % {"reason": exc.message})
         return 1
     except DatabaseError as exc:
         # "database <url without its password> unreachable: <why>" when it does not answer.
-        failed = "read" if args.check else "migrated"
         why = command_failure(exc) or first_line(exc)
-        complain(f"error: the database could not be {failed}: {why}")
+        if args.check:
+            complain(_("error: the database could not be read: %(reason)s") % {"reason": why})
+        else:
+            complain(_("error: the database could not be migrated: %(reason)s") % {"reason": why})
         return 1
     return 0
+
+
+def _report_applied(applied: list[str], *, summary: bool) -> None:
+    if summary:
+        if applied:
+            # Translators: %(last)s names a migration ("tuf.0004_metadata_documents").
+            message = ngettext(
+                "applied %(count)d migration, %(last)s",
+                "applied %(count)d migrations, %(last)s last",
+                len(applied),
+            )
+            say(message % {"count": len(applied), "last": applied[-1]})
+        return
+    if not applied:
+        say(_("the database is up to date: no migrations to apply"))
+    for name in applied:
+        # Translators: %(name)s names a migration ("tuf.0004_metadata_documents").
+        say(_("applied %(name)s") % {"name": name})
 
 
 def _start_problems(messages) -> list[str]:
@@ -276,9 +290,9 @@ def _start_problems(messages) -> list[str]:
         hint = f" {message.hint}" if message.hint else ""
         line = f"{message.msg} ({message.id}).{hint}"
         if message.level >= checks.ERROR:
-            lines.append(f"error: {line}")
+            lines.append(_("error: %(reason)s") % {"reason": line})
         else:
-            complain(f"warning: {line}")
+            complain(_("warning: %(message)s") % {"message": line})
     return lines
 
 
@@ -293,7 +307,8 @@ def _positive_int(value: str) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    setup_django()
+    # Not in the server's language: the tasks it runs write emails and records for others.
+    setup_django(in_the_users_language=False)
     from cheeseshop.taskqueue import workers
 
     try:
@@ -320,7 +335,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         if not password:
-            print("error: no password on standard input", file=sys.stderr)
+            complain(_("error: no password on standard input"))
             return 2
     try:
         user = create_user(
@@ -331,13 +346,13 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             trusted_uploader=args.trusted_uploader,
         )
     except AccountError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": exc})
         return 1
     except ValidationError as exc:  # the username or email rules: each message, plainly
-        print(f"error: {' '.join(exc.messages)}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": " ".join(exc.messages)})
         return 1
     except Exception as exc:  # Django's ValidationError and friends, reported plainly
-        print(f"error: {exc}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": exc})
         return 1
     from cheeseshop.audit.models import EventTag
     from cheeseshop.audit.services import CLI, record_event
@@ -348,12 +363,24 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         credential=CLI,
         additional={"by": "cli", "trusted_uploader": user.is_trusted_uploader},
     )
-    kind = "admin" if args.admin else "user"
-    vouched = "email verified, trusted uploader" if user.is_trusted_uploader else "email verified"
-    print(f"created {kind} {user.username} <{user.email}> ({vouched})", file=sys.stderr)
+    complain(_created_message(user, admin=args.admin))
     if args.totp:
         _enrol_totp(user)
     return 0
+
+
+def _created_message(user, *, admin: bool) -> str:
+    names = {"username": user.username, "email": user.email}
+    # Translators: the result of `cheeseshop user create`; %(email)s is the user's address.
+    if admin and user.is_trusted_uploader:
+        message = _("created admin %(username)s <%(email)s> (email verified, trusted uploader)")
+    elif admin:
+        message = _("created admin %(username)s <%(email)s> (email verified)")
+    elif user.is_trusted_uploader:
+        message = _("created user %(username)s <%(email)s> (email verified, trusted uploader)")
+    else:
+        message = _("created user %(username)s <%(email)s> (email verified)")
+    return message % names
 
 
 def cmd_user_trust(args: argparse.Namespace) -> int:
@@ -368,8 +395,13 @@ def cmd_user_trust(args: argparse.Namespace) -> int:
         return 1
     trusted = args.user_command == "trust"
     changed = set_trusted_uploader(user, trusted, credential=CLI)
-    state = "a trusted uploader" if trusted else "an ordinary uploader"
-    print(f"{user.username} {'is now' if changed else 'was already'} {state}", file=sys.stderr)
+    messages = {
+        (True, True): _("%(username)s is now a trusted uploader"),
+        (True, False): _("%(username)s was already a trusted uploader"),
+        (False, True): _("%(username)s is now an ordinary uploader"),
+        (False, False): _("%(username)s was already an ordinary uploader"),
+    }
+    complain(messages[trusted, changed] % {"username": user.username})
     return 0
 
 
@@ -388,10 +420,11 @@ def _enrol_totp(user) -> None:
     )
     print(uri)
     print(secret)
-    print(
-        "two-factor: authenticator app enrolled (scan the URI, or type the secret); recovery "
-        "codes can be viewed after logging in, at /account/2fa/",
-        file=sys.stderr,
+    complain(
+        _(
+            "two-factor: authenticator app enrolled (scan the URI, or type the secret); "
+            "recovery codes can be viewed after logging in, at /account/2fa/"
+        )
     )
 
 
@@ -401,7 +434,7 @@ def _token_user(username: str):
 
     user = User.objects.filter(username=username).first()
     if user is None:
-        print(f"error: no user named {username!r}", file=sys.stderr)
+        complain(_("error: no user named %(username)r") % {"username": username})
     return user
 
 
@@ -431,7 +464,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
             credential=CLI,
         )
     except TokenError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        complain(_("error: %(reason)s") % {"reason": exc.message})
         return 1
     print(raw)
     return 0
@@ -445,7 +478,7 @@ def _token_days(value: str) -> int:
         days = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
-    if not 1 <= days <= TOKEN_MAX_DAYS:
+    if not 1 <= days <= TOKEN_MAX_DAYS:  # (argparse's messages, before Django: English)
         raise argparse.ArgumentTypeError(f"must be between 1 and {TOKEN_MAX_DAYS} days")
     return days
 
@@ -461,9 +494,11 @@ def _token_row(token) -> list[str]:
     return [
         str(token.id),
         token.description,
-        "account"
+        # Translators: a token's scope in `cheeseshop token list`: the whole account.
+        pgettext("token scope", "account")
         if scope.project_names is None
-        else "projects: " + ", ".join(scope.project_names),
+        # Translators: a token's scope in `cheeseshop token list`, then project names.
+        else _("projects: %(names)s") % {"names": ", ".join(scope.project_names)},
         _when(token.created),
         _when(scope.expires_at),
         _when(token.last_used),
@@ -477,7 +512,16 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     user = _token_user(args.username)
     if user is None:
         return 1
-    header = ["id", "description", "scope", "created", "expires", "last used", "revoked"]
+    # The columns of `cheeseshop token list`, one word each where possible.
+    header = [
+        pgettext("token list column", "id"),
+        pgettext("token list column", "description"),
+        pgettext("token list column", "scope"),
+        pgettext("token list column", "created"),
+        pgettext("token list column", "expires"),
+        pgettext("token list column", "last used"),
+        pgettext("token list column", "revoked"),
+    ]
     rows = [header, *(_token_row(token) for token in user.api_tokens.order_by("created"))]
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     for row in rows:
@@ -499,16 +543,19 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     try:
         token_id = uuid.UUID(args.id)
     except ValueError:
-        print(f"error: {args.id!r} is not a token id (a UUID)", file=sys.stderr)
+        complain(_("error: %(id)r is not a token id (a UUID)") % {"id": args.id})
         return 1
     token = APIToken.objects.select_related("user").filter(pk=token_id).first()
     if token is None:
-        print(f"error: no token with id {token_id}", file=sys.stderr)
+        complain(_("error: no token with id %(id)s") % {"id": token_id})
         return 1
+    names = {"id": token.id, "description": token.description, "username": token.user}
     if revoke_token(token, actor=None, credential=CLI):
-        print(f"revoked token {token.id} ({token.description}) of {token.user}", file=sys.stderr)
+        complain(_("revoked token %(id)s (%(description)s) of %(username)s") % names)
     else:
-        print(f"token {token.id} was already revoked on {_when(token.revoked)}", file=sys.stderr)
+        # Translators: %(when)s is a date and time, "2026-03-01 14:05".
+        message = _("token %(id)s was already revoked on %(when)s")
+        complain(message % {**names, "when": _when(token.revoked)})
     return 0
 
 
@@ -529,12 +576,18 @@ def cmd_reseal(args: argparse.Namespace) -> int:
             methods = reseal_two_factor_secrets()
             keys = reseal_root_keys()
     except sealing.Unsealable as exc:
-        complain(f"error: nothing was resealed: {exc.message}. {sealing.WAY_OUT}")
+        complain(
+            _("error: nothing was resealed: %(reason)s. %(way_out)s")
+            % {"reason": exc.message, "way_out": sealing.WAY_OUT}
+        )
         return 1
     say(
-        f"resealed under the current secret key: {methods} two-factor method(s), "
-        f"{keys} API token root key(s); the old secret key can be dropped from "
-        "CHEESESHOP_SECRET_KEY_FALLBACKS (sessions not used since the rotation then end)"
+        _(
+            "resealed under the current secret key: %(methods)d two-factor method(s), "
+            "%(keys)d API token root key(s); the old secret key can be dropped from "
+            "CHEESESHOP_SECRET_KEY_FALLBACKS (sessions not used since the rotation then end)"
+        )
+        % {"methods": methods, "keys": keys}
     )
     return 0
 
@@ -555,60 +608,73 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 def _add_service_commands(sub) -> None:
     """The commands that run the index's processes: serve, migrate, worker."""
+    _ = help_gettext()  # --help: printed before Django starts
     serve = sub.add_parser(
         "serve",
-        help="run the index: web server and background worker, migrating the database first",
-        description="Create the data directory if needed, apply migrations (as `cheeseshop "
-        "migrate` does), and run the web server and the background task worker until Ctrl-C "
-        "or SIGTERM.",
+        help=_("run the index: web server and background worker, migrating the database first"),
+        description=_(
+            "Create the data directory if needed, apply migrations (as `cheeseshop "
+            "migrate` does), and run the web server and the background task worker until Ctrl-C "
+            "or SIGTERM."
+        ),
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on (127.0.0.1)"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port to listen on (8000)"))
     serve.add_argument(
         "--no-worker",
         action="store_true",
-        help="web server only: run no background task worker beside it (a node of several, "
-        "with `cheeseshop worker` processes elsewhere)",
+        help=_(
+            "web server only: run no background task worker beside it (a node of several, "
+            "with `cheeseshop worker` processes elsewhere)"
+        ),
     )
     serve.add_argument(
         "--no-migrate",
         action="store_true",
-        help="apply no migrations (`cheeseshop migrate` does, once per release); refuse to "
-        "start while any is pending",
+        help=_(
+            "apply no migrations (`cheeseshop migrate` does, once per release); refuse to "
+            "start while any is pending"
+        ),
     )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser(
         "migrate",
-        help="apply the migrations the database lacks, once for every node; prints them",
-        description="Apply the migrations the database lacks and print each. Nodes starting "
-        "at once on one database wait for each other: the first migrates, the others find "
-        "nothing to do. Refuses (exit 1) a node whose secret key or stored secrets disagree "
-        "with the database, and records this node's secret key (a fingerprint) as the one "
-        "every node must use.",
+        help=_("apply the migrations the database lacks, once for every node; prints them"),
+        description=_(
+            "Apply the migrations the database lacks and print each. Nodes starting "
+            "at once on one database wait for each other: the first migrates, the others find "
+            "nothing to do. Refuses (exit 1) a node whose secret key or stored secrets disagree "
+            "with the database, and records this node's secret key (a fingerprint) as the one "
+            "every node must use."
+        ),
     )
     migrate.add_argument(
         "--check",
         action="store_true",
-        help="apply nothing: exit 1 if migrations are pending (what `serve --no-migrate` runs)",
+        help=_("apply nothing: exit 1 if migrations are pending (what `serve --no-migrate` runs)"),
     )
     migrate.add_argument(
         "--summary",
         action="store_true",
-        help="one line for all the migrations applied, none when nothing was (what `serve` runs)",
+        help=_(
+            "one line for all the migrations applied, none when nothing was (what `serve` runs)"
+        ),
     )
     migrate.set_defaults(func=cmd_migrate)
 
     worker = sub.add_parser(
         "worker",
-        help="run background task workers on their own",
-        description="Run the configured task backend's worker until Ctrl-C or SIGTERM (each "
-        "process finishes its task first). database: django-tasks-db's worker (`serve` runs "
-        "one too); rq: RQ's worker, on CHEESESHOP_RQ_URL. A task whose worker dies is run "
-        "again once CHEESESHOP_TASK_LEASE has passed; a failing task is retried with backoff "
-        "up to CHEESESHOP_TASK_MAX_ATTEMPTS runs, then left failed (see the admin).",
+        help=_("run background task workers on their own"),
+        description=_(
+            "Run the configured task backend's worker until Ctrl-C or SIGTERM (each "
+            "process finishes its task first). database: django-tasks-db's worker (`serve` runs "
+            "one too); rq: RQ's worker, on CHEESESHOP_RQ_URL. A task whose worker dies is run "
+            "again once CHEESESHOP_TASK_LEASE has passed; a failing task is retried with backoff "
+            "up to CHEESESHOP_TASK_MAX_ATTEMPTS runs, then left failed (see the admin)."
+        ),
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -617,20 +683,21 @@ def _add_service_commands(sub) -> None:
         type=_positive_int,
         default=1,
         metavar="N",
-        help="worker processes, each running one task at a time (1)",
+        help=_("worker processes, each running one task at a time (1)"),
     )
     worker.add_argument(
         "--queues",
         metavar="A,B",
-        help="comma-separated queues to take tasks from (default: all)",
+        help=_("comma-separated queues to take tasks from (default: all)"),
     )
     worker.set_defaults(func=cmd_worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    _ = help_gettext()  # --help: printed before Django starts
     parser = argparse.ArgumentParser(
         prog="cheeseshop",
-        description="cheeseshop: a secure Python package index that speaks PyPI's protocols.",
+        description=_("cheeseshop: a secure Python package index that speaks PyPI's protocols."),
         epilog=SETTINGS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -639,83 +706,93 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_service_commands(sub)
 
-    user = sub.add_parser("user", help="manage users").add_subparsers(
+    user = sub.add_parser("user", help=_("manage users")).add_subparsers(
         dest="user_command", required=True, metavar="ACTION"
     )
-    create = user.add_parser("create", help="create a user whose email is verified")
+    create = user.add_parser("create", help=_("create a user whose email is verified"))
     create.add_argument("username")
     create.add_argument("--email", required=True)
-    create.add_argument("--admin", action="store_true", help="make the user staff and superuser")
+    create.add_argument(
+        "--admin", action="store_true", help=_("make the user staff and superuser")
+    )
     create.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read a password from standard input (default: no password; log-in disabled)",
+        help=_("read a password from standard input (default: no password; log-in disabled)"),
     )
     create.add_argument(
         "--totp",
         action="store_true",
-        help="enrol an authenticator app (TOTP): prints its otpauth:// URI, then its secret",
+        help=_("enrol an authenticator app (TOTP): prints its otpauth:// URI, then its secret"),
     )
     create.add_argument(
         "--trusted-uploader",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="not held to the limits on new projects per hour, which stop spam from accounts "
-        "that sign up on their own (default: trusted, as the operator vouches for the account)",
+        help=_(
+            "not held to the limits on new projects per hour, which stop spam from accounts "
+            "that sign up on their own (default: trusted, as the operator vouches for the account)"
+        ),
     )
     create.set_defaults(func=cmd_user_create)
     trust = user.add_parser(
-        "trust", help="make a user a trusted uploader: no limit on new projects per hour"
+        "trust", help=_("make a user a trusted uploader: no limit on new projects per hour")
     )
     trust.add_argument("username")
     trust.set_defaults(func=cmd_user_trust)
     untrust = user.add_parser(
-        "untrust", help="hold a user to the limits on new projects per hour again"
+        "untrust", help=_("hold a user to the limits on new projects per hour again")
     )
     untrust.add_argument("username")
     untrust.set_defaults(func=cmd_user_trust)
 
-    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+    token = sub.add_parser("token", help=_("manage API tokens")).add_subparsers(
         dest="token_command", required=True, metavar="ACTION"
     )
     tcreate = token.add_parser(
-        "create", help="create an API token for a user; prints only the token"
+        "create", help=_("create an API token for a user; prints only the token")
     )
     tcreate.add_argument("username")
-    tcreate.add_argument("--description", default="", help="what the token is for")
+    tcreate.add_argument("--description", default="", help=_("what the token is for"))
     tcreate.add_argument(
         "--project",
         action="append",
         default=[],
         metavar="PROJECT",
-        help="limit the token to this project of the user's (repeat for several; "
-        "default: all of the user's projects)",
+        help=_(
+            "limit the token to this project of the user's (repeat for several; "
+            "default: all of the user's projects)"
+        ),
     )
     tcreate.add_argument(
         "--expires",
         type=_token_days,
         metavar="DAYS",
-        help="the token expires after this many days (default: never)",
+        help=_("the token expires after this many days (default: never)"),
     )
     tcreate.set_defaults(func=cmd_token_create)
-    tlist = token.add_parser("list", help="list a user's API tokens, revoked ones included")
+    tlist = token.add_parser("list", help=_("list a user's API tokens, revoked ones included"))
     tlist.add_argument("username")
     tlist.set_defaults(func=cmd_token_list)
-    trevoke = token.add_parser("revoke", help="revoke an API token for good")
-    trevoke.add_argument("id", help="the token's id, as `token list` shows it")
+    trevoke = token.add_parser("revoke", help=_("revoke an API token for good"))
+    trevoke.add_argument("id", help=_("the token's id, as `token list` shows it"))
     trevoke.set_defaults(func=cmd_token_revoke)
 
     reseal = sub.add_parser(
         "reseal",
-        help="after a secret key rotation: seal two-factor secrets and token root keys again "
-        "under the current key, so the old one can be dropped from the fallbacks",
+        help=_(
+            "after a secret key rotation: seal two-factor secrets and token root keys again "
+            "under the current key, so the old one can be dropped from the fallbacks"
+        ),
     )
     reseal.set_defaults(func=cmd_reseal)
 
     check = sub.add_parser(
         "check",
-        help="check the configuration and every service it names (database, cache, storage, "
-        "tasks): one line per problem, exit status 1 if any",
+        help=_(
+            "check the configuration and every service it names (database, cache, storage, "
+            "tasks): one line per problem, exit status 1 if any"
+        ),
     )
     check.set_defaults(func=cmd_check)
 
@@ -725,7 +802,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_translation_commands(sub)
 
     manage = sub.add_parser(
-        "manage", help="run a Django management command", add_help=False, prefix_chars="\0"
+        "manage", help=_("run a Django management command"), add_help=False, prefix_chars="\0"
     )
     manage.add_argument("manage_args", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
@@ -740,9 +817,18 @@ PRIVATE_UMASK = 0o077
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
-    args = build_parser().parse_args(argv)
     try:
+        return _run(argv)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _run(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         # A database that does not answer, a setting that does not parse: one line, no traceback.
         problem = command_failure(exc)
@@ -750,6 +836,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         complain(f"cheeseshop: {problem}")
         return 1
+    finally:
+        # Whatever is left to write (--help's text too): a reader that left shows here, not in
+        # Python's own flush at exit.
+        sys.stdout.flush()
+
+
+def _reader_gone() -> int:
+    """End quietly when whoever read the output stopped (`cheeseshop token list | head`), as
+    Unix tools do, with the status of one that SIGPIPE ended. What is still buffered for
+    standard output goes nowhere instead of failing again when Python exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -254,10 +254,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    # allauth's and django-tasks-db's apps, named in the admin in the reader's language.
+    "cheeseshop.accounts.allauth_apps.AllauthAccountConfig",
+    "cheeseshop.accounts.allauth_apps.AllauthMFAConfig",
     "django_tasks",
-    "django_tasks_db",
+    "cheeseshop.taskqueue.tasks_db_app.TasksDatabaseConfig",
     "cheeseshop.taskqueue",
     "cheeseshop.flags",
     "cheeseshop.accounts",
@@ -536,7 +537,8 @@ if TASKS_BACKEND == "rq":
             "CHEESESHOP_TASKS_BACKEND=rq needs RQ, which is not installed: "
             "pip install 'cheeseshop[rq]'"
         )
-    INSTALLED_APPS.append("django_rq")  # its queues, and failed jobs in the admin
+    # django-rq: its queues, and failed jobs in the admin.
+    INSTALLED_APPS.append("cheeseshop.taskqueue.rq_app.RQConfig")
     # RQ stops a job after its timeout (3 minutes by default): here only one that hangs.
     RQ_QUEUES = {name: {"URL": CHEESESHOP_RQ_URL, "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
     # Jobs are created retrying (CHEESESHOP_TASK_MAX_ATTEMPTS, backing off): a job whose

@@ -9,6 +9,8 @@ form, so that they cannot change unrecorded.
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -17,6 +19,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -387,3 +390,58 @@ class EmailAddressAdmin(admin.ModelAdmin):
     def verify(self, request, queryset) -> None:
         verified, refused = verify_addresses(request, queryset.select_related("user"))
         _report_verification(self, request, verified, refused)
+
+
+def _titled(filter_class, title):
+    """``filter_class`` under ``title``: Django titles a field's filter with its verbose name,
+    which allauth's fields lack (the admin read "By type" in every language)."""
+
+    class Titled(filter_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+    """allauth's two-factor methods admin, its columns, filters and form labelled in the reader's
+    language (allauth gives these fields no verbose name)."""
+
+    list_display = ("user", "method", "added", "last_used")
+    list_filter = (
+        ("type", _titled(admin.ChoicesFieldListFilter, gettext_lazy("method"))),
+        ("created_at", _titled(admin.DateFieldListFilter, gettext_lazy("added"))),
+        ("last_used_at", _titled(admin.DateFieldListFilter, gettext_lazy("last used"))),
+    )
+    labels = {
+        "user": gettext_lazy("user"),
+        "type": gettext_lazy("method"),
+        # Translators: an authenticator's stored data (JSON), in the admin.
+        "data": gettext_lazy("data"),
+        "created_at": gettext_lazy("added"),
+        "last_used_at": gettext_lazy("last used"),
+    }
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.labels:
+            field.label = capfirst(self.labels[db_field.name])
+        return field
+
+    @admin.display(description=gettext_lazy("method"), ordering="type")
+    def method(self, authenticator: Authenticator) -> str:
+        return authenticator.get_type_display()
+
+    @admin.display(description=gettext_lazy("added"), ordering="created_at")
+    def added(self, authenticator: Authenticator):
+        return authenticator.created_at
+
+    @admin.display(description=gettext_lazy("last used"), ordering="last_used_at")
+    def last_used(self, authenticator: Authenticator):
+        return authenticator.last_used_at
+
+
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
+admin.site.register(Authenticator, AuthenticatorAdmin)

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "cheeseshop.accounts"
     label = "accounts"
-    verbose_name = _("Accounts")
+    # Translators: the admin section of user accounts.
+    verbose_name = _("Users")
 
     def ready(self):
         # Importing connects the audit receivers (@receiver with dispatch_uid: once only).

@@ -77,6 +77,8 @@ NOTICES: dict[str, NoticeKind] = {
     ),
     EventTag.PROJECT_API_TOKEN_ADDED: NoticeKind(
         _never,
+        # Translators: %(token_user)s is a username; %(token)s the token's description, as its
+        # owner wrote it.
         lambda: _(
             "An API token of user '%(token_user)s', “%(token)s”, may now upload to project "
             "'%(project)s'."

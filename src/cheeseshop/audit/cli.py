@@ -2,7 +2,7 @@
 
 import argparse
 
-from cheeseshop.console import complain, say, start_django
+from cheeseshop.console import complain, help_gettext, say, start_django
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -76,30 +76,35 @@ def _days(value: str) -> int:
 
 
 def add_audit_commands(subparsers) -> None:
+    _ = help_gettext()  # --help: printed before Django starts
     audit = subparsers.add_parser(
-        "audit", help="check the audit trail's hash chain; remove expired events"
+        "audit", help=_("check the audit trail's hash chain; remove expired events")
     ).add_subparsers(dest="audit_command", required=True, metavar="ACTION")
 
     verify = audit.add_parser(
         "verify",
-        help="check every event's link in the hash chain",
-        description="Recompute the hash chain over all stored events. Exit status 0 when it "
-        "is intact, 1 naming the first broken event (its id, sequence and why).",
+        help=_("check every event's link in the hash chain"),
+        description=_(
+            "Recompute the hash chain over all stored events. Exit status 0 when it "
+            "is intact, 1 naming the first broken event (its id, sequence and why)."
+        ),
     )
     verify.set_defaults(func=cmd_verify)
 
     expire = audit.add_parser(
         "expire",
-        help="remove events older than the retention period, recording that as an event",
-        description="Remove the events older than CHEESESHOP_AUDIT_RETENTION_DAYS (or --days) "
-        "and record an audit:expire event naming the range removed and the chain hash at the "
-        "cut, from which `audit verify` then checks the chain. With retention 0 (the default) "
-        "nothing is removed. Run it daily from cron when a retention period is set.",
+        help=_("remove events older than the retention period, recording that as an event"),
+        description=_(
+            "Remove the events older than CHEESESHOP_AUDIT_RETENTION_DAYS (or --days) "
+            "and record an audit:expire event naming the range removed and the chain hash at the "
+            "cut, from which `audit verify` then checks the chain. With retention 0 (the default) "
+            "nothing is removed. Run it daily from cron when a retention period is set."
+        ),
     )
     expire.add_argument(
         "--days",
         type=_days,
         metavar="DAYS",
-        help="keep this many days instead of CHEESESHOP_AUDIT_RETENTION_DAYS",
+        help=_("keep this many days instead of CHEESESHOP_AUDIT_RETENTION_DAYS"),
     )
     expire.set_defaults(func=cmd_expire)

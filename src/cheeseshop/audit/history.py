@@ -108,6 +108,7 @@ DETAIL_LABELS = {
     "version": gettext_lazy("Version"),
     "filename": gettext_lazy("File"),
     "target_user": gettext_lazy("User"),
+    # Translators: a token event's detail: the user the API token belongs to (a username).
     "user": gettext_lazy("Token of"),
     "role_name": gettext_lazy("Role"),
     "previous_role_name": gettext_lazy("Previous role"),

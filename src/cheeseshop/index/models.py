@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -27,4 +28,9 @@ class SimpleDetailPage(models.Model):
         verbose_name_plural = _("simple detail pages")
 
     def __str__(self) -> str:
-        return f"simple pages of {self.project_id} @ {self.serial}"
+        # Translators: the admin's name for a project's stored index pages: the project's
+        # number (its id) and the index's serial number when they were rendered.
+        return gettext("simple pages of project %(project)s at serial %(serial)s") % {
+            "project": self.project_id,
+            "serial": self.serial,
+        }

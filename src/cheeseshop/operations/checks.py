@@ -13,7 +13,7 @@ import importlib.util
 import os
 from urllib.parse import urlsplit
 
-from cheeseshop.console import complain, say
+from cheeseshop.console import complain, say, speak_the_users_language
 from cheeseshop.operations.failures import settings_problem
 
 
@@ -107,6 +107,10 @@ def check() -> int:
         for problem in [*problems, f"cheeseshop could not start: {_first_line(exc)}"]:
             complain(problem)
         return 1
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    speak_the_users_language()
     found, database_ok = probe_problems()
     problems += system_check_errors(["default"] if database_ok else None)
     problems += found
@@ -115,11 +119,15 @@ def check() -> int:
     if database_ok:
         pending = pending_migrations()
         if pending:
-            complain(
-                f"warning: {pending} migration(s) not applied yet: `cheeseshop migrate` "
-                "(or `cheeseshop serve`) applies them"
+            message = ngettext(
+                "warning: %(count)d migration not applied yet: `cheeseshop migrate` (or "
+                "`cheeseshop serve`) applies it",
+                "warning: %(count)d migrations not applied yet: `cheeseshop migrate` (or "
+                "`cheeseshop serve`) applies them",
+                pending,
             )
+            complain(message % {"count": pending})
     if problems:
         return 1
-    say("cheeseshop check: no problem found")
+    say(_("cheeseshop check: no problem found"))
     return 0

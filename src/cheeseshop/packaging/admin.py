@@ -50,6 +50,8 @@ def remove_after_confirmation(modeladmin, request, queryset, *, action, delete, 
     if request.POST.get("post") != "yes":
         context = {
             **modeladmin.admin_site.each_context(request),
+            # Translators: the admin's confirmation page title; %(objects)s is a model's plural
+            # name ("files", "releases").
             "title": _("Remove %(objects)s") % {"objects": model_ngettext(queryset)},
             "subtitle": None,
             "opts": modeladmin.opts,
@@ -67,6 +69,8 @@ def remove_after_confirmation(modeladmin, request, queryset, *, action, delete, 
         except changes.ChangeRefused as refusal:
             modeladmin.message_user(
                 request,
+                # Translators: %(object)s names what an admin tried to remove (a file, a release, a
+                # project); %(reason)s says why it stayed.
                 _("%(object)s was not removed: %(reason)s")
                 % {"object": obj, "reason": refusal.message},
                 messages.ERROR,
@@ -76,6 +80,8 @@ def remove_after_confirmation(modeladmin, request, queryset, *, action, delete, 
     if removed:
         modeladmin.message_user(
             request,
+            # Translators: %(objects)s is the model's name, singular or plural to agree with the
+            # count ("file", "files").
             _("Removed %(count)d %(objects)s.")
             % {"count": removed, "objects": model_ngettext(modeladmin.opts, removed)},
             messages.SUCCESS,
@@ -125,6 +131,8 @@ class ProjectAdmin(_ViewOnlyAdmin):
         def describe(project: Project) -> str:
             releases = project.releases.count()
             files = File.objects.filter(release__project=project).count()
+            # Translators: one project an admin is about to remove: its name, then "3 releases" and
+            # "12 files" (translated apart).
             return _("%(project)s: %(releases)s, %(files)s") % {
                 "project": project.name,
                 "releases": ngettext("%(count)d release", "%(count)d releases", releases)
@@ -163,6 +171,8 @@ class ReleaseAdmin(_ViewOnlyAdmin):
             queryset.select_related("project"),
             action="remove_releases",
             describe=lambda release: (
+                # Translators: one release an admin is about to remove ("brie-parser 1.0"), then
+                # "12 files" (translated apart).
                 _("%(release)s: %(files)s")
                 % {"release": release, "files": _count_files(release.files.count())}
             ),

@@ -284,6 +284,8 @@ def set_status(
     Only an administrator (``admin``) puts a project in quarantine or takes it out."""
     if status not in ProjectStatus.values:
         raise ChangeRefused(
+            # Translators: %(status)s is what was given; %(statuses)s lists the statuses in code
+            # (active, archived...), not translated.
             _("'%(status)s' is not a project status; choose one of %(statuses)s.")
             % {"status": status, "statuses": ", ".join(ProjectStatus.values)}
         )

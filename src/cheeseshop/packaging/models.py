@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -240,6 +241,7 @@ class FilenameRegistry(models.Model):
 
 
 class RoleName(models.TextChoices):
+    # Translators: a collaborator's role on a project (Owners manage it, Maintainers upload).
     OWNER = "Owner", _("Owner")
     MAINTAINER = "Maintainer", _("Maintainer")
 
@@ -275,7 +277,13 @@ class Role(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.role_name} of {self.project}"
+        # Translators: the admin's name for a role, e.g. "alice, Owner of brie-parser": a
+        # username, a role (Owner or Maintainer) and a project name.
+        return pgettext("role", "%(user)s, %(role)s of %(project)s") % {
+            "user": self.user,
+            "role": role_label(self.role_name),
+            "project": self.project,
+        }
 
 
 class ProhibitedProjectName(models.Model):
@@ -337,4 +345,10 @@ class RoleInvitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} invited as {self.role_name} of {self.project}"
+        # Translators: the admin's name for an invitation, e.g. "bob, invited as Maintainer of
+        # brie-parser": a username, a role (Owner or Maintainer) and a project name.
+        return gettext("%(user)s, invited as %(role)s of %(project)s") % {
+            "user": self.user,
+            "role": role_label(self.role_name),
+            "project": self.project,
+        }

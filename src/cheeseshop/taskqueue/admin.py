@@ -11,7 +11,25 @@ from cheeseshop.taskqueue import retries
 
 
 class TaskResultAdmin(DBTaskResultAdmin):
-    list_display = (*DBTaskResultAdmin.list_display, "attempts", "error")
+    list_display = (
+        *(name if name != "task_name" else "task" for name in DBTaskResultAdmin.list_display),
+        "attempts",
+        "error",
+    )
+
+    # django-tasks-db's own columns with labels in the reader's language (its labels are plain
+    # strings; its field names are in our catalogue: cheeseshop.taskqueue.tasks_db_labels).
+    @admin.display(description=_("task"))
+    def task(self, obj: DBTaskResult) -> str:
+        return obj.task_name
+
+    @admin.display(description=_("traceback"))
+    def formatted_traceback(self, obj: DBTaskResult) -> str:
+        return super().formatted_traceback(obj)
+
+    @admin.display(description=_("run after"))
+    def display_run_after(self, obj: DBTaskResult):
+        return super().display_run_after(obj)
 
     @admin.display(description=_("attempts"))
     def attempts(self, obj: DBTaskResult) -> int:

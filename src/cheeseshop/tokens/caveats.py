@@ -147,9 +147,13 @@ def _identifier_list(value: Any, field: str) -> tuple[str, ...]:
 
 def _expect_fields(fields: list[Any], count: int, name: str) -> None:
     if len(fields) < count:
+        # Translators: %(caveat)s is a token caveat's kind, a name in code ("ProjectName"), not
+        # translated.
         raise MalformedCaveatError(_("%(caveat)s caveat has too few fields") % {"caveat": name})
     if len(fields) > count:
         raise MalformedCaveatError(
+            # Translators: %(caveat)s is a token caveat's kind, a name in code ("ProjectName"), not
+            # translated.
             _("%(caveat)s caveat has more fields than this index understands") % {"caveat": name}
         )
 

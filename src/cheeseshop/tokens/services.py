@@ -200,6 +200,7 @@ def _checked_description(user: User, description: str) -> str:
     character = unsafe_character(description)
     if character is not None:
         raise TokenRequestRefused(
+            # Translators: %(character)s describes one character, e.g. "a NUL character (U+0000)".
             _("The description contains %(character)s, which this index does not accept.")
             % {"character": describe_character(character)}
         )

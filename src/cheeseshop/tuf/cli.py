@@ -7,7 +7,7 @@ error; a refused command exits with status 1.
 import argparse
 from pathlib import Path
 
-from cheeseshop.console import complain, say, setup_django_offline, start_django
+from cheeseshop.console import complain, help_gettext, say, setup_django_offline, start_django
 
 OFFLINE_ROLE_CHOICES = ["root", "targets", "bins"]
 
@@ -288,134 +288,151 @@ def _command(function, *, offline: bool = False):
 
 
 def _add_offline_key_options(parser: argparse.ArgumentParser) -> None:
+    _ = help_gettext()  # --help: printed before Django starts
     for role, keys, threshold in (("root", 3, 2), ("targets", 2, 2), ("bins", 2, 2)):
         parser.add_argument(
             f"--{role}-keys",
             type=int,
             default=None,
-            help=f"{role} keys to generate ({keys}; 0 when --{role}-public-key is given)",
+            # Translators: %(role)s is a TUF role's name (root, targets, bins), not translated.
+            help=_("%(role)s keys to generate (%(keys)d; 0 when --%(role)s-public-key is given)")
+            % {"role": role, "keys": keys},
         )
         parser.add_argument(
             f"--{role}-threshold",
             type=int,
             default=None,
-            help=f"signatures {role} needs ({threshold}, at most the number of keys)",
+            # Translators: %(role)s is a TUF role's name (root, targets, bins), not translated.
+            help=_("signatures %(role)s needs (%(threshold)d, at most the number of keys)")
+            % {"role": role, "threshold": threshold},
         )
         parser.add_argument(
             f"--{role}-public-key",
             action="append",
             default=[],
             metavar="FILE",
-            help=f"public key (PEM or JSON) of a {role} key held elsewhere; repeatable",
+            # Translators: %(role)s is a TUF role's name (root, targets, bins), not translated.
+            help=_("public key (PEM or JSON) of a %(role)s key held elsewhere; repeatable")
+            % {"role": role},
         )
 
 
 def _add_metadata_file_commands(actions) -> None:
     """``export`` and ``import``: metadata as files, out of and into the database."""
+    _ = help_gettext()  # --help: printed before Django starts
     export = actions.add_parser(
         "export",
-        help="write the current metadata (and what waits for signatures) as files into DIR",
+        help=_("write the current metadata (and what waits for signatures) as files into DIR"),
     )
     export.add_argument("directory", metavar="DIR")
     export.add_argument(
         "--pending",
         action="store_true",
-        help="only what waits for signatures (DIR/pending/ROLE.json, for key holders)",
+        help=_("only what waits for signatures (DIR/pending/ROLE.json, for key holders)"),
     )
     export.set_defaults(func=_command(_export))
 
     import_ = actions.add_parser(
         "import",
-        help="add metadata files an earlier release kept on disk (CHEESESHOP_TUF_METADATA_DIR)",
+        help=_("add metadata files an earlier release kept on disk (CHEESESHOP_TUF_METADATA_DIR)"),
     )
     import_.add_argument(
-        "directory", metavar="DIR", nargs="?", help="default: CHEESESHOP_TUF_METADATA_DIR"
+        "directory", metavar="DIR", nargs="?", help=_("default: CHEESESHOP_TUF_METADATA_DIR")
     )
     import_.set_defaults(func=_command(_import))
 
 
 def add_tuf_commands(subparsers) -> None:
     """Add ``tuf`` and its actions to the ``cheeseshop`` command's subparsers."""
-    tuf = subparsers.add_parser("tuf", help="TUF (PEP 458) signing: keys, metadata, checks")
+    _ = help_gettext()  # --help: printed before Django starts
+    tuf = subparsers.add_parser("tuf", help=_("TUF (PEP 458) signing: keys, metadata, checks"))
     actions = tuf.add_subparsers(dest="tuf_command", required=True, metavar="ACTION")
 
     init = actions.add_parser(
-        "init", help="generate offline keys, sign and publish version 1 (or wait for signatures)"
+        "init",
+        help=_("generate offline keys, sign and publish version 1 (or wait for signatures)"),
     )
     init.add_argument(
-        "--keys-dir", required=True, help="new directory for the offline keys (not the data dir)"
+        "--keys-dir",
+        required=True,
+        help=_("new directory for the offline keys (not the data dir)"),
     )
     init.add_argument(
         "--bit-length",
         type=int,
         default=None,
-        help="2**N bins (default CHEESESHOP_TUF_BIT_LENGTH, 14)",
+        help=_("2**N bins (default CHEESESHOP_TUF_BIT_LENGTH, 14)"),
     )
     _add_offline_key_options(init)
     init.add_argument(
-        "--online-public-key", default="", help="public key of a KMS/HSM/Vault online key"
+        "--online-public-key", default="", help=_("public key of a KMS/HSM/Vault online key")
     )
     init.set_defaults(func=_command(_init))
 
     actions.add_parser(
-        "status", help="versions, expiries, pending work, signatures, whether the online key signs"
+        "status",
+        help=_("versions, expiries, pending work, signatures, whether the online key signs"),
     ).set_defaults(func=_command(_status))
     actions.add_parser(
-        "refresh", help="re-sign online roles near expiry (run from cron if needed)"
+        "refresh", help=_("re-sign online roles near expiry (run from cron if needed)")
     ).set_defaults(func=_command(_refresh))
 
-    renew = actions.add_parser("renew", help="re-sign offline roles for another year")
+    renew = actions.add_parser("renew", help=_("re-sign offline roles for another year"))
     renew.add_argument("--keys-dir", required=True)
     renew.add_argument("--role", action="append", choices=OFFLINE_ROLE_CHOICES)
     renew.set_defaults(func=_command(_renew))
 
     rotate_online = actions.add_parser(
-        "rotate-online-key", help="replace the online key (needs root and bins signatures)"
+        "rotate-online-key", help=_("replace the online key (needs root and bins signatures)")
     )
     rotate_online.add_argument("--keys-dir", required=True)
     rotate_online.add_argument(
-        "--online-public-key", default="", help="public key of the new KMS/HSM/Vault key"
+        "--online-public-key", default="", help=_("public key of the new KMS/HSM/Vault key")
     )
     rotate_online.set_defaults(func=_command(_rotate_online_key))
 
-    rotate_root = actions.add_parser("rotate-root", help="replace the root keys")
+    rotate_root = actions.add_parser("rotate-root", help=_("replace the root keys"))
     rotate_root.add_argument("--keys-dir", required=True)
     rotate_root.add_argument("--root-keys", type=int, default=None)
     rotate_root.add_argument("--root-threshold", type=int, default=None)
     rotate_root.set_defaults(func=_command(_rotate_root))
 
-    sign = actions.add_parser("sign", help="add signatures to metadata waiting for them")
+    sign = actions.add_parser("sign", help=_("add signatures to metadata waiting for them"))
     sign.add_argument("--role", required=True, choices=OFFLINE_ROLE_CHOICES)
     source = sign.add_mutually_exclusive_group(required=True)
-    source.add_argument("--keys-dir", help="directory holding your key (*.pem)")
+    source.add_argument("--keys-dir", help=_("directory holding your key (*.pem)"))
     source.add_argument(
-        "--signed-file", help="a copy of the pending metadata a holder signed with sign-offline"
+        "--signed-file", help=_("a copy of the pending metadata a holder signed with sign-offline")
     )
     sign.set_defaults(func=_command(_sign))
 
     sign_offline = actions.add_parser(
         "sign-offline",
-        help="on a key holder's machine (no index needed): sign a copy of pending metadata",
+        help=_("on a key holder's machine (no index needed): sign a copy of pending metadata"),
     )
     sign_offline.add_argument(
-        "file", help="pending/ROLE.json as “tuf export --pending” wrote it; signed in place"
+        "file", help=_("pending/ROLE.json as “tuf export --pending” wrote it; signed in place")
     )
-    sign_offline.add_argument("--keys-dir", required=True, help="directory holding your key")
+    sign_offline.add_argument("--keys-dir", required=True, help=_("directory holding your key"))
     sign_offline.set_defaults(func=_command(_sign_offline, offline=True))
 
     actions.add_parser(
-        "abandon", help="drop metadata waiting for signatures (and a staged online key)"
+        "abandon", help=_("drop metadata waiting for signatures (and a staged online key)")
     ).set_defaults(func=_command(_abandon))
 
-    verify = actions.add_parser("verify", help="verify the live index with python-tuf ngclient")
-    verify.add_argument("--url", required=True, help="index base URL, e.g. https://pypi.example")
-    verify.add_argument("--root", required=True, help="pinned root.json (e.g. KEYS/1.root.json)")
-    verify.add_argument("--target", action="append", default=[], help="target path to check")
-    verify.add_argument("--sample", type=int, default=20, help="random targets to check (20)")
+    verify = actions.add_parser("verify", help=_("verify the live index with python-tuf ngclient"))
+    verify.add_argument(
+        "--url", required=True, help=_("index base URL, e.g. https://pypi.example")
+    )
+    verify.add_argument(
+        "--root", required=True, help=_("pinned root.json (e.g. KEYS/1.root.json)")
+    )
+    verify.add_argument("--target", action="append", default=[], help=_("target path to check"))
+    verify.add_argument("--sample", type=int, default=20, help=_("random targets to check (20)"))
     verify.set_defaults(func=_command(_verify))
 
     _add_metadata_file_commands(actions)
 
-    gc = actions.add_parser("gc", help="delete superseded metadata (never roots)")
-    gc.add_argument("--min-age", type=int, default=3600, help="seconds (3600)")
+    gc = actions.add_parser("gc", help=_("delete superseded metadata (never roots)"))
+    gc.add_argument("--min-age", type=int, default=3600, help=_("seconds (3600)"))
     gc.set_defaults(func=_command(_gc))

@@ -7,6 +7,7 @@ is a singleton row whose lock serialises publishers.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class TufRepository(models.Model):
@@ -27,7 +28,12 @@ class TufRepository(models.Model):
         verbose_name_plural = _("TUF repositories")
 
     def __str__(self) -> str:
-        return f"TUF repository ({2**self.bit_length} bins)"
+        bins = 2**self.bit_length
+        # Translators: the admin's name for the TUF repository; bins are the hashed bins that
+        # TUF splits the targets into (a number).
+        return ngettext(
+            "TUF repository (%(bins)d bin)", "TUF repository (%(bins)d bins)", bins
+        ) % {"bins": bins}
 
 
 class TufRole(models.Model):

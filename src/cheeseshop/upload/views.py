@@ -9,6 +9,7 @@ its audit events in ``cheeseshop.packaging.services``.
 import hmac
 import logging
 import re
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -78,14 +79,27 @@ def status_of(refusal: Refused) -> int:
     return next(status for kind, status in STATUS_BY_KIND if isinstance(refusal, kind))
 
 
-def _response(message: str, status: int) -> HttpResponse:
-    """The legacy protocol's error: the message in the reason phrase (which twine prints),
-    and in the body. Reason phrases are ISO-8859-1 and one line."""
-    reason = " ".join(message.split()).encode("latin-1", "replace").decode("latin-1")
+def _reason_phrase(message: str, status: int) -> str:
+    """The status line's reason phrase, which twine prints: the message when it travels in
+    ISO-8859-1 (English, French, German...), else the status's English phrase ("Forbidden"):
+    never a message turned to question marks."""
+    reason = " ".join(message.split())
+    try:
+        reason.encode("latin-1")
+    except UnicodeEncodeError:
+        return HTTPStatus(status).phrase
     # A message may quote what was sent; a control character would break the status line.
-    reason = _CONTROL_CHARACTERS.sub("?", reason)
+    return _CONTROL_CHARACTERS.sub("?", reason)
+
+
+def _response(message: str, status: int) -> HttpResponse:
+    """The legacy protocol's error: the message in the reason phrase and in the body (UTF-8),
+    in the language the client asked for with Accept-Language (twine asks for none: English)."""
     return HttpResponse(
-        message + "\n", status=status, reason=reason, content_type="text/plain; charset=utf-8"
+        message + "\n",
+        status=status,
+        reason=_reason_phrase(message, status),
+        content_type="text/plain; charset=utf-8",
     )
 
 
