@@ -35,8 +35,12 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        code = chosen_language(user) if user is not None and user.is_authenticated else ""
+        # Without a session cookie nobody is signed in: leave the session unread, so that
+        # anonymous answers (the simple pages above all) do not vary on Cookie.
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and (
+            getattr(request, "user", None) is not None and request.user.is_authenticated
+        )
+        code = chosen_language(request.user) if signed_in else ""
         if code:
             translation.activate(code)
             request.LANGUAGE_CODE = code

@@ -48,8 +48,9 @@ HEADER_MIDDLEWARE = frozenset(
     }
 )
 # The others change nothing the fast path sends: sessions, CSRF, authentication, messages,
-# static files, allauth, the base URL, unreadable secrets and the route's name (written for the
-# metrics; the fast path writes it too) leave an anonymous GET alone;
+# static files, allauth, the base URL, unreadable secrets, a signed-in user's language (a
+# cookie for the pages in that language; simple pages have none) and the route's name (written
+# for the metrics; the fast path writes it too) leave an anonymous GET alone;
 # CommonMiddleware and InputCharactersMiddleware refuse or redirect only the requests sent to
 # Django (see the module docstring; the path and query the fast path answers hold no control
 # characters, and a header that does is sent to Django); LocaleMiddleware adds
@@ -67,6 +68,7 @@ PASSIVE_MIDDLEWARE = frozenset(
         "django.contrib.messages.middleware.MessageMiddleware",
         "allauth.account.middleware.AccountMiddleware",
         "cheeseshop.accounts.middleware.UnreadableSecretsMiddleware",
+        "cheeseshop.accounts.middleware.UserLanguageMiddleware",
         "cheeseshop.site.BaseURLMiddleware",
         "cheeseshop.operations.middleware.RouteNameMiddleware",
     }
