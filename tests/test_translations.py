@@ -512,7 +512,6 @@ def test_status_counts_each_catalogue_and_check_fails_on_an_incomplete_one(
             encoding="utf-8",
         )
     monkeypatch.setattr(translations, "LOCALE_DIR", tmp_path)
-    monkeypatch.setenv("CHEESESHOP_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(translations, "catalogue_languages", lambda: ["de", "fr"])
 
     assert main(["translations", "status"]) == 0

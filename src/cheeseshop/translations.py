@@ -164,10 +164,9 @@ def progress(locale: str) -> CatalogueProgress:
 
 
 @contextlib.contextmanager
-def _in_package_dir() -> Iterator[None]:
-    # makemessages scans the current directory's tree and writes the catalogues under it.
+def _in_directory(directory: Path) -> Iterator[None]:
     before = Path.cwd()
-    os.chdir(PACKAGE_DIR)
+    os.chdir(directory)
     try:
         yield
     finally:
@@ -179,14 +178,15 @@ def update_catalogues(locales: list[str]) -> None:
     catalogue (new messages arrive empty, changed ones fuzzy, removed ones are dropped)."""
     from django.core.management import call_command
 
-    with _in_package_dir():
+    # makemessages scans the current directory's tree and writes the catalogues under it.
+    with _in_directory(PACKAGE_DIR):
         call_command("makemessages", locale=locales, verbosity=0, **MAKEMESSAGES_OPTIONS)
 
 
 def compile_catalogues(locales: list[str]) -> None:
     from django.core.management import call_command
 
-    with _in_package_dir():
+    with _in_directory(PACKAGE_DIR):
         call_command("compilemessages", locale=locales, verbosity=0)
 
 
@@ -194,13 +194,13 @@ def compile_catalogues(locales: list[str]) -> None:
 
 
 def _start() -> None:
-    # The full settings (LANGUAGES, LOCALE_PATHS), never a data directory: nothing here touches
-    # the database, so a throwaway one keeps ./cheeseshop-data from appearing in the checkout.
-    if "CHEESESHOP_DATA_DIR" not in os.environ:
-        os.environ["CHEESESHOP_DATA_DIR"] = tempfile.mkdtemp(prefix="cheeseshop-translations-")
+    # The full settings (LANGUAGES, LOCALE_PATHS). Nothing here touches the database or the data
+    # directory, so the settings load from a throwaway directory: the default data directory
+    # (./cheeseshop-data) is not created in the checkout.
     from cheeseshop.console import setup_django
 
-    setup_django()
+    with _in_directory(Path(tempfile.mkdtemp(prefix="cheeseshop-translations-"))):
+        setup_django()
 
 
 def _report(locales: list[str]) -> bool:
