@@ -9,6 +9,8 @@ form, so that they cannot change unrecorded.
 from importlib import import_module
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.admin import AuthenticatorAdmin as AllauthAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -386,3 +388,15 @@ class EmailAddressAdmin(admin.ModelAdmin):
     def verify(self, request, queryset) -> None:
         verified, refused = verify_addresses(request, queryset.select_related("user"))
         _report_verification(self, request, verified, refused)
+
+
+# allauth's second-factor admin edits an authenticator's timestamps with Django's split date
+# and time inputs, which carry no label. They are a record of what happened (created, last
+# used), not settings: shown, not edited.
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
+    readonly_fields = ("created_at", "last_used_at")
