@@ -106,8 +106,9 @@ def seed() -> dict:
     Group.objects.create(name="Moderators")
 
     # Keyed links from emails: an address to confirm, a password to reset.
+    # (Not the newcomer's: an unverified address keeps a user from setting up two-factor.)
     unconfirmed = EmailAddress.objects.create(
-        user=newcomer, email="nadia@example.org", primary=False, verified=False
+        user=invitee, email="sam@example.org", primary=False, verified=False
     )
     confirm_path = reverse("account_confirm_email", args=[EmailConfirmationHMAC(unconfirmed).key])
     reset_path = reverse(
