@@ -409,6 +409,9 @@ class AuthenticatorAdmin(AllauthAuthenticatorAdmin):
     language (allauth gives these fields no verbose name)."""
 
     list_display = ("user", "method", "added", "last_used")
+    # Django edits timestamps with split date and time inputs, which carry no label; these are
+    # a record of what happened (created, last used), not settings: shown, not edited.
+    readonly_fields = ("created_at", "last_used_at")
     list_filter = (
         ("type", _titled(admin.ChoicesFieldListFilter, gettext_lazy("method"))),
         ("created_at", _titled(admin.DateFieldListFilter, gettext_lazy("added"))),

@@ -1,12 +1,30 @@
 """The admin flags page: every kill switch listed, switched on or off, each change audited."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cheeseshop.audit.models import EventTag
 from cheeseshop.audit.services import ADMIN, record_event
 from cheeseshop.flags.models import AdminFlag, FlagId
 from cheeseshop.flags.services import ensure_flag_rows
+
+
+class FlagRowForm(forms.ModelForm):
+    """One row of the flags list. Its controls sit in table cells with no <label> of their own,
+    so each is named for screen readers by its column and its flag ("Enabled: read-only")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            # Translators: the name of a control in the admin's flags list: the column
+            # ("Enabled", "Show a banner", "Banner message") and the flag's id ("read-only").
+            field.widget.attrs["aria-label"] = gettext("%(column)s: %(flag)s") % {
+                "column": capfirst(field.label),
+                "flag": self.instance.id,
+            }
 
 
 @admin.register(AdminFlag)
@@ -26,6 +44,9 @@ class AdminFlagAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, **{"form": FlagRowForm, **kwargs})
 
     def changelist_view(self, request, extra_context=None):
         # A flag added to FlagId after the data migration still gets its row.
