@@ -204,6 +204,7 @@ SITE_PAGES = [
         "manage/account/notifications/",
         "/manage/account/notifications/",
     ),
+    Page("language", OWNER, "manage/account/language/", "/manage/account/language/"),
     Page("security history", OWNER, "manage/account/history/", "/manage/account/history/"),
     Page("API tokens", OWNER, "manage/account/tokens/", "/manage/account/tokens/"),
     Page("new API token", OWNER, "manage/account/tokens/new/", "/manage/account/tokens/new/"),
