@@ -414,7 +414,6 @@ def test_a_command_speaks_the_language_of_its_environment(run):
 
 
 def test_help_speaks_the_language_of_its_environment_without_a_data_directory(run):
-    """Red until the catalogue is regenerated with the help texts."""
     result = run("token", "--help", settings={"LANG": "fr_FR.UTF-8"})
     assert result.returncode == 0
     assert "révoquer définitivement un jeton d'API" in result.stdout

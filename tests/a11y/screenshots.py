@@ -9,6 +9,7 @@ Run it again when those screens change.
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.a11y.conftest import ROOT, USERS, log_in
@@ -38,7 +39,7 @@ def take(out_dir: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    data_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"cheeseshop-screens-{os.getpid()}"
+    data_dir = Path(tempfile.mkdtemp(prefix="cheeseshop-screens-"))
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     written = []
     with running_index(data_dir / "data", {"PYTHONPATH": pythonpath}) as index:
@@ -74,4 +75,4 @@ def take(out_dir: Path) -> list[Path]:
 
 if __name__ == "__main__":
     for path in take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/translating")):
-        print(path)
+        sys.stdout.write(f"{path}\n")

@@ -38,7 +38,6 @@ def _french_pages(client: Client) -> dict[str, str]:
 
 @pytest.mark.usefixtures("alice")
 def test_french_sign_in_pages_use_our_glossary():
-    """Red until the catalogue is regenerated with allauth_wording's messages."""
     pages = _french_pages(Client())
     assert "Nom d'utilisateur" in pages["/account/signup/"].replace("&#x27;", "'")
     clashes = {page: NOT_OUR_WORDS.findall(html) for page, html in pages.items()}

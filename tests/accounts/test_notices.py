@@ -29,7 +29,6 @@ def choose(user, code: str) -> None:
 @pytest.mark.parametrize(
     ("invitee_language", "inviter_page"),
     [
-        # Red until the Japanese catalogue arrives; the French case proves the mechanism now.
         ("ja", "fr"),
         ("fr", "ja"),
     ],

@@ -62,7 +62,6 @@ def test_third_party_sections_are_named_for_what_they_hold(staff_client):  # noq
 
 
 def test_every_admin_section_and_model_is_named_in_french(staff_client):  # noqa: F811
-    """Red until the catalogue is regenerated with the third parties' labels."""
     english = _admin_index(staff_client, "en")
     french = _admin_index(staff_client, "fr")
     assert len(french.sections) == len(english.sections)

@@ -347,7 +347,6 @@ def in_language(language: str, msgid: str, **values) -> str:
     return text % values if values else text
 
 
-# Red for German until its catalogue arrives; the French case proves the mechanism now.
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_the_leak_email_is_written_in_the_owners_language(
     client, keys_file, signing_key, leaked, user, language
