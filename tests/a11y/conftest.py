@@ -1,6 +1,6 @@
-"""The site and the browser the accessibility test uses, once per test process (each
-pytest-xdist worker has its own): a real ``cheeseshop serve`` seeded through its own shell,
-Debian's Chromium, and one logged-in browser state per role."""
+"""The site and the browser the accessibility test uses: a real ``cheeseshop serve`` seeded
+through its own shell, once per test process (each pytest-xdist worker has its own), and
+Debian's Chromium with one logged-in browser state per role, once per test module."""
 
 import json
 import os
@@ -42,7 +42,10 @@ def a11y_site(tmp_path_factory):
         yield index.url.replace("127.0.0.1", "localhost"), facts, index
 
 
-@pytest.fixture(scope="session")
+# The browser lives as long as the module that uses it: Playwright's sync API runs an event
+# loop of its own while it is open, and another test in the same process (the WebAuthn test)
+# could not start its own browser beside it.
+@pytest.fixture(scope="module")
 def a11y_browser():
     from playwright.sync_api import sync_playwright
 
@@ -89,7 +92,7 @@ def log_in(browser, site: str, username: str, secret: str | None) -> dict:
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def a11y_states(a11y_browser, a11y_site) -> dict:
     """Per logged-in role, its browser state (cookies): each logs in once per process."""
     site, facts, index = a11y_site
