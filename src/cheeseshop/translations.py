@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cheeseshop.console import complain, say
+from cheeseshop.console import LOCALE_DIR, complain, help_gettext, say
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-LOCALE_DIR = PACKAGE_DIR / "locale"
+PACKAGE_DIR = LOCALE_DIR.parent
 TEMPLATE = LOCALE_DIR / "django.pot"
 
 # makemessages' options, here once: the test that the catalogues are current extracts with them.
@@ -250,19 +249,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def add_translation_commands(sub) -> None:
+    _ = help_gettext()  # --help: printed before Django starts
     translations = sub.add_parser(
         "translations",
-        help="extract, update and compile the translation catalogues (docs/translating.md)",
+        help=_("extract, update and compile the translation catalogues (docs/translating.md)"),
     ).add_subparsers(dest="translations_command", required=True, metavar="COMMAND")
     update = translations.add_parser(
         "update",
-        help="extract the messages from the sources into locale/django.pot and every catalogue",
+        help=_("extract the messages from the sources into locale/django.pot and every catalogue"),
     )
     update.set_defaults(func=cmd_update)
-    compile_ = translations.add_parser("compile", help="compile every catalogue (.po → .mo)")
+    compile_ = translations.add_parser("compile", help=_("compile every catalogue (.po → .mo)"))
     compile_.set_defaults(func=cmd_compile)
-    status = translations.add_parser("status", help="how much of each catalogue is translated")
+    status = translations.add_parser("status", help=_("how much of each catalogue is translated"))
     status.add_argument(
-        "--check", action="store_true", help="exit 1 unless every catalogue is complete"
+        "--check", action="store_true", help=_("exit 1 unless every catalogue is complete")
     )
     status.set_defaults(func=cmd_status)
