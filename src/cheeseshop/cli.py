@@ -170,11 +170,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
             if settings.CHEESESHOP_ACCESS_LOG
             else None,
+            task_worker=settings.TASKS_BACKEND == "database" and not args.no_worker,
         )
         children = {"web server": subprocess.Popen(web, start_new_session=True)}
-        if settings.TASKS_BACKEND == "database" and not args.no_worker:
-            worker = [sys.executable, "-m", "cheeseshop.cli", "worker"]
-            children["task worker"] = subprocess.Popen(worker, start_new_session=True)
 
         print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
         print(f"  index:  {base}/simple/", flush=True)

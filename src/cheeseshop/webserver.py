@@ -112,6 +112,7 @@ def uwsgi_arguments(
     socket_path: Path,
     verbose: bool = False,
     access_log: str | None = None,
+    task_worker: bool = False,
 ) -> list[str]:
     """uWSGI's command line for serving ``cheeseshop.wsgi`` on ``address`` (``host:port``),
     with ``access_log`` the format of its access log's lines (None: no access log)."""
@@ -119,7 +120,6 @@ def uwsgi_arguments(
         "--strict",  # an option this uWSGI does not know is an error, not a silent no-op
         "--master",
         "--need-app",  # an application that fails to import stops the server
-        "--lazy-apps",  # each worker imports Django itself: no connection crosses a fork
         "--single-interpreter",
         "--auto-procname",
         "--procname-prefix-spaced",
@@ -161,6 +161,13 @@ def uwsgi_arguments(
         # start-up and shut-down chatter.
         "--log-master",
     ]
+    if task_worker:
+        # The database task queue's worker, forked from the master like the web workers.
+        arguments += [
+            "--mule=cheeseshop.taskqueue.workers:run_beside_the_web_server",
+            "--mule-reload-mercy",
+            str(GRACEFUL_SECONDS),
+        ]
     arguments += ["--log-format", access_log] if access_log else ["--disable-logging"]
     if not verbose:
         arguments += ["--log-drain", STARTUP_NOISE.pattern]

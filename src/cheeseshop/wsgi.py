@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.conf import settings
@@ -20,3 +21,31 @@ application = RequestObserver(
         max_form_size=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
     )
 )
+
+# uWSGI loads this module once, in its master, and forks the workers from it: they share these
+# pages until they write to them. Nothing may be open across the fork (a database connection
+# would be shared by every worker), and freezing what was allocated so far keeps the garbage
+# collector from touching — and so copying — every shared object.
+from django.db import connections  # noqa: E402
+
+
+def _load_what_requests_load() -> None:
+    """Import and build, once and here, what the first requests would in each worker: the
+    URLconf (and with it every view, form and admin module), the template engines and the
+    translation catalogues."""
+    from django.template import engines
+    from django.urls import get_resolver
+    from django.utils import translation
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
+    get_resolver()._populate()
+    for engine in engines.all():
+        engine.engine.template_loaders  # noqa: B018
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Simple index")
+
+
+_load_what_requests_load()
+connections.close_all()
+gc.freeze()

@@ -53,7 +53,9 @@ def run(concurrency: int, names: list[str]) -> int:
     )
 
 
-def _run_database_worker(names: list[str]) -> int:
+def _run_database_worker(names: list[str], *, stop_signals: tuple[int, ...] = ()) -> int:
+    """django-tasks-db's worker until SIGTERM, SIGINT or one of ``stop_signals``: it finishes
+    the task in hand, then returns."""
     from cheeseshop.taskqueue.database_worker import LeasedWorker
 
     worker = LeasedWorker(
@@ -67,6 +69,8 @@ def _run_database_worker(names: list[str]) -> int:
         excluded_queue_names=[],
     )
     worker.configure_signals()
+    for signum in stop_signals:
+        signal.signal(signum, worker.shutdown)
     worker.run()
     return 0
 
@@ -137,3 +141,11 @@ def _run_rq_workers(concurrency: int, names: list[str]) -> int:
     )
     worker.work(with_scheduler=True, logging_level=level)
     return 0
+
+
+def run_beside_the_web_server() -> int:
+    """The task worker of ``cheeseshop serve``: a uWSGI mule, forked from the master that has
+    loaded the site, so it shares those pages with the web workers instead of importing Django
+    a second time (a separate ``cheeseshop worker`` process costs ~80 MB more). uWSGI stops its
+    mules with SIGHUP: like SIGTERM, the task in hand is finished first."""
+    return _run_database_worker(queue_names(None), stop_signals=(signal.SIGHUP,))
