@@ -1,5 +1,5 @@
-"""The WSGI fast path answers /simple/<name>/ exactly as the Django view does, under every
-setting that changes what Django's middleware does."""
+"""The WSGI fast path answers /simple/<name>/ and /simple/ exactly as the Django views do, under
+every setting that changes what Django's middleware does."""
 
 from io import BytesIO
 
@@ -10,7 +10,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from cheeseshop.index.fastpath import (
     HEADER_MIDDLEWARE,
     PASSIVE_MIDDLEWARE,
-    SimpleDetailFastPath,
+    SimplePagesFastPath,
 )
 from cheeseshop.wsgi import django_application
 from tests.index.builders import make_file, make_project, make_release, publish
@@ -56,7 +56,7 @@ def fast_app():
         calls.append(environ["PATH_INFO"])
         return django_application(environ, start_response)
 
-    app = SimpleDetailFastPath(django_spy)
+    app = SimplePagesFastPath(django_spy)
     app.django_calls = calls
     return app
 
@@ -67,6 +67,10 @@ def project():
     make_file(make_release(project, "1.0"), metadata=b"Metadata-Version: 2.4\n")
     publish(project)
     return project
+
+
+# The stored pages the fast path serves: a project's, and the root's.
+STORED_PAGES = ["/simple/fast-path/", "/simple/"]
 
 
 def _without(headers: dict) -> dict:
@@ -82,9 +86,10 @@ def _without(headers: dict) -> dict:
         "application/vnd.pypi.simple.latest+json",
     ],
 )
-def test_fast_path_serves_the_same_bytes_and_headers_as_django(fast_app, project, accept):
-    fast = _call(fast_app, "/simple/fast-path/", accept=accept)
-    slow = _call(django_application, "/simple/fast-path/", accept=accept)
+@pytest.mark.parametrize("path", STORED_PAGES)
+def test_fast_path_serves_the_same_bytes_and_headers_as_django(fast_app, project, path, accept):
+    fast = _call(fast_app, path, accept=accept)
+    slow = _call(django_application, path, accept=accept)
     assert fast_app.django_calls == []
     assert fast[0] == slow[0] == 200
     assert fast[2] == slow[2]
@@ -92,19 +97,21 @@ def test_fast_path_serves_the_same_bytes_and_headers_as_django(fast_app, project
     assert fast[1]["vary"] == "Accept"
 
 
-def test_fast_path_answers_304_and_404_like_django(fast_app, project):
-    etag = _call(fast_app, "/simple/fast-path/")[1]["etag"]
-    assert _call(fast_app, "/simple/fast-path/", if_none_match=etag)[0] == 304
-    assert _call(django_application, "/simple/fast-path/", if_none_match=etag)[0] == 304
+@pytest.mark.parametrize("path", STORED_PAGES)
+def test_fast_path_answers_304_and_404_like_django(fast_app, project, path):
+    etag = _call(fast_app, path)[1]["etag"]
+    assert _call(fast_app, path, if_none_match=etag)[0] == 304
+    assert _call(django_application, path, if_none_match=etag)[0] == 304
     assert _call(fast_app, "/simple/no-such-project/")[0] == 404
     assert _call(django_application, "/simple/no-such-project/")[0] == 404
     assert fast_app.django_calls == []
 
 
 @pytest.mark.parametrize("accept", ["*/*;q=0", "text/html;q=0", "application/xml, */*;q=0"])
-def test_fast_path_answers_406_like_django(fast_app, project, accept):
-    fast = _call(fast_app, "/simple/fast-path/", accept=accept)
-    slow = _call(django_application, "/simple/fast-path/", accept=accept)
+@pytest.mark.parametrize("path", STORED_PAGES)
+def test_fast_path_answers_406_like_django(fast_app, project, path, accept):
+    fast = _call(fast_app, path, accept=accept)
+    slow = _call(django_application, path, accept=accept)
     assert fast_app.django_calls == []
     assert fast[0] == slow[0] == 406
     assert fast[2] == slow[2]
@@ -130,8 +137,9 @@ def test_a_tab_in_a_header_is_served_by_the_fast_path(fast_app, project):
     assert fast_app.django_calls == []
 
 
-def test_head_has_headers_and_no_body(fast_app, project):
-    status, headers, body = _call(fast_app, "/simple/fast-path/", method="HEAD")
+@pytest.mark.parametrize("path", STORED_PAGES)
+def test_head_has_headers_and_no_body(fast_app, project, path):
+    status, headers, body = _call(fast_app, path, method="HEAD")
     assert status == 200
     assert int(headers["content-length"]) > 0
     assert body == b""
@@ -143,7 +151,8 @@ def test_head_has_headers_and_no_body(fast_app, project):
         ("/simple/Fast_Path/", "GET", ""),  # not normalised: Django redirects
         ("/simple/fast-path/", "POST", ""),
         ("/simple/fast-path/", "GET", "x=1"),
-        ("/simple/", "GET", ""),
+        ("/simple/", "GET", "x=1"),
+        ("/simple", "GET", ""),
         ("/simple/fast--path/", "GET", ""),
     ],
 )
@@ -200,8 +209,9 @@ def configured(request, settings):
     return request.param
 
 
+@pytest.mark.parametrize("path", STORED_PAGES)
 @pytest.mark.parametrize("request_kind", list(REQUESTS))
-def test_fast_path_answers_as_django_under_every_setting(configured, project, request_kind):
+def test_fast_path_answers_as_django_under_every_setting(configured, project, request_kind, path):
     # Both built after the settings changed: middleware read their settings when built.
     django_app = WSGIHandler()
     calls = []
@@ -210,8 +220,8 @@ def test_fast_path_answers_as_django_under_every_setting(configured, project, re
         calls.append(environ["PATH_INFO"])
         return django_app(environ, start_response)
 
-    fast = _call(SimpleDetailFastPath(django_spy), "/simple/fast-path/", **REQUESTS[request_kind])
-    slow = _call(django_app, "/simple/fast-path/", **REQUESTS[request_kind])
+    fast = _call(SimplePagesFastPath(django_spy), path, **REQUESTS[request_kind])
+    slow = _call(django_app, path, **REQUESTS[request_kind])
     assert fast[0] == slow[0]
     assert _without(fast[1]) == _without(slow[1])
     if slow[0] != 400:  # Django's debug page of a refused Host has the time in it
@@ -223,7 +233,7 @@ def test_fast_path_answers_as_django_under_every_setting(configured, project, re
 def test_https_settings_redirect_plain_http_and_send_hsts_over_https(settings, project):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 31536000
-    app = SimpleDetailFastPath(WSGIHandler())
+    app = SimplePagesFastPath(WSGIHandler())
     status, headers, _body = _call(app, "/simple/fast-path/")
     assert status == 301
     assert headers["location"] == "https://testserver/simple/fast-path/"
@@ -234,7 +244,7 @@ def test_https_settings_redirect_plain_http_and_send_hsts_over_https(settings, p
 
 def test_a_host_outside_allowed_hosts_is_refused(settings, project):
     settings.ALLOWED_HOSTS = ["index.example"]
-    app = SimpleDetailFastPath(WSGIHandler())
+    app = SimplePagesFastPath(WSGIHandler())
     assert _call(app, "/simple/fast-path/", host="evil.example")[0] == 400
     assert _call(app, "/simple/fast-path/", host="index.example")[0] == 200
 
@@ -247,4 +257,4 @@ def test_every_middleware_is_known_to_the_fast_path():
 def test_an_unknown_middleware_stops_the_fast_path_from_starting(settings):
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.index.test_fastpath.SomeMiddleware"]
     with pytest.raises(ValueError, match="does not know"):
-        SimpleDetailFastPath(django_application)
+        SimplePagesFastPath(django_application)

@@ -8,8 +8,10 @@ class IndexConfig(AppConfig):
     verbose_name = _("Index")
 
     def ready(self):
-        from cheeseshop.index.services import render_pages
+        from cheeseshop.index.services import note_removal, render_pages
         from cheeseshop.packaging import publishing
 
-        # The simple pages are rendered once per change, in its transaction.
+        # The simple pages are rendered once per change, in its transaction; a deleted
+        # project's page goes with its row, and the root is marked stale for both.
         publishing.render_with(render_pages)
+        publishing.subscribe(note_removal)

@@ -1,10 +1,12 @@
-"""A WSGI fast path for the hottest URL an index has: ``GET /simple/<normalized-name>/``.
+"""A WSGI fast path for the hottest URLs an index has: ``GET /simple/<normalized-name>/``, and
+the root ``/simple/`` that mirrors read.
 
-Installers fetch one such page per dependency per install. The page is stored pre-rendered
-(``SimpleDetailPage``), so answering takes one indexed query; Django's URL resolver and full
-middleware chain would cost several times that. This wrapper answers exactly the requests the
-``simple_detail`` view would answer with stored bytes, with the same answer and the headers
-Django's middleware would add, and hands everything else to Django unchanged: non-normalised
+Installers fetch one detail page per dependency per install. Pages are stored pre-rendered
+(``SimpleDetailPage``, ``SimpleIndexPage``), so answering takes one indexed query; Django's URL
+resolver and full middleware chain would cost several times that. This wrapper answers exactly
+the requests the ``simple_detail`` and ``simple_index`` views would answer with stored bytes,
+with the same answer and the headers Django's middleware would add, and hands everything else
+to Django unchanged: non-normalised
 names, query strings, other methods, and every request Django's middleware would refuse or
 redirect (a Host outside ``ALLOWED_HOSTS``, plain HTTP under ``SECURE_SSL_REDIRECT``,
 ``PREPEND_WWW``, ``DISALLOWED_USER_AGENTS``, a header with a control character).
@@ -25,12 +27,12 @@ from django.db import close_old_connections
 from django.http import HttpResponse
 from django.utils.module_loading import import_string
 
-from cheeseshop.index.services import simple_detail_response
+from cheeseshop.index.services import simple_detail_response, simple_index_response
 from cheeseshop.inputs import has_unsafe_header
 from cheeseshop.webserver import ROUTE_VARIABLE
 
-# A PEP 503 normalised name: what canonicalize_name returns, and nothing else.
-_NORMALIZED_DETAIL_PATH = re.compile(r"\A/simple/([a-z0-9]+(?:-[a-z0-9]+)*)/\Z")
+# The root, or a PEP 503 normalised name: what canonicalize_name returns, and nothing else.
+_SIMPLE_PATH = re.compile(r"\A/simple/(?:([a-z0-9]+(?:-[a-z0-9]+)*)/)?\Z")
 _STATUS_LINES = {
     200: "200 OK",
     304: "304 Not Modified",
@@ -124,7 +126,7 @@ _MAX_VERDICTS = 1024
 _REFUSED = None
 
 
-class SimpleDetailFastPath:
+class SimplePagesFastPath:
     def __init__(self, application: Callable) -> None:
         self.application = application
         # Settings under which CommonMiddleware answers some requests itself: leave it to it.
@@ -164,11 +166,12 @@ class SimpleDetailFastPath:
             self._verdicts[key] = verdict
         return verdict
 
-    def _answerable(self, environ: dict) -> tuple[str, bool] | None:
-        """``(normalized name, secure)`` when Django would answer with the stored page."""
+    def _answerable(self, environ: dict) -> tuple[str | None, bool] | None:
+        """``(normalized name or None for the root, secure)`` when Django would answer with
+        the stored page."""
         if not self.enabled or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
-        match = _NORMALIZED_DETAIL_PATH.match(environ.get("PATH_INFO", ""))
+        match = _SIMPLE_PATH.match(environ.get("PATH_INFO", ""))
         if match is None or environ.get("QUERY_STRING"):
             return None
         if has_unsafe_header(environ):
@@ -185,13 +188,17 @@ class SimpleDetailFastPath:
         if answerable is None:
             return self.application(environ, start_response)
         name, secure = answerable
-        environ[ROUTE_VARIABLE] = "index:simple-detail"  # the route Django would have taken
         # What Django's request_started signal does for every request (request_finished does it
         # again; the next request's start is soon enough: a thread's connections wait for it).
         close_old_connections()
-        answer = simple_detail_response(
-            name, environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_IF_NONE_MATCH", "")
-        )
+        accept = environ.get("HTTP_ACCEPT", "")
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH", "")
+        if name is None:
+            environ[ROUTE_VARIABLE] = "index:simple-index"  # the route Django would have taken
+            answer = simple_index_response(accept, if_none_match)
+        else:
+            environ[ROUTE_VARIABLE] = "index:simple-detail"
+            answer = simple_detail_response(name, accept, if_none_match)
         headers = answer.headers + self.extra_headers[(secure, answer.status)]
         start_response(_STATUS_LINES[answer.status], headers)
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else answer.body]

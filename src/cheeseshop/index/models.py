@@ -34,3 +34,31 @@ class SimpleDetailPage(models.Model):
             "project": self.project_id,
             "serial": self.serial,
         }
+
+
+class SimpleIndexPage(models.Model):
+    """The simple index's root (``/simple/``: every project the index shows), kept as bytes.
+
+    One row. Every change to what the index shows adds one to ``changes``, in the changing
+    transaction (a single-column update: the root is not re-rendered for each upload, which
+    would cost a read of every project). The first request that finds ``rendered_changes``
+    behind renders the page once from the stored detail pages and stores it; the others serve
+    the stored bytes.
+    """
+
+    changes = models.BigIntegerField(default=0, verbose_name=_("changes"))
+    rendered_changes = models.BigIntegerField(default=-1, verbose_name=_("rendered changes"))
+    serial = models.BigIntegerField(default=0, verbose_name=_("serial"))
+    html = models.BinaryField(default=b"", verbose_name=_("html"))
+    json = models.BinaryField(default=b"", verbose_name=_("json"))
+    html_etag = models.CharField(max_length=64, default="", verbose_name=_("html etag"))
+    json_etag = models.CharField(max_length=64, default="", verbose_name=_("json etag"))
+
+    class Meta:
+        verbose_name = _("simple index page")
+        verbose_name_plural = _("simple index pages")
+
+    def __str__(self) -> str:
+        # Translators: the admin's name for the stored list of every project (/simple/) and
+        # the index's serial number when it was rendered.
+        return gettext("simple index at serial %(serial)s") % {"serial": self.serial}

@@ -17,11 +17,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from cheeseshop.index import http
 from cheeseshop.index.files import FROM_SIMPLE_PAGE, file_url
-from cheeseshop.index.models import SimpleDetailPage
+from cheeseshop.index.models import SimpleDetailPage, SimpleIndexPage
 from cheeseshop.index.negotiation import (
     CONTENT_TYPES,
     HTML_V1,
@@ -30,7 +31,7 @@ from cheeseshop.index.negotiation import (
     select_media_type,
 )
 from cheeseshop.packaging.models import HIDDEN_STATUSES, Project, Release, visible_project
-from cheeseshop.packaging.publishing import ProjectPages
+from cheeseshop.packaging.publishing import ProjectPages, Publication
 from cheeseshop.packaging.versions import version_sort_key
 from cheeseshop.prepared import PreparedQuery, PreparedUpdate
 
@@ -259,6 +260,7 @@ def refresh_project_pages(project: Project, *, current: bool = False) -> SimpleD
     ``current``: ``project`` holds the row as this transaction last saved it (and has it
     locked), so its fields are used as they are rather than read again.
     """
+    note_index_change()
     page = load_project_page(project.pk, project=project if current else None)
     if page is None:
         SimpleDetailPage.objects.filter(project_id=project.pk).delete()
@@ -384,41 +386,137 @@ def simple_detail_response(normalized_name: str, accept: str, if_none_match: str
     return _simple_answer(media_type, etag, serial, body, if_none_match)
 
 
-def simple_index_response(accept: str, if_none_match: str) -> http.Answer:
-    """Serve ``/simple/``: every project the index shows, rendered from one query."""
-    media_type = select_media_type(accept)
-    if media_type is None:
-        return _not_acceptable()
+# --- The root, /simple/: stored too, re-rendered on the first request after a change --------
+
+_INDEX_ROW = 1  # SimpleIndexPage's one row
+
+
+def _index_state_query(etag_field: str):
+    return PreparedQuery(
+        lambda row: SimpleIndexPage.objects.filter(pk=row).values_list(
+            "changes", "rendered_changes", "serial", etag_field
+        )[:1],
+        _INDEX_ROW,
+    )
+
+
+def _index_body_query(body_field: str):
+    return PreparedQuery(
+        lambda row: SimpleIndexPage.objects.filter(pk=row).values_list(body_field)[:1],
+        _INDEX_ROW,
+    )
+
+
+# Per request: one row by primary key (see cheeseshop.prepared); the bytes only when this
+# process does not hold them already.
+_INDEX_STATE = {JSON_V1: _index_state_query("json_etag"), HTML_V1: _index_state_query("html_etag")}
+_INDEX_BODY = {JSON_V1: _index_body_query("json"), HTML_V1: _index_body_query("html")}
+
+
+@dataclass(frozen=True)
+class _IndexBytes:
+    etag: str
+    body: bytes
+
+
+# The root's bytes as this process last served them, per representation (JSON_V1, HTML_V1):
+# ~60 bytes a project, and served again only while the stored ETag is still theirs.
+_held_index: dict[str, _IndexBytes] = {}
+
+
+def note_index_change() -> None:
+    """Mark the root stale; call in the transaction that changes what the index shows.
+
+    One UPDATE of one column: its row stays locked until the change commits, which orders
+    concurrent changes without reading any project.
+    """
+    marked = SimpleIndexPage.objects.filter(pk=_INDEX_ROW).update(changes=F("changes") + 1)
+    if not marked:  # (a database emptied by hand, or by a test's flush)
+        SimpleIndexPage.objects.update_or_create(pk=_INDEX_ROW, defaults={"changes": 1})
+
+
+def note_removal(publication: Publication) -> None:
+    """A deleted project leaves the root (its detail page goes with its row)."""
+    if publication.project is None:
+        note_index_change()
+
+
+def _render_index(changes: int) -> None:
+    """Render the root from the stored detail pages and store it as reflecting ``changes``
+    (read before the projects, so that a change committed meanwhile leaves it stale)."""
     rows = (
         SimpleDetailPage.objects.filter(visible_project("project__"))
         .order_by("project__normalized_name")
-        .values_list("project__name", "project__normalized_name", "project__last_serial")
+        .values_list("project__name", "project__normalized_name", "serial")
     )
-    if media_type == JSON_V1:
-        projects = []
-        serial = 0
-        for name, _normalized_name, last_serial in rows.iterator(chunk_size=5000):
-            projects.append({"name": name, "_last-serial": last_serial})
-            serial = max(serial, last_serial)
-        document = {
-            "meta": {"api-version": API_VERSION, "_last-serial": serial},
-            "projects": projects,
-        }
-        body = json.dumps(document, separators=(",", ":")).encode()
-    else:
-        lines = [
-            "<!DOCTYPE html>",
-            "<html>",
-            "  <head>",
-            f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
-            "    <title>Simple index</title>",
-            "  </head>",
-            "  <body>",
-        ]
-        serial = 0
-        for name, normalized_name, last_serial in rows.iterator(chunk_size=5000):
-            lines.append(f'    <a href="{escape(quote(normalized_name))}/">{escape(name)}</a>')
-            serial = max(serial, last_serial)
-        lines += ["  </body>", "</html>", ""]
-        body = "\n".join(lines).encode()
-    return _simple_answer(media_type, content_etag(body), serial, body, if_none_match)
+    projects = list(rows.iterator(chunk_size=5000))
+    serial = max((last_serial for _name, _normalized, last_serial in projects), default=0)
+    html = render_index_html(projects)
+    json_body = render_index_json(projects, serial)
+    SimpleIndexPage.objects.filter(pk=_INDEX_ROW, rendered_changes__lt=changes).update(
+        rendered_changes=changes,
+        serial=serial,
+        html=html,
+        json=json_body,
+        html_etag=content_etag(html),
+        json_etag=content_etag(json_body),
+    )
+
+
+def render_index_html(projects: list[tuple[str, str, int]]) -> bytes:
+    """PEP 503's project list: ``projects`` as (name, normalized name, serial), sorted."""
+    lines = [
+        "<!DOCTYPE html>",
+        "<html>",
+        "  <head>",
+        f'    <meta name="pypi:repository-version" content="{API_VERSION}">',
+        "    <title>Simple index</title>",
+        "  </head>",
+        "  <body>",
+    ]
+    for name, normalized_name, _serial in projects:
+        lines.append(f'    <a href="{escape(quote(normalized_name))}/">{escape(name)}</a>')
+    lines += ["  </body>", "</html>", ""]
+    return "\n".join(lines).encode()
+
+
+def render_index_json(projects: list[tuple[str, str, int]], serial: int) -> bytes:
+    """PEP 691's project list, with each project's serial and the highest."""
+    document = {
+        "meta": {"api-version": API_VERSION, "_last-serial": serial},
+        "projects": [{"name": name, "_last-serial": last} for name, _normalized, last in projects],
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _index_row(media_type: str) -> tuple[int, str, bytes]:
+    """``(serial, etag, body)`` of the stored root in ``media_type``, rendered first if a
+    change made it stale."""
+    for _attempt in range(2):
+        row = _INDEX_STATE[media_type].first(_INDEX_ROW)
+        if row is None:  # (a database emptied by hand, or by a test's flush)
+            SimpleIndexPage.objects.get_or_create(pk=_INDEX_ROW)
+            continue
+        changes, rendered_changes, serial, etag = row
+        if rendered_changes < changes:
+            _render_index(changes)
+            continue
+        held = _held_index.get(media_type)
+        if held is None or held.etag != etag:
+            (body,) = _INDEX_BODY[media_type].first(_INDEX_ROW)
+            held = _held_index[media_type] = _IndexBytes(etag, bytes(body))
+        return serial, held.etag, held.body
+    # Changes keep arriving while it renders: serve what was just rendered, stale by those.
+    _changes, _rendered, serial, etag = _INDEX_STATE[media_type].first(_INDEX_ROW)
+    (body,) = _INDEX_BODY[media_type].first(_INDEX_ROW)
+    return serial, etag, bytes(body)
+
+
+def simple_index_response(accept: str, if_none_match: str) -> http.Answer:
+    """Serve ``/simple/``: every project the index shows, as stored."""
+    media_type = select_media_type(accept)
+    if media_type is None:
+        return _not_acceptable()
+    stored_as = JSON_V1 if media_type == JSON_V1 else HTML_V1
+    serial, etag, body = _index_row(stored_as)
+    return _simple_answer(media_type, etag, serial, body, if_none_match)
