@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -259,3 +260,40 @@ def test_a_chunked_upload_is_refused_with_the_reason(live_index):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 411 Length Required")
     assert b"Chunked request bodies are not supported" in answer
+
+
+def test_after_an_upload_every_worker_serves_the_new_pages_at_once(tmp_path):
+    # Two worker processes (each holding the root's bytes once it served them) and
+    # concurrent requests on separate connections, which the router spreads over both: none
+    # may answer with a page from before the upload that just returned.
+    with running_index(tmp_path / "data", {"CHEESESHOP_WEB_WORKERS": "2"}) as index:
+        token = index.create_user_with_token("ivan")
+        detail = f"{index.simple_url}fresh/"
+        json_accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+
+        def fetch(request: tuple[str, dict]) -> requests.Response:
+            url, headers = request
+            return requests.get(url, headers=headers, timeout=30)
+
+        def fetch_everywhere() -> list[requests.Response]:
+            requests_ = [(detail, {}), (index.simple_url, {}), (index.simple_url, json_accept)]
+            with ThreadPoolExecutor(8) as pool:
+                return list(pool.map(fetch, requests_ * 12))
+
+        assert {response.status_code for response in fetch_everywhere()[::3]} == {404}
+        for version in ("1.0", "1.1", "2.0"):
+            wheel = make_wheel(tmp_path, "fresh", version)
+            assert index.post_wheel(token, wheel, "fresh", version).status_code == 200
+
+            answers = fetch_everywhere()
+
+            assert {response.status_code for response in answers} == {200}
+            assert all(wheel.name in response.text for response in answers[::3])
+            assert all('href="fresh/"' in response.text for response in answers[1::3])
+            assert all(
+                {"name": "fresh", "_last-serial": int(response.headers["X-PyPI-Last-Serial"])}
+                in response.json()["projects"]
+                for response in answers[2::3]
+            )
+            serials = {response.headers["X-PyPI-Last-Serial"] for response in answers}
+            assert len(serials) == 1, "every page names the serial of this upload"
