@@ -146,6 +146,10 @@ def uwsgi_arguments(
         str(HEADERS_BUFFER),
         "--socket-timeout",
         str(BODY_STALL_TIMEOUT),
+        # Files (wsgi.file_wrapper: distributions, core metadata) are sent by sendfile from an
+        # offload thread of the worker, not by its request thread through Python.
+        "--offload-threads",
+        "1",
         "--module",
         "cheeseshop.wsgi:application",
         # SIGTERM (and Ctrl-C, which `serve` turns into SIGTERM) stops gracefully: requests in
