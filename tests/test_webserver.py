@@ -19,6 +19,8 @@ from cheeseshop.webserver import (
         "*** WARNING: you are running uWSGI as root !!! (use the --uid flag) *** ",
         "your processes number limit is 96365",
         "spawned uWSGI worker 1 (pid: 6023, cores: 4)",
+        "spawned 1 offload threads for uWSGI worker 1",
+        "mule 1 (pid: 19650) annihilated",
         "Sun Nov 22 16:04:47 2026 - graceful shutdown triggered...",
         "goodbye to uWSGI.",
     ],

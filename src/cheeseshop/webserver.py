@@ -67,6 +67,8 @@ _NOISE_LINES = (
     r"mapped \d+ bytes",
     r"\*\*\* Operational MODE",
     r"spawned uWSGI",
+    r"spawned \d+ offload threads",
+    r"mule \d+ \(pid: \d+\) annihilated",
     r"WSGI app \d+ \(mountpoint",
     r"running \"unix_signal:15 ",
     r"graceful shutdown triggered",
