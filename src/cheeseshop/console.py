@@ -132,9 +132,13 @@ def migrate() -> list[str]:
     from django.core.management import call_command
 
     from cheeseshop.locks import lock_for_session
+    from cheeseshop.new_database import start_from_snapshot
 
     with lock_for_session(MIGRATION_LOCK):
         pending = pending_migrations()
+        # A new SQLite database: what the migrations would write, at once (new_database).
+        if pending and start_from_snapshot() and not pending_migrations():
+            return pending
         if pending:
             call_command("migrate", interactive=False, verbosity=0)
     return pending
