@@ -1,18 +1,17 @@
 """The ``cheeseshop`` command."""
 
 import argparse
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from cheeseshop import supervisor
 from cheeseshop.audit.cli import add_audit_commands
 from cheeseshop.console import complain, ensure_migrated, help_gettext, say, setup_django
 from cheeseshop.errors import first_line
@@ -152,69 +151,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = f"http://{host}:{args.port}"
     # The workers build absolute URLs on the address printed below unless one is configured.
     os.environ.update(serve_environment(base))
-    # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp).
-    with tempfile.TemporaryDirectory(prefix="cheeseshop-") as run_dir:
-        # Each worker process writes its metrics here; /_/metrics adds them up (prometheus-client's
-        # multiprocess mode). Made empty at each start, removed at exit.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(run_dir) / "metrics")
-        Path(run_dir, "metrics").mkdir()
-        web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
-        web += uwsgi_arguments(
-            f"{host}:{args.port}",
-            processes=settings.CHEESESHOP_WEB_WORKERS,
-            socket_path=Path(run_dir) / "web.sock",
-            verbose=settings.LOG_LEVEL == "DEBUG",
-            access_log=access_log_format(
-                json=settings.CHEESESHOP_LOG_FORMAT == "json",
-                behind_proxies=bool(settings.CHEESESHOP_TRUSTED_PROXIES),
-            )
-            if settings.CHEESESHOP_ACCESS_LOG
-            else None,
-            task_worker=settings.TASKS_BACKEND == "database" and not args.no_worker,
+    # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp),
+    # removed by the supervisor when the server has stopped.
+    run_dir = tempfile.mkdtemp(prefix="cheeseshop-")
+    # Each worker process writes its metrics here; /_/metrics adds them up (prometheus-client's
+    # multiprocess mode). Made empty at each start.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(run_dir) / "metrics")
+    Path(run_dir, "metrics").mkdir()
+    web = [sys.executable, "-c", "import sys, pyuwsgi; sys.exit(pyuwsgi.run())"]
+    web += uwsgi_arguments(
+        f"{host}:{args.port}",
+        processes=settings.CHEESESHOP_WEB_WORKERS,
+        socket_path=Path(run_dir) / "web.sock",
+        verbose=settings.LOG_LEVEL == "DEBUG",
+        access_log=access_log_format(
+            json=settings.CHEESESHOP_LOG_FORMAT == "json",
+            behind_proxies=bool(settings.CHEESESHOP_TRUSTED_PROXIES),
         )
-        children = {"web server": subprocess.Popen(web, start_new_session=True)}
+        if settings.CHEESESHOP_ACCESS_LOG
+        else None,
+        task_worker=settings.TASKS_BACKEND == "database" and not args.no_worker,
+    )
+    # In a session of its own: Ctrl-C reaches this process only, which stops it gracefully.
+    server = subprocess.Popen(web, start_new_session=True)
 
-        print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
-        print(f"  index:  {base}/simple/", flush=True)
-        print(f"  upload: {base}/legacy/", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
-        return _supervise(children)
-
-
-def _supervise(children: dict[str, subprocess.Popen]) -> int:
-    """Run until a signal or until a child dies, then stop every child cleanly."""
-    stopping = False
-
-    def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"cheeseshop: the {name} exited with {child.returncode}", flush=True)
-                exit_code = child.returncode or 1
-                stopping = True
-                break
-        time.sleep(0.2)
-    # Each child's main process stops its own helpers (uWSGI's master its workers and router):
-    # signalling them all at once would cut requests short that a graceful stop lets finish.
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        with contextlib.suppress(ProcessLookupError):  # whatever of its tree is left
-            os.killpg(child.pid, signal.SIGKILL)
-    return exit_code
+    print(f"cheeseshop is serving {settings.DATA_DIR}", flush=True)
+    print(f"  index:  {base}/simple/", flush=True)
+    print(f"  upload: {base}/legacy/", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    # This process becomes the supervisor (same process, so the server stays its child),
+    # without Django, its settings or this module in memory.
+    os.execv(  # noqa: S606 - this very Python, a file of this package, numbers and a path
+        sys.executable,
+        [sys.executable, "-I", "-S", supervisor.__file__, str(server.pid), run_dir],
+    )
+    return 0  # pragma: no cover - execv does not return
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
