@@ -659,7 +659,7 @@ class IndexServer:
     upload_user: str = ""
     upload_password: str = ""
     process: ServerProcess | None = None
-    versions: dict[str, str] = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -1507,9 +1507,16 @@ def render_notes(report: dict, names: list[str]) -> list[str]:
         f"{params['files']} files; wrk {params['threads']} threads, "
         f"{params['duration_s']} s per run; {report['machine']['cpus']} CPUs shared by "
         "servers and clients.",
-        "Ratios > 1 favour cheeseshop where higher is better, < 1 where lower is better. "
-        "nginx serves, as static files, the bytes cheeseshop served in this run.",
+        "Ratios > 1 favour cheeseshop where higher is better, < 1 where lower is better.",
     ]
+    if NGINX in results:
+        notes.append("nginx serves, as static files, the bytes cheeseshop served in this run.")
+    source = results.get("cheeseshop", {}).get("versions", {})
+    if "commit" in source:
+        changed = " with uncommitted changes" if source["uncommitted_changes"] else ""
+        notes.append(
+            f"cheeseshop under test: {source['package']} at {source['commit'][:12]}{changed}."
+        )
     if params["index_projects"]:
         notes.append(
             f"/simple/ with {params['index_projects']:,} projects: cheeseshop (and the baseline) "
@@ -1596,6 +1603,39 @@ def git_revision() -> str | None:
         text=True,
     )
     return result.stdout.strip() or None
+
+
+def cheeseshop_source(executable: str) -> dict:
+    """Where the code an executable runs comes from: the package's directory and, when it is a
+    git checkout (an editable install), its commit and whether files differ from it. The code
+    under test need not be this script's checkout."""
+    try:
+        interpreter = Path(executable).read_text(errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return {}
+    if not interpreter.startswith("#!"):
+        return {}
+    found = subprocess.run(
+        [interpreter[2:].strip(), "-c", "import cheeseshop; print(cheeseshop.__path__[0])"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    package = found.stdout.strip()
+    if found.returncode != 0 or not package:
+        return {}
+    git = ["git", "-C", package]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], check=False, capture_output=True, text=True)
+    if head.returncode != 0:
+        return {"package": package}
+    status = subprocess.run(
+        [*git, "status", "--porcelain", "--", "."], check=False, capture_output=True, text=True
+    )
+    return {
+        "package": package,
+        "commit": head.stdout.strip(),
+        "uncommitted_changes": bool(status.stdout.strip()),
+    }
 
 
 # --- Driver -------------------------------------------------------------------------------------
@@ -1690,7 +1730,9 @@ def make_servers(args: argparse.Namespace, run_dir: Path) -> list[IndexServer]:
         servers.append(
             CheeseshopServer(
                 BASELINE, work_dir, free_port(), executable=args.baseline_bin,
-                versions={"executable": args.baseline_bin},
+                versions={
+                    "executable": args.baseline_bin, **cheeseshop_source(args.baseline_bin)
+                },
             )
         )  # fmt: skip
     for name in SERVER_NAMES:
@@ -1701,7 +1743,11 @@ def make_servers(args: argparse.Namespace, run_dir: Path) -> list[IndexServer]:
         if name == "cheeseshop":
             server = CheeseshopServer(
                 name, work_dir, free_port(), executable=args.cheeseshop_bin,
-                versions={"git": git_revision() or "unknown"},
+                versions={
+                    "git": git_revision() or "unknown",
+                    "executable": args.cheeseshop_bin,
+                    **cheeseshop_source(args.cheeseshop_bin),
+                },
             )  # fmt: skip
         else:
             cls = PEER_CLASSES[name]
