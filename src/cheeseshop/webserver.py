@@ -37,6 +37,13 @@ HEADERS_TIMEOUT = 30
 # buffer it can only close the connection.
 HEADERS_LIMIT = 32 * 1024
 HEADERS_BUFFER = 2 * HEADERS_LIMIT
+# The router's buffer for each connection, both ways. It writes an answer to the client as it
+# reads it from the worker, a buffer at a time; with the default (a memory page, 4 KiB) every
+# answer over 4 KiB went out in several writes, and on a kept-alive connection the last one
+# waited for the client's delayed acknowledgement (Nagle's algorithm: 40 ms an answer). Measured
+# on 1 MB and 20 MB downloads, 256 KiB was fastest (64 KiB and 1 MiB were slower); a page
+# shorter than this goes out in one write.
+ROUTER_BUFFER = 256 * 1024
 # A stopping server lets requests in progress finish for this long.
 GRACEFUL_SECONDS = 10
 
@@ -134,6 +141,8 @@ def uwsgi_arguments(
         "--http-manage-expect",
         "--http-timeout",
         str(ANSWER_TIMEOUT),
+        "--http-buffer-size",
+        str(ROUTER_BUFFER),
         "--http-headers-timeout",
         str(HEADERS_TIMEOUT),
         # The workers, reached through the router only.

@@ -46,6 +46,15 @@ def _load_what_requests_load() -> None:
             translation.gettext("Simple index")
 
 
-_load_what_requests_load()
-connections.close_all()
-gc.freeze()
+def _prepare_the_fork() -> None:
+    _load_what_requests_load()
+    connections.close_all()
+    gc.freeze()
+
+
+try:
+    import uwsgi  # noqa: F401 - importable only inside uWSGI
+except ImportError:  # tests, runserver: this process is not forked from
+    pass
+else:
+    _prepare_the_fork()
