@@ -22,12 +22,6 @@ application = RequestObserver(
     )
 )
 
-# uWSGI loads this module once, in its master, and forks the workers from it: they share these
-# pages until they write to them. Nothing may be open across the fork (a database connection
-# would be shared by every worker), and freezing what was allocated so far keeps the garbage
-# collector from touching — and so copying — every shared object.
-from django.db import connections  # noqa: E402
-
 
 def _load_what_requests_load() -> None:
     """Import and build, once and here, what the first requests would in each worker: the
@@ -37,16 +31,22 @@ def _load_what_requests_load() -> None:
     from django.urls import get_resolver
     from django.utils import translation
 
-    get_resolver().url_patterns  # noqa: B018 - the import is the point
-    get_resolver()._populate()
+    get_resolver().reverse_dict  # noqa: B018 - imports every view and builds the URL maps
     for engine in engines.all():
-        engine.engine.template_loaders  # noqa: B018
+        engine.engine.template_loaders  # noqa: B018 - builds the loaders (and their caches)
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            translation.gettext("Simple index")
+            translation.gettext("Simple index")  # loads the language's catalogues
 
 
 def _prepare_the_fork() -> None:
+    """uWSGI loads this module once, in its master, and forks the web workers and the task
+    worker from it: they share these pages until they write to them. Nothing may be open
+    across the fork (a database connection would be shared by every worker), and freezing
+    what was allocated so far keeps the garbage collector from touching — and so copying —
+    every shared object."""
+    from django.db import connections
+
     _load_what_requests_load()
     connections.close_all()
     gc.freeze()
