@@ -46,6 +46,8 @@ HEADERS_BUFFER = 2 * HEADERS_LIMIT
 # largest that works: from 64 KiB on, request bodies are cut off (a uwsgi packet's size is 16
 # bits); 256 KiB, which moved 1 MB files 4x faster, broke uploads.
 ROUTER_BUFFER = 32 * 1024
+# The task worker `serve` runs beside the web workers (database task backend): a uWSGI mule.
+TASK_WORKER_MULE = "cheeseshop.taskqueue.workers:run_beside_the_web_server"
 # A stopping server lets requests in progress finish for this long.
 GRACEFUL_SECONDS = 10
 
@@ -181,7 +183,7 @@ def uwsgi_arguments(
     if task_worker:
         # The database task queue's worker, forked from the master like the web workers.
         arguments += [
-            "--mule=cheeseshop.taskqueue.workers:run_beside_the_web_server",
+            f"--mule={TASK_WORKER_MULE}",
             "--mule-reload-mercy",
             str(GRACEFUL_SECONDS),
         ]

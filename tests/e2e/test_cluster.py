@@ -12,6 +12,7 @@ import pytest
 import requests
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from cheeseshop.webserver import TASK_WORKER_MULE
 from tests.e2e.conftest import BIN, _database_env, running_index, start_index
 from tests.packaging.dists import make_wheel
 from tests.upload.conftest import basic_auth, upload_form
@@ -51,7 +52,9 @@ def child_commands(pid: int) -> list[str]:
 
 
 def runs_a_task_worker(index) -> bool:
-    return any("cheeseshop.cli worker" in command for command in child_commands(index.process.pid))
+    """Whether the node's web server (uWSGI, its child) runs the task worker as a mule."""
+    mule = f"--mule={TASK_WORKER_MULE}"
+    return any(mule in command.split() for command in child_commands(index.process.pid))
 
 
 def log_in(index, username: str) -> requests.Session:
