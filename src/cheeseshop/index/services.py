@@ -400,9 +400,11 @@ def _index_state_query(etag_field: str):
     )
 
 
-def _index_body_query(body_field: str):
+def _index_body_query(etag_field: str, body_field: str):
     return PreparedQuery(
-        lambda row: SimpleIndexPage.objects.filter(pk=row).values_list(body_field)[:1],
+        lambda row: (
+            SimpleIndexPage.objects.filter(pk=row).values_list("serial", etag_field, body_field)
+        )[:1],
         _INDEX_ROW,
     )
 
@@ -410,7 +412,10 @@ def _index_body_query(body_field: str):
 # Per request: one row by primary key (see cheeseshop.prepared); the bytes only when this
 # process does not hold them already.
 _INDEX_STATE = {JSON_V1: _index_state_query("json_etag"), HTML_V1: _index_state_query("html_etag")}
-_INDEX_BODY = {JSON_V1: _index_body_query("json"), HTML_V1: _index_body_query("html")}
+_INDEX_BODY = {
+    JSON_V1: _index_body_query("json_etag", "json"),
+    HTML_V1: _index_body_query("html_etag", "html"),
+}
 
 
 @dataclass(frozen=True)
@@ -491,25 +496,27 @@ def render_index_json(projects: list[tuple[str, str, int]], serial: int) -> byte
 
 def _index_row(media_type: str) -> tuple[int, str, bytes]:
     """``(serial, etag, body)`` of the stored root in ``media_type``, rendered first if a
-    change made it stale."""
-    for _attempt in range(2):
-        row = _INDEX_STATE[media_type].first(_INDEX_ROW)
-        if row is None:  # (a database emptied by hand, or by a test's flush)
-            SimpleIndexPage.objects.get_or_create(pk=_INDEX_ROW)
-            continue
-        changes, rendered_changes, serial, etag = row
-        if rendered_changes < changes:
-            _render_index(changes)
-            continue
-        held = _held_index.get(media_type)
-        if held is None or held.etag != etag:
-            (body,) = _INDEX_BODY[media_type].first(_INDEX_ROW)
-            held = _held_index[media_type] = _IndexBytes(etag, bytes(body))
-        return serial, held.etag, held.body
-    # Changes keep arriving while it renders: serve what was just rendered, stale by those.
-    _changes, _rendered, serial, etag = _INDEX_STATE[media_type].first(_INDEX_ROW)
-    (body,) = _INDEX_BODY[media_type].first(_INDEX_ROW)
-    return serial, etag, bytes(body)
+    change made it stale.
+
+    What is served reflects at least every change counted when this request read the row, so
+    every change committed before the request began: a change committed while it renders is
+    the next request's to see.
+    """
+    state = _INDEX_STATE[media_type]
+    row = state.first(_INDEX_ROW)
+    if row is None:  # (a database emptied by hand, or by a test's flush)
+        SimpleIndexPage.objects.get_or_create(pk=_INDEX_ROW)
+        row = state.first(_INDEX_ROW)
+    changes, rendered_changes, serial, etag = row
+    if rendered_changes < changes:
+        _render_index(changes)  # (or another process stored one as recent, or more)
+        _changes, _rendered, serial, etag = state.first(_INDEX_ROW)
+    held = _held_index.get(media_type)
+    if held is None or held.etag != etag:
+        # (Serial and ETag read again with the bytes: another process may have stored newer.)
+        serial, etag, body = _INDEX_BODY[media_type].first(_INDEX_ROW)
+        held = _held_index[media_type] = _IndexBytes(etag, bytes(body))
+    return serial, held.etag, held.body
 
 
 def simple_index_response(accept: str, if_none_match: str) -> http.Answer:
