@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from cheeseshop.webserver import (
@@ -7,6 +9,7 @@ from cheeseshop.webserver import (
     BodyTooSlow,
     TimedBody,
     access_log_format,
+    no_delay_for_clients,
     refusal_of,
     uwsgi_arguments,
 )
@@ -148,3 +151,22 @@ def test_a_body_behind_the_minimum_rate_is_cut_off_at_its_next_read():
     with pytest.raises(BodyTooSlow):
         body.read(5)
     assert body.cut_off
+
+
+def test_listening_tcp_sockets_get_no_delay_and_pass_it_to_the_connections_they_accept(tmp_path):
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listening,
+        socket.socket(socket.AF_UNIX) as unix_listening,
+    ):
+        unix_listening.bind(str(tmp_path / "s"))
+        unix_listening.listen()
+        assert not listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+        assert listening.getsockname() in no_delay_for_clients()
+
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        with socket.create_connection(listening.getsockname()) as client:
+            accepted, _address = listening.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                assert not client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

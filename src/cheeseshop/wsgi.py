@@ -47,6 +47,9 @@ def _prepare_the_fork() -> None:
     every shared object."""
     from django.db import connections
 
+    from cheeseshop.webserver import no_delay_for_clients
+
+    no_delay_for_clients()
     _load_what_requests_load()
     connections.close_all()
     gc.freeze()
