@@ -62,13 +62,14 @@ def dump(database: Path) -> str:
 def migrated_dump() -> str:
     """Every migration applied to a new SQLite database (in a child process, whose settings
     name it), as SQL."""
+    from cheeseshop.settings import sqlite_environment
+
     with tempfile.TemporaryDirectory(prefix="cheeseshop-new-database-") as directory:
         database = Path(directory) / "new.sqlite3"
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cheeseshop.settings",
-            "CHEESESHOP_DATA_DIR": str(Path(directory) / "data"),
-            "CHEESESHOP_DATABASE_URL": f"sqlite:///{database}",
+            **sqlite_environment(Path(directory) / "data", database),
         }
         subprocess.run(
             [sys.executable, "-m", "cheeseshop.cli", "manage", "migrate", "--verbosity", "0"],

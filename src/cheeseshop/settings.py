@@ -171,6 +171,15 @@ def serve_environment(base_url: str) -> dict[str, str]:
     }
 
 
+def sqlite_environment(data_dir: Path, database: Path) -> dict[str, str]:
+    """The environment of a process of its own on ``data_dir`` with the SQLite database file
+    ``database`` (``python -m cheeseshop.new_database`` migrates a new one so)."""
+    return {
+        "CHEESESHOP_DATA_DIR": str(data_dir),
+        "CHEESESHOP_DATABASE_URL": f"sqlite:///{database}",
+    }
+
+
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in _env("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
