@@ -6,10 +6,10 @@ Installers fetch one detail page per dependency per install. Pages are stored pr
 resolver and full middleware chain would cost several times that. This wrapper answers exactly
 the requests the ``simple_detail`` and ``simple_index`` views would answer with stored bytes,
 with the same answer and the headers Django's middleware would add, and hands everything else
-to Django unchanged: non-normalised
-names, query strings, other methods, and every request Django's middleware would refuse or
-redirect (a Host outside ``ALLOWED_HOSTS``, plain HTTP under ``SECURE_SSL_REDIRECT``,
-``PREPEND_WWW``, ``DISALLOWED_USER_AGENTS``, a header with a control character).
+to Django unchanged: non-normalised names, query strings, other methods, and every request
+Django's middleware would refuse or redirect (a Host outside ``ALLOWED_HOSTS``, plain HTTP
+under ``SECURE_SSL_REDIRECT``, ``PREPEND_WWW``, ``DISALLOWED_USER_AGENTS``, a header with a
+control character).
 
 Which requests those are is decided by Django's own code (``WSGIRequest.get_host()`` and
 ``is_secure()``), and the middleware headers are what the middleware itself adds to an answer,
