@@ -424,7 +424,11 @@ def uwsgi_children(master_argv: list[str]) -> list[str]:
     (--processes), its mules (--mule), then its HTTP router (--http)."""
     processes = int((option_values(master_argv, "--processes") or ["1"])[-1])
     mules = [
-        "task worker (mule)" if "taskqueue" in target else "uwsgi mule"
+        "task worker (mule)"
+        if "taskqueue" in target
+        else "renderer host (mule)"
+        if "host_renderers" in target
+        else "uwsgi mule"
         for target in option_values(master_argv, "--mule")
     ]
     router = ["http router"] if option_values(master_argv, "--http") else []
@@ -477,6 +481,9 @@ def process_kinds(tree: dict[int, ProcessStat]) -> dict[int, str]:
         layout = uwsgi_children(argvs[pid])
         for index, child in enumerate(children):
             kinds[child] = layout[index] if index < len(layout) else "uwsgi child"
+    for pid, stat in tree.items():  # the renderer host's forks, one per process it serves
+        if kinds.get(stat.parent) == "renderer host (mule)":
+            kinds[pid] = "description renderer"
     for pid, stat in tree.items():
         if pid not in kinds:
             kinds[pid] = program_kind(argvs[pid], lines.get(stat.parent, ""))
@@ -553,7 +560,7 @@ def ensure_venv(path: Path, requirements: list[str], log_path: Path) -> Path:
     wanted = "\n".join(requirements) + "\n"
     if stamp.exists() and stamp.read_text() == wanted:
         return path / "bin"
-    log(f"creating virtualenv {path.relative_to(BENCH_DIR)} ({', '.join(requirements)})")
+    log(f"creating virtualenv {path} ({', '.join(requirements)})")
     if path.exists():
         shutil.rmtree(path)
     run_checked([sys.executable, "-m", "venv", str(path)], log_path)

@@ -49,22 +49,28 @@ def test_errors_and_the_applications_own_lines_pass(line):
     assert not STARTUP_NOISE.match(line)
 
 
-def test_debug_log_level_keeps_everything_uwsgi_says(tmp_path):
-    quiet = uwsgi_arguments("127.0.0.1:8000", processes=2, socket_path=tmp_path / "s")
-    verbose = uwsgi_arguments(
-        "127.0.0.1:8000", processes=2, socket_path=tmp_path / "s", verbose=True
+def _arguments(tmp_path, **options) -> list[str]:
+    return uwsgi_arguments(
+        "127.0.0.1:8000",
+        processes=2,
+        socket_path=tmp_path / "s",
+        renderer_socket_path=tmp_path / "r",
+        **options,
     )
+
+
+def test_debug_log_level_keeps_everything_uwsgi_says(tmp_path):
+    quiet = _arguments(tmp_path)
+    verbose = _arguments(tmp_path, verbose=True)
     assert "--log-drain" in quiet
     assert "--log-drain" not in verbose
 
 
 def test_the_access_log_is_written_in_the_format_given_or_not_at_all(tmp_path):
-    logged = uwsgi_arguments(
-        "127.0.0.1:8000", processes=2, socket_path=tmp_path / "s", access_log="%(uri)"
-    )
+    logged = _arguments(tmp_path, access_log="%(uri)")
     assert logged[logged.index("--log-format") + 1] == "%(uri)"
     assert "--disable-logging" not in logged
-    silent = uwsgi_arguments("127.0.0.1:8000", processes=2, socket_path=tmp_path / "s")
+    silent = _arguments(tmp_path)
     assert "--disable-logging" in silent
     assert "--log-format" not in silent
 

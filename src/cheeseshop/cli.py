@@ -151,8 +151,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = f"http://{host}:{args.port}"
     # The workers build absolute URLs on the address printed below unless one is configured.
     os.environ.update(serve_environment(base))
-    # The router reaches the workers through a socket in a directory of mode 0700 (mkdtemp),
-    # removed by the supervisor when the server has stopped.
+    # The router reaches the workers (and they their description renderers) through sockets in
+    # a directory of mode 0700 (mkdtemp), removed by the supervisor when the server has stopped.
     run_dir = tempfile.mkdtemp(prefix="cheeseshop-")
     # Each worker process writes its metrics here; /_/metrics adds them up (prometheus-client's
     # multiprocess mode). Made empty at each start.
@@ -163,6 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"{host}:{args.port}",
         processes=settings.CHEESESHOP_WEB_WORKERS,
         socket_path=Path(run_dir) / "web.sock",
+        renderer_socket_path=Path(run_dir) / "renderers.sock",
         verbose=settings.LOG_LEVEL == "DEBUG",
         access_log=access_log_format(
             json=settings.CHEESESHOP_LOG_FORMAT == "json",

@@ -45,6 +45,10 @@ HEADERS_BUFFER = 2 * HEADERS_LIMIT
 ROUTER_BUFFER = 32 * 1024
 # The task worker `serve` runs beside the web workers (database task backend): a uWSGI mule.
 TASK_WORKER_MULE = "cheeseshop.taskqueue.workers:run_beside_the_web_server"
+# The one process that forks the description renderers of every web worker: a uWSGI mule too,
+# and the option naming its socket, which the master reads when it loads the application.
+RENDERER_HOST_MULE = "cheeseshop.packaging.descriptions:host_renderers"
+RENDERER_SOCKET_OPTION = "cheeseshop-renderers"
 # A stopping server lets requests in progress finish for this long.
 GRACEFUL_SECONDS = 10
 
@@ -120,12 +124,15 @@ def uwsgi_arguments(
     *,
     processes: int,
     socket_path: Path,
+    renderer_socket_path: Path,
     verbose: bool = False,
     access_log: str | None = None,
     task_worker: bool = False,
 ) -> list[str]:
     """uWSGI's command line for serving ``cheeseshop.wsgi`` on ``address`` (``host:port``),
-    with ``access_log`` the format of its access log's lines (None: no access log)."""
+    with ``access_log`` the format of its access log's lines (None: no access log). The router
+    reaches the workers on ``socket_path``, the workers their renderers on
+    ``renderer_socket_path`` (both in a directory only this user can enter)."""
     arguments = [
         "--strict",  # an option this uWSGI does not know is an error, not a silent no-op
         "--master",
@@ -176,6 +183,9 @@ def uwsgi_arguments(
         # Everything the processes write goes through the master, which drops uWSGI's own
         # start-up and shut-down chatter.
         "--log-master",
+        "--set-placeholder",
+        f"{RENDERER_SOCKET_OPTION}={renderer_socket_path}",
+        f"--mule={RENDERER_HOST_MULE}",
     ]
     if task_worker:
         # The database task queue's worker, forked from the master like the web workers.

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,7 +16,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from tests.e2e.conftest import BIN, running_index
 from tests.packaging.dists import make_wheel
-from tests.processes import free_port
+from tests.packaging.hostile_descriptions import rst_grid_table
+from tests.processes import free_port, process_tree
 from tests.upload.conftest import basic_auth, upload_form
 
 pytestmark = pytest.mark.e2e
@@ -297,3 +299,46 @@ def test_after_an_upload_every_worker_serves_the_new_pages_at_once(tmp_path):
             )
             serials = {response.headers["X-PyPI-Last-Serial"] for response in answers}
             assert len(serials) == 1, "every page names the serial of this upload"
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _descendants_by_depth(root: int) -> list[list[int]]:
+    """``root``'s children, grandchildren, ... as lists, generation by generation."""
+    parents = {pid: _parent_of(pid) for pid in process_tree(root) if pid != root}
+    generations, current = [], [root]
+    while current:
+        current = [pid for pid, parent in parents.items() if parent in current]
+        if current:
+            generations.append(current)
+    return generations
+
+
+def test_every_workers_descriptions_are_rendered_within_budget_by_one_host(tmp_path):
+    # Two web workers and the task worker: their renderers are forked by the one renderer host
+    # (no fork server or resource tracker per worker); a README over the budget is shown as
+    # plain text and the uploads after it render theirs.
+    env = {"CHEESESHOP_WEB_WORKERS": "2", "CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT": "0.5"}
+    with running_index(tmp_path / "data", env) as index:
+        token = index.create_user_with_token("rita")
+        slow = {"Description": rst_grid_table(rows=400), "Description-Content-Type": "text/x-rst"}
+        wheel = make_wheel(tmp_path, "slow-readme", "1.0", metadata=slow)
+        assert index.post_wheel(token, wheel, "slow-readme", "1.0").status_code == 200
+        page = requests.get(f"{index.url}/project/slow-readme/", timeout=30).text
+        assert "+---+---+" in page  # as written, not a table
+
+        quick = {"Description": "Some *emphasis*.", "Description-Content-Type": "text/x-rst"}
+        for version in ("1.0", "1.1", "1.2", "1.3", "1.4", "1.5"):
+            wheel = make_wheel(tmp_path, "quick-readme", version, metadata=quick)
+            assert index.post_wheel(token, wheel, "quick-readme", version).status_code == 200
+            page = requests.get(f"{index.url}/project/quick-readme/{version}/", timeout=30)
+            assert "<em>emphasis</em>" in page.text
+
+        supervisor = index.process.pid
+        [[master], server_processes, renderers, *_] = _descendants_by_depth(supervisor)
+        assert len({_parent_of(pid) for pid in renderers}) == 1, "one host forks them all"
+        assert _parent_of(renderers[0]) in server_processes
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in process_tree(master)]
+        assert not [command for command in commands if b"multiprocessing" in command]

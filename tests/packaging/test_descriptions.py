@@ -75,9 +75,9 @@ def test_a_renderer_that_overran_is_replaced_and_the_next_description_renders(se
 
 def test_descriptions_are_rendered_by_one_long_lived_process():
     descriptions.render_description("One.", "")
-    first = descriptions._renderer.process.pid
+    first = descriptions._renderer.pid
     descriptions.render_description("Two.", "")
-    assert descriptions._renderer.process.pid == first
+    assert descriptions._renderer.pid == first
 
 
 def test_a_description_larger_than_the_render_limit_is_shown_as_plain_text(settings):

@@ -7,7 +7,9 @@ nested list items exhaust Python's stack), so a crash of the renderer is a failu
 
 Rendering is costly (a 1 MB reStructuredText table takes docutils 14 s), and Python cannot
 interrupt it from outside, so it runs in a long-lived child process given a time budget per
-description (``CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT``), killed and replaced when it overruns.
+description (``CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT``), ended when it overruns and replaced.
+In the web server one renderer host forks the renderers of every process; elsewhere each
+process has a fork server of its own.
 A description too large to render (``CHEESESHOP_DESCRIPTION_RENDER_MAX_SIZE``), too slow, or
 rendering to HTML too large is shown as plain text instead; the pages show the stored HTML and
 never render.
@@ -16,9 +18,12 @@ never render.
 import email.message
 import logging
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.forkserver
+import os
 import re
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -153,26 +158,37 @@ def _context():
 def start_renderer() -> None:
     """Start the renderer now rather than at the first upload (it imports the renderers)."""
     with _RENDERER_LOCK:
-        _renderer.ensure_started()
+        _the_renderer().ensure_started()
 
 
 def _serve_renders(connection) -> None:
-    """The renderer process: says it is ready, then renders what it is sent until the pipe
-    closes."""
-    connection.send_bytes(_READY)
+    """A renderer process: says it is ready (and its pid), then renders what it is sent until
+    the pipe closes. Each render is given its budget by the kernel: SIGALRM's default action
+    ends the process however deep in C the renderer is (a Python handler would wait for it)."""
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+    connection.send_bytes(_READY + str(os.getpid()).encode())
     while True:
         try:
-            description, declared = connection.recv()
+            description, declared, seconds = connection.recv()
         except EOFError:
             return
-        connection.send(render_in_format(description, declared))
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, _SHORTEST_BUDGET))
+        html = render_in_format(description, declared)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        connection.send(html)
 
 
 # The renderer says it is ready before it is sent anything: the budget is the rendering's, not
 # the process's start (the fork server imports the renderers, seconds on a busy machine, once).
-_READY = b"ready"
+_READY = b"ready "
 _START_SECONDS = 60
-# A killed process ends at once; the wait is bounded anyway, so no upload ever hangs on one.
+# (A timer of 0 is no timer.)
+_SHORTEST_BUDGET = 0.001
+# The renderer ends itself at the end of its budget; its client waits this much longer for the
+# answer or the end (then gives up on it anyway, so no upload ever hangs on one).
+_END_SECONDS = 5
+# A killed process ends at once; the wait is bounded anyway.
 _REAP_SECONDS = 5
 
 
@@ -181,26 +197,32 @@ class _Overran(Exception):
 
 
 class _Renderer:
-    """One long-lived renderer process (per server process), started from the fork server and
-    replaced when it overruns: starting a process per description cost more than rendering a
-    typical one."""
+    """One long-lived renderer process per server process, replaced when it overruns: starting
+    a process per description cost more than rendering a typical one."""
 
     def __init__(self) -> None:
-        self.process = None
         self.connection = None
+        self.pid = None
+
+    def _start(self):
+        """A connection to a new renderer process."""
+        raise NotImplementedError
+
+    def _discard(self) -> None:
+        """Forget the renderer process (it has ended or is made to)."""
 
     def ensure_started(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            return
-        self.stop()
-        context = _context()
-        self.connection, theirs = context.Pipe()
-        self.process = context.Process(target=_serve_renders, args=(theirs,), daemon=True)
-        self.process.start()
-        theirs.close()
+        if self.connection is not None:
+            if not self.connection.poll(0):
+                return  # idle and alive: a renderer that ended has its end to read
+            self.stop()
         try:
-            if self.connection.poll(_START_SECONDS) and self.connection.recv_bytes() == _READY:
-                return
+            self.connection = self._start()
+            if self.connection.poll(_START_SECONDS):
+                ready = self.connection.recv_bytes()
+                if ready.startswith(_READY):
+                    self.pid = int(ready[len(_READY) :])
+                    return
         except (EOFError, OSError):
             pass
         self.stop()
@@ -209,18 +231,39 @@ class _Renderer:
     def render(self, description: str, declared: str, seconds: float) -> str | None:
         self.ensure_started()
         try:
-            self.connection.send((description, declared))
-            if self.connection.poll(seconds):
+            self.connection.send((description, declared, seconds))
+            if self.connection.poll(seconds + _END_SECONDS):
                 return self.connection.recv()
         except (EOFError, OSError):
             pass
-        self.stop()  # overran (or died): killed, and replaced at the next render
+        self.stop()  # overran (or died): gone, and replaced at the next render
         raise _Overran
 
     def stop(self) -> None:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+        self._discard()
+        self.pid = None
+
+
+class _ForkedRenderer(_Renderer):
+    """A renderer forked for this process by its own fork server (tests, commands, task
+    workers outside the web server)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.process = None
+
+    def _start(self):
+        context = _context()
+        connection, theirs = context.Pipe()
+        self.process = context.Process(target=_serve_renders, args=(theirs,), daemon=True)
+        self.process.start()
+        theirs.close()
+        return connection
+
+    def _discard(self) -> None:
         if self.process is not None:
             if self.process.is_alive():
                 self.process.kill()
@@ -230,14 +273,83 @@ class _Renderer:
             self.process = None
 
 
+# --- one host of renderers for the whole web server ------------------------------------------
+#
+# Each web worker with a fork server of its own held three processes (fork server, resource
+# tracker, renderer: ~37 MB). In the web server, the master listens on a Unix socket (in its
+# private run directory) before it forks, and one uWSGI mule, forked with the renderers already
+# imported, forks one renderer per connection: each web worker's renderer is a fork of a
+# single-threaded process that shares the master's pages.
+
+_host_listener: socket.socket | None = None
+_host_path: str | None = None
+
+
+def listen_for_renders(path: str) -> None:
+    """In uWSGI's master, before it forks: the socket the web workers reach renderers on."""
+    global _host_listener, _host_path  # (inherited by the processes forked from this one)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    _host_listener, _host_path = listener, path
+
+
+class _HostedRenderer(_Renderer):
+    """A renderer forked for this process by the web server's renderer host."""
+
+    def _start(self):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            client.connect(_host_path)
+        except OSError:
+            client.close()
+            raise
+        return multiprocessing.connection.Connection(client.detach())
+
+
+def host_renderers() -> None:
+    """The renderer host (a uWSGI mule): forks a renderer for each connection until it is
+    stopped. Renderers end when their connection closes or their budget runs out; the kernel
+    reaps them (SIGCHLD ignored)."""
+    if _host_listener is None:
+        raise RuntimeError("the master did not listen for renders (listen_for_renders)")
+    for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop_hosting)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        connection, _address = _host_listener.accept()
+        if os.fork() == 0:  # the renderer
+            try:
+                _host_listener.close()
+                for signum in (signal.SIGHUP, signal.SIGTERM, signal.SIGCHLD):
+                    signal.signal(signum, signal.SIG_DFL)
+                # A stopping server's workers close their connections: that ends the renderer.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                _serve_renders(multiprocessing.connection.Connection(connection.detach()))
+            finally:
+                os._exit(0)
+        connection.close()
+
+
+def _stop_hosting(signum, frame):
+    raise SystemExit(0)
+
+
 # One renderer per server process; its threads take turns.
 _RENDERER_LOCK = threading.Lock()
-_renderer = _Renderer()
+_renderer: _Renderer | None = None
+
+
+def _the_renderer() -> _Renderer:
+    global _renderer  # noqa: PLW0603 - one per process, of the kind this process can have
+    if _renderer is None:
+        _renderer = _HostedRenderer() if _host_path is not None else _ForkedRenderer()
+    return _renderer
 
 
 def _render_within(description: str, declared: str, seconds: float) -> str | None:
     with _RENDERER_LOCK:
-        return _renderer.render(description, declared, seconds)
+        return _the_renderer().render(description, declared, seconds)
 
 
 def _plain_text(description: str, reason: str) -> RenderedDescription:
