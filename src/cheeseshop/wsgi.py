@@ -57,7 +57,8 @@ def _prepare_the_fork(options: dict) -> None:
     from cheeseshop.webserver import RENDERER_SOCKET_OPTION, no_delay_for_clients
 
     no_delay_for_clients()
-    listen_for_renders(os.fsdecode(options[RENDERER_SOCKET_OPTION]))
+    if RENDERER_SOCKET_OPTION in options:  # `serve` runs a renderer host (other setups may not)
+        listen_for_renders(os.fsdecode(options[RENDERER_SOCKET_OPTION]))
     _load_what_requests_load()
     connections.close_all()
     gc.freeze()

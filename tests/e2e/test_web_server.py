@@ -1,5 +1,6 @@
 """The HTTP server `cheeseshop serve` runs (uWSGI), as clients and operators meet it."""
 
+import contextlib
 import http.client
 import os
 import re
@@ -305,19 +306,27 @@ def _parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def _descendants_by_depth(root: int) -> list[list[int]]:
-    """``root``'s children, grandchildren, ... as lists, generation by generation."""
-    parents = {pid: _parent_of(pid) for pid in process_tree(root) if pid != root}
-    generations, current = [], [root]
-    while current:
-        current = [pid for pid, parent in parents.items() if parent in current]
-        if current:
-            generations.append(current)
-    return generations
+def _renderers(root: int) -> list[int]:
+    """The processes below ``root`` that serve a connection accepted on the renderers' socket
+    (Linux lists an accepted Unix socket under its listening socket's path; a client's socket
+    has none)."""
+    accepted = set()
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        connected = fields[5] == "03"
+        if connected and len(fields) > 7 and fields[7].endswith("/renderers.sock"):
+            accepted.add(f"socket:[{fields[6]}]")
+    renderers = []
+    for pid in process_tree(root):
+        with contextlib.suppress(OSError):
+            fds = Path(f"/proc/{pid}/fd")
+            if any(os.readlink(fd) in accepted for fd in fds.iterdir()):
+                renderers.append(pid)
+    return renderers
 
 
 def test_every_workers_descriptions_are_rendered_within_budget_by_one_host(tmp_path):
-    # Two web workers and the task worker: their renderers are forked by the one renderer host
+    # Two web workers: their renderers are forked by the one renderer host
     # (no fork server or resource tracker per worker); a README over the budget is shown as
     # plain text and the uploads after it render theirs.
     env = {"CHEESESHOP_WEB_WORKERS": "2", "CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT": "0.5"}
@@ -337,8 +346,9 @@ def test_every_workers_descriptions_are_rendered_within_budget_by_one_host(tmp_p
             assert "<em>emphasis</em>" in page.text
 
         supervisor = index.process.pid
-        [[master], server_processes, renderers, *_] = _descendants_by_depth(supervisor)
-        assert len({_parent_of(pid) for pid in renderers}) == 1, "one host forks them all"
-        assert _parent_of(renderers[0]) in server_processes
+        renderers = _renderers(supervisor)
+        [host] = {_parent_of(pid) for pid in renderers}  # one host forks them all
+        [master] = [pid for pid in process_tree(supervisor) if _parent_of(pid) == supervisor]
+        assert _parent_of(host) == master
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in process_tree(master)]
         assert not [command for command in commands if b"multiprocessing" in command]
