@@ -37,13 +37,13 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import index_bench as bench  # a sibling script, not a package
+from wheels import wheel_bytes
 
 RESULTS_PREFIX = "cluster-"
 BIG_PROJECT = "bench-big"
@@ -250,25 +250,16 @@ def measure_simple(
 
 def build_big_wheel(out_dir: Path, megabytes: int) -> Path:
     """A valid wheel carrying ``megabytes`` of incompressible data, stored uncompressed."""
-    module, version = BIG_PROJECT.replace("-", "_"), "1.0.0"
-    dist_info = f"{module}-{version}.dist-info"
-    members = {
-        f"{module}/__init__.py": b"",
-        f"{module}/payload.bin": os.urandom(megabytes * 2**20),
-        f"{dist_info}/METADATA": bench.core_metadata(BIG_PROJECT, version).encode(),
-        f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: cluster_bench\nRoot-Is-Purelib: true\n"
-            b"Tag: py3-none-any\n"
-        ),
-    }
-    record = [f"{path},{bench.record_hash(data)},{len(data)}" for path, data in members.items()]
-    members[f"{dist_info}/RECORD"] = (
-        "\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n"
-    ).encode()
-    path = out_dir / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for member, data in members.items():
-            archive.writestr(zipfile.ZipInfo(member, date_time=(2024, 1, 1, 0, 0, 0)), data)
+    version = "1.0.0"
+    filename, data = wheel_bytes(
+        BIG_PROJECT,
+        version,
+        bench.core_metadata(BIG_PROJECT, version),
+        payload=os.urandom(megabytes * 2**20),
+        generator="cluster_bench",
+    )
+    path = out_dir / filename
+    path.write_bytes(data)
     return path
 
 

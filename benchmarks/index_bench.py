@@ -17,7 +17,6 @@ Standard library only; external programs: ``wrk``, ``nginx``, ``twine``, ``pip``
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import datetime as dt
 import gzip
@@ -42,11 +41,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
+
+from wheels import wheel_bytes
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -145,39 +145,13 @@ def core_metadata(name: str, version: str) -> str:
     )
 
 
-def record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def build_wheel(out_dir: Path, name: str, version: str, payload: bytes = b"") -> Path:
-    """A PEP 427 wheel: one module, METADATA, WHEEL and a RECORD that hashes them; with a
-    payload, also a data file ``<module>/payload.bin`` holding it (stored, not deflated)."""
-    module = name.replace("-", "_")
-    dist_info = f"{module}-{version}.dist-info"
-    members = {
-        f"{module}/__init__.py": f'__version__ = "{version}"\n'.encode(),
-        **({f"{module}/payload.bin": payload} if payload else {}),
-        f"{dist_info}/METADATA": core_metadata(name, version).encode(),
-        f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: index_bench\nRoot-Is-Purelib: true\n"
-            b"Tag: py3-none-any\n"
-        ),
-    }
-    record_lines = [f"{path},{record_hash(data)},{len(data)}" for path, data in members.items()]
-    record_lines.append(f"{dist_info}/RECORD,,")
-    members[f"{dist_info}/RECORD"] = ("\n".join(record_lines) + "\n").encode()
-
-    path = out_dir / f"{module}-{version}-py3-none-any.whl"
-    date_time = CORPUS_TIMESTAMP.timetuple()[:6]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for member, data in members.items():
-            info = zipfile.ZipInfo(member, date_time=date_time)
-            info.external_attr = 0o644 << 16
-            # Random bytes do not deflate: stored, they cost no CPU to pack or unpack.
-            stored = member.endswith("/payload.bin")
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
+    """The corpus's wheel of ``name`` ``version`` (wheels.py), with ``payload`` as a data file."""
+    filename, data = wheel_bytes(
+        name, version, core_metadata(name, version), payload=payload, generator="index_bench"
+    )
+    path = out_dir / filename
+    path.write_bytes(data)
     return path
 
 

@@ -33,16 +33,14 @@ Environment: INDEX_BENCH_PROJECTS (how many), INDEX_BENCH_USER (uploader, must e
 INDEX_BENCH_PREFIX (name prefix, default ``bench-index-``), INDEX_BENCH_BATCH.
 """
 
-import base64
 import contextlib
 import hashlib
 import importlib
-import io
 import json
 import os
+import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -55,48 +53,23 @@ from cheeseshop.packaging.archives import inspect_distribution
 from cheeseshop.packaging.models import PackageType
 from cheeseshop.packaging.names import normalize_name
 
+# runpy runs this file in `cheeseshop manage shell`, where its sibling is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wheels import wheel_bytes  # (a sibling script, not a package)
+
 VERSION = "1.0"
-DATE_TIME = (2024, 1, 1, 0, 0, 0)
 BATCH = int(os.environ.get("INDEX_BENCH_BATCH", "100"))
-
-
-def record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def wheel_bytes(name: str) -> tuple[str, bytes]:
-    """A PEP 427 wheel of ``name`` 1.0: one module, METADATA, WHEEL and RECORD."""
-    module = name.replace("-", "_")
-    dist_info = f"{module}-{VERSION}.dist-info"
-    members = {
-        f"{module}/__init__.py": b"",
-        f"{dist_info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {VERSION}\n"
-            "Summary: One of many projects for the index benchmark's /simple/\n"
-        ).encode(),
-        f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: index_bench\nRoot-Is-Purelib: true\n"
-            b"Tag: py3-none-any\n"
-        ),
-    }
-    record = [f"{path},{record_hash(data)},{len(data)}" for path, data in members.items()]
-    members[f"{dist_info}/RECORD"] = (
-        "\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n"
-    ).encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for member, data in members.items():
-            info = zipfile.ZipInfo(member, date_time=DATE_TIME)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    return f"{module}-{VERSION}-py3-none-any.whl", buffer.getvalue()
 
 
 def distribution(name: str, scratch: Path) -> services.Distribution:
     """What the upload view hands to ``add_distribution``, made by the same checks."""
-    filename, data = wheel_bytes(name)
+    filename, data = wheel_bytes(
+        name,
+        VERSION,
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {VERSION}\n"
+        "Summary: One of many projects for the index benchmark's /simple/\n",
+        generator="index_projects",
+    )
     path = scratch / filename
     path.write_bytes(data)
     inspected = inspect_distribution(path, filename, PackageType.WHEEL)
