@@ -2,8 +2,12 @@
 then the very database the migrations would have made."""
 
 import sqlite3
+import subprocess
+import sys
 
-from cheeseshop.new_database import SNAPSHOT, dump, migrated_dump
+import pytest
+
+from cheeseshop.new_database import SNAPSHOT, create_from, dump, migrated_dump
 from tests.e2e.conftest import index_env, run_cli
 
 
@@ -51,3 +55,61 @@ def test_a_database_that_has_tables_is_migrated_never_replaced(tmp_path):
     users = [row[0] for row in database.execute("SELECT username FROM accounts_user")]
     database.close()
     assert users == ["ursula"]
+
+
+def _tables(database: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in database.execute("SELECT name FROM sqlite_master")]
+
+
+def _damaged(statement: str) -> str:
+    """The shipped SQL with ``statement`` added in the middle of its transaction."""
+    lines = SNAPSHOT.read_text(encoding="utf-8").splitlines()
+    return "\n".join([*lines[:-1], statement, lines[-1]]) + "\n"
+
+
+def test_sql_that_breaks_a_foreign_key_leaves_nothing_behind(tmp_path):
+    database = sqlite3.connect(tmp_path / "new.sqlite3", isolation_level=None)
+    orphan = "INSERT INTO account_emailaddress VALUES(1, 1, 1, 999, 'x@example.com');"
+
+    with pytest.raises(ValueError, match="foreign keys"):
+        create_from(database, _damaged(orphan))
+
+    assert _tables(database) == []
+    assert database.execute("PRAGMA foreign_keys").fetchone() == (1,)
+
+
+def test_sql_that_fails_halfway_leaves_nothing_behind(tmp_path):
+    database = sqlite3.connect(tmp_path / "new.sqlite3", isolation_level=None)
+
+    with pytest.raises(sqlite3.OperationalError):
+        create_from(database, _damaged("INSERT INTO no_such_table VALUES(1);"))
+
+    assert _tables(database) == []
+
+
+def test_sql_that_is_not_one_transaction_is_refused_unrun(tmp_path):
+    database = sqlite3.connect(tmp_path / "new.sqlite3", isolation_level=None)
+
+    with pytest.raises(ValueError, match="one transaction"):
+        create_from(database, "CREATE TABLE t (x);")
+
+    assert _tables(database) == []
+
+
+def test_a_damaged_snapshot_gives_way_to_the_migrations(tmp_path):
+    damaged = tmp_path / "damaged.sql"
+    damaged.write_text(_damaged("INSERT INTO no_such_table VALUES(1);"), encoding="utf-8")
+    code = (
+        "import django, sys; django.setup()\n"
+        "from cheeseshop import console, new_database\n"
+        f"new_database.SNAPSHOT = new_database.Path({str(damaged)!r})\n"
+        "console.migrate()\n"
+    )
+    env = {**index_env(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "cheeseshop.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "applying the migrations instead" in result.stderr
+    run_cli(index_env(tmp_path / "data"), "migrate", "--check")  # nothing pending

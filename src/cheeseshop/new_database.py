@@ -11,6 +11,7 @@ migration is newer than the file, as for any database.
 """
 
 import argparse
+import logging
 import os
 import sqlite3
 import subprocess
@@ -20,10 +21,12 @@ from pathlib import Path
 
 SNAPSHOT = Path(__file__).parent / "data" / "new-database.sql"
 
+logger = logging.getLogger(__name__)
+
 
 def start_from_snapshot() -> bool:
     """Create this process's SQLite database from the snapshot if it has no table yet; whether
-    it did."""
+    it did (a snapshot that fails leaves the database empty, for the migrations)."""
     from django.db import connection
 
     if connection.vendor != "sqlite" or not SNAPSHOT.exists():
@@ -31,21 +34,36 @@ def start_from_snapshot() -> bool:
     if connection.introspection.table_names():
         return False
     connection.ensure_connection()
-    # The dump is one transaction (BEGIN ... COMMIT): all of it, or nothing on an error. Its
-    # tables come in alphabetical order, some rows before the table their key names: foreign
-    # keys are checked once it is all there.
-    raw = connection.connection
-    raw.execute("PRAGMA foreign_keys = OFF")
     try:
-        raw.executescript(SNAPSHOT.read_text(encoding="utf-8"))
-    finally:
-        raw.execute("PRAGMA foreign_keys = ON")
-    problems = raw.execute("PRAGMA foreign_key_check").fetchall()
-    if problems:  # pragma: no cover - a dump is written from a consistent database
-        raise RuntimeError(f"{SNAPSHOT} breaks foreign keys: {problems[:3]}")
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE django_migrations SET applied = CURRENT_TIMESTAMP")
+        create_from(connection.connection, SNAPSHOT.read_text(encoding="utf-8"))
+    except (ValueError, sqlite3.Error) as error:  # a damaged installation: slower, not broken
+        logger.warning("%s not used (%s): applying the migrations instead", SNAPSHOT, error)
+        return False
     return True
+
+
+def create_from(database: sqlite3.Connection, sql: str) -> None:
+    """Run a dump (``BEGIN TRANSACTION; ... COMMIT;``) on ``database`` as one transaction that
+    commits only once the foreign keys are checked and the migrations' times set: on any
+    error, nothing of it is left. (Its tables come in alphabetical order, some rows before the
+    table their key names: foreign keys are checked once it is all there.)"""
+    body = sql.rstrip()
+    if not (body.startswith("BEGIN TRANSACTION;") and body.endswith("COMMIT;")):
+        raise ValueError("not a dump of one transaction (BEGIN TRANSACTION; ... COMMIT;)")
+    database.execute("PRAGMA foreign_keys = OFF")  # (not changeable inside a transaction)
+    try:
+        database.executescript(body.removesuffix("COMMIT;"))  # leaves its transaction open
+        problems = database.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise ValueError(f"the new database would break foreign keys: {problems[:3]}")
+        database.execute("UPDATE django_migrations SET applied = CURRENT_TIMESTAMP")
+        database.execute("COMMIT")
+    except BaseException:
+        if database.in_transaction:
+            database.execute("ROLLBACK")
+        raise
+    finally:
+        database.execute("PRAGMA foreign_keys = ON")
 
 
 def dump(database: Path) -> str:
