@@ -17,8 +17,13 @@ from tests.packaging.hostile_descriptions import rst_grid_table
 SLOW = rst_grid_table(rows=400)  # seconds of docutils
 
 
-def _host_at(path: str) -> None:
+SHORT_IDLE_SECONDS = 0.5
+
+
+def _host_at(path: str, idle_seconds: float | None) -> None:
     """What uWSGI's master and then the renderer-host mule do, in one process."""
+    if idle_seconds is not None:
+        descriptions._IDLE_SECONDS = idle_seconds
     descriptions.listen_for_renders(path)
     descriptions.host_renderers()
 
@@ -40,11 +45,12 @@ def _gone(pid: int, seconds: float = 10) -> bool:
     return False
 
 
-@pytest.fixture
-def host(tmp_path, monkeypatch):
+def _hosting(tmp_path, monkeypatch, idle_seconds: float | None = None):
     """A renderer host on a socket; this process reaches its renderers through it."""
     path = str(tmp_path / "renderers.sock")
-    process = multiprocessing.get_context("spawn").Process(target=_host_at, args=(path,))
+    process = multiprocessing.get_context("spawn").Process(
+        target=_host_at, args=(path, idle_seconds)
+    )
     process.start()
     deadline = time.monotonic() + 60
     while not os.path.exists(path):
@@ -58,6 +64,17 @@ def host(tmp_path, monkeypatch):
         descriptions._renderer.stop()
     process.terminate()
     process.join(10)
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    yield from _hosting(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def host_of_short_lived_renderers(tmp_path, monkeypatch):
+    """A host whose renderers end after SHORT_IDLE_SECONDS without a description."""
+    yield from _hosting(tmp_path, monkeypatch, SHORT_IDLE_SECONDS)
 
 
 def test_a_description_is_rendered_by_a_renderer_the_host_forked(host):
@@ -149,3 +166,40 @@ def test_the_host_refuses_to_run_without_the_masters_socket(monkeypatch):
     monkeypatch.setattr(descriptions, "_host_listener", None)
     with pytest.raises(RuntimeError, match="listen_for_renders"):
         descriptions.host_renderers()
+
+
+def test_a_renderer_left_idle_ends_and_the_next_description_gets_a_new_one(
+    host_of_short_lived_renderers,
+):
+    descriptions.start_renderer()
+    idle = descriptions._renderer.pid
+
+    assert _gone(idle, seconds=SHORT_IDLE_SECONDS + 10)
+    rendered = descriptions.render_description("*later*", "")
+
+    assert rendered.html == "<p><em>later</em></p>\n"
+    assert descriptions._renderer.pid != idle
+
+
+def test_a_description_sent_as_its_renderer_goes_idle_is_rendered_by_a_new_one(
+    host_of_short_lived_renderers,
+):
+    renderer = descriptions._HostedRenderer()
+    renderer.ensure_started()
+    idle = renderer.pid
+    assert _gone(idle, seconds=SHORT_IDLE_SECONDS + 10)
+    checked = renderer.ensure_started
+    checks = []
+
+    def checked_just_before_it_went(*args):
+        if checks:
+            return checked()
+        checks.append(True)  # the check that found it alive, a moment before
+        return None
+
+    renderer.ensure_started = checked_just_before_it_went
+    try:
+        assert renderer.render("*just then*", "", 30) == "<p><em>just then</em></p>\n"
+        assert renderer.pid != idle
+    finally:
+        renderer.stop()

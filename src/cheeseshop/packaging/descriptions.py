@@ -15,6 +15,7 @@ rendering to HTML too large is shown as plain text instead; the pages show the s
 never render.
 """
 
+import contextlib
 import email.message
 import logging
 import multiprocessing
@@ -169,6 +170,11 @@ def _serve_renders(connection) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
     connection.send_bytes(_READY + str(os.getpid()).encode())
     while True:
+        if not connection.poll(_IDLE_SECONDS):
+            # An idle index need not keep a renderer per process.
+            with contextlib.suppress(OSError):
+                connection.send(_GOODBYE)
+            return
         try:
             description, declared, seconds = connection.recv()
         except EOFError:
@@ -185,6 +191,10 @@ _READY = b"ready "
 _START_SECONDS = 60
 # (A timer of 0 is no timer.)
 _SHORTEST_BUDGET = 0.001
+# A renderer sent nothing for this long says goodbye and ends; a description sent meanwhile is
+# sent again to a new one (a fork: milliseconds).
+_IDLE_SECONDS = 600
+_GOODBYE = ("goodbye",)  # (an answer is a str or None)
 # The renderer ends itself at the end of its budget; its client waits this much longer for the
 # answer or the end (then gives up on it anyway, so no upload ever hangs on one).
 _END_SECONDS = 5
@@ -197,8 +207,8 @@ class _Overran(Exception):
 
 
 class _Renderer:
-    """One long-lived renderer process per server process, replaced when it overruns: starting
-    a process per description cost more than rendering a typical one."""
+    """One long-lived renderer process per server process, replaced when it overruns or has
+    gone idle: starting a process per description cost more than rendering a typical one."""
 
     def __init__(self) -> None:
         self.connection = None
@@ -214,7 +224,7 @@ class _Renderer:
     def ensure_started(self) -> None:
         if self.connection is not None:
             if not self.connection.poll(0):
-                return  # idle and alive: a renderer that ended has its end to read
+                return  # idle and alive: a renderer that ended has its goodbye or end to read
             self.stop()
         try:
             self.connection = self._start()
@@ -229,15 +239,40 @@ class _Renderer:
         raise _Overran
 
     def render(self, description: str, declared: str, seconds: float) -> str | None:
+        answer = self._render_once(description, declared, seconds)
+        if answer == _GOODBYE:  # it went idle as the description was sent: to a new one
+            answer = self._render_once(description, declared, seconds)
+        if answer == _GOODBYE:
+            raise _Overran
+        return answer
+
+    def _render_once(self, description: str, declared: str, seconds: float):
         self.ensure_started()
         try:
-            self.connection.send((description, declared, seconds))
+            try:
+                self.connection.send((description, declared, seconds))
+            except OSError:
+                if self._said_goodbye():  # it ended just before: what it sent says why
+                    return _GOODBYE
+                raise
             if self.connection.poll(seconds + _END_SECONDS):
-                return self.connection.recv()
+                answer = self.connection.recv()
+                if answer == _GOODBYE:
+                    self.stop()
+                return answer
         except (EOFError, OSError):
             pass
         self.stop()  # overran (or died): gone, and replaced at the next render
         raise _Overran
+
+    def _said_goodbye(self) -> bool:
+        try:
+            goodbye = self.connection.poll(0) and self.connection.recv() == _GOODBYE
+        except (EOFError, OSError):
+            goodbye = False
+        if goodbye:
+            self.stop()
+        return goodbye
 
     def stop(self) -> None:
         if self.connection is not None:
