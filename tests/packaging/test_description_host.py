@@ -213,3 +213,16 @@ def test_a_description_sent_as_its_renderer_goes_idle_is_rendered_by_a_new_one(
         assert renderer.pid != idle
     finally:
         renderer.stop()
+
+
+def test_without_a_host_a_description_is_plain_text_and_the_reason_logged(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(descriptions, "_host_path", str(tmp_path / "nobody-listens.sock"))
+    monkeypatch.setattr(descriptions, "_renderer", None)
+
+    rendered = descriptions.render_description("Some *emphasis*.", "")
+
+    assert rendered.renders
+    assert rendered.html == "Some *emphasis*."
+    assert "no renderer host at" in caplog.text

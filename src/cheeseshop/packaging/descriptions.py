@@ -336,8 +336,9 @@ class _HostedRenderer(_Renderer):
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             client.connect(_host_path)
-        except OSError:
+        except OSError as error:
             client.close()
+            logger.warning("no renderer host at %s (%s)", _host_path, error)
             raise
         return multiprocessing.connection.Connection(client.detach())
 
