@@ -329,10 +329,12 @@ def test_every_workers_descriptions_are_rendered_within_budget_by_one_host(tmp_p
     # Two web workers: their renderers are forked by the one renderer host
     # (no fork server or resource tracker per worker); a README over the budget is shown as
     # plain text and the uploads after it render theirs.
-    env = {"CHEESESHOP_WEB_WORKERS": "2", "CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT": "0.5"}
+    # (2,000 table rows: seconds of docutils, whatever the machine; a small README: ~20 ms.)
+    env = {"CHEESESHOP_WEB_WORKERS": "2", "CHEESESHOP_DESCRIPTION_RENDER_TIMEOUT": "1"}
     with running_index(tmp_path / "data", env) as index:
         token = index.create_user_with_token("rita")
-        slow = {"Description": rst_grid_table(rows=400), "Description-Content-Type": "text/x-rst"}
+        table = rst_grid_table(rows=2000)
+        slow = {"Description": table, "Description-Content-Type": "text/x-rst"}
         wheel = make_wheel(tmp_path, "slow-readme", "1.0", metadata=slow)
         assert index.post_wheel(token, wheel, "slow-readme", "1.0").status_code == 200
         page = requests.get(f"{index.url}/project/slow-readme/", timeout=30).text
