@@ -239,22 +239,19 @@ class _Renderer:
         raise _Overran
 
     def render(self, description: str, declared: str, seconds: float) -> str | None:
-        answer = self._render_once(description, declared, seconds)
-        if answer == _GOODBYE:  # it went idle as the description was sent: to a new one
+        for _attempt in range(2):  # a renderer that went idle as it was sent one: a new one
             answer = self._render_once(description, declared, seconds)
-        if answer == _GOODBYE:
-            raise _Overran
-        return answer
+            if answer != _GOODBYE:
+                return answer
+        raise _Overran
 
     def _render_once(self, description: str, declared: str, seconds: float):
         self.ensure_started()
         try:
-            try:
+            # A renderer that has just ended refuses the description; what it sent before it
+            # ended (a goodbye, or nothing) is read all the same.
+            with contextlib.suppress(OSError):
                 self.connection.send((description, declared, seconds))
-            except OSError:
-                if self._said_goodbye():  # it ended just before: what it sent says why
-                    return _GOODBYE
-                raise
             if self.connection.poll(seconds + _END_SECONDS):
                 answer = self.connection.recv()
                 if answer == _GOODBYE:
@@ -264,15 +261,6 @@ class _Renderer:
             pass
         self.stop()  # overran (or died): gone, and replaced at the next render
         raise _Overran
-
-    def _said_goodbye(self) -> bool:
-        try:
-            goodbye = self.connection.poll(0) and self.connection.recv() == _GOODBYE
-        except (EOFError, OSError):
-            goodbye = False
-        if goodbye:
-            self.stop()
-        return goodbye
 
     def stop(self) -> None:
         if self.connection is not None:
