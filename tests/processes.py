@@ -27,14 +27,24 @@ def terminate(process: subprocess.Popen, timeout: float = 10) -> None:
         process.wait()
 
 
+def stat_fields(pid: int) -> list[str]:
+    """``/proc/<pid>/stat`` after the command name: state, parent, ... ("pid (comm) state ppid
+    ...": comm may hold spaces, the rest does not). OSError once the process is gone."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def parent_of(pid: int) -> int:
+    return int(stat_fields(pid)[1])
+
+
 def process_tree(root: int) -> list[int]:
     """``root`` and every process below it. RQ's work horses, uWSGI's workers and serve's
     worker run in sessions or groups of their own, so a process group does not cover them."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+            pid = int(stat.parent.name)
+            children.setdefault(parent_of(pid), []).append(pid)
     tree, frontier = [], [root]
     while frontier:
         pid = frontier.pop()

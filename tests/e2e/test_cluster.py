@@ -15,6 +15,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from cheeseshop.webserver import TASK_WORKER_MULE
 from tests.e2e.conftest import BIN, _database_env, running_index, start_index
 from tests.packaging.dists import make_wheel
+from tests.processes import parent_of
 from tests.upload.conftest import basic_auth, upload_form
 
 pytestmark = pytest.mark.e2e
@@ -41,8 +42,7 @@ def child_commands(pid: int) -> list[str]:
     commands = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            # "pid (comm) state ppid ...": comm may hold spaces, the rest does not.
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            parent = parent_of(int(stat.parent.name))
             cmdline = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):
             continue  # exited meanwhile

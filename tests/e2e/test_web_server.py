@@ -18,7 +18,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from tests.e2e.conftest import BIN, running_index
 from tests.packaging.dists import make_wheel
 from tests.packaging.hostile_descriptions import rst_grid_table
-from tests.processes import free_port, process_tree
+from tests.processes import free_port, parent_of, process_tree
 from tests.upload.conftest import basic_auth, upload_form
 
 pytestmark = pytest.mark.e2e
@@ -302,10 +302,6 @@ def test_after_an_upload_every_worker_serves_the_new_pages_at_once(tmp_path):
             assert len(serials) == 1, "every page names the serial of this upload"
 
 
-def _parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
 def _renderers(root: int) -> list[int]:
     """The processes below ``root`` that serve a connection accepted on the renderers' socket
     (Linux lists an accepted Unix socket under its listening socket's path; a client's socket
@@ -349,8 +345,8 @@ def test_every_workers_descriptions_are_rendered_within_budget_by_one_host(tmp_p
 
         supervisor = index.process.pid
         renderers = _renderers(supervisor)
-        [host] = {_parent_of(pid) for pid in renderers}  # one host forks them all
-        [master] = [pid for pid in process_tree(supervisor) if _parent_of(pid) == supervisor]
-        assert _parent_of(host) == master
+        [host] = {parent_of(pid) for pid in renderers}  # one host forks them all
+        [master] = [pid for pid in process_tree(supervisor) if parent_of(pid) == supervisor]
+        assert parent_of(host) == master
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in process_tree(master)]
         assert not [command for command in commands if b"multiprocessing" in command]

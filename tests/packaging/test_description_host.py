@@ -8,12 +8,12 @@ import os
 import signal
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
 from cheeseshop.packaging import descriptions
 from tests.packaging.hostile_descriptions import rst_grid_table
+from tests.processes import parent_of, stat_fields
 
 SLOW = rst_grid_table(rows=400)  # seconds of docutils
 SHORT_IDLE_SECONDS = 0.5
@@ -27,15 +27,11 @@ def _host_at(path: str, idle_seconds: float | None) -> None:
     descriptions.host_renderers()
 
 
-def _parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-
-
 def _gone(pid: int, seconds: float = 10) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+            state = stat_fields(pid)[0]
         except FileNotFoundError:
             return True
         if state == "Z":  # ended, not yet reaped: gone all the same
@@ -90,7 +86,7 @@ def test_a_description_is_rendered_by_a_renderer_the_host_forked(host):
     assert rendered.html == "<p>Some <em>emphasis</em>.</p>\n"
     renderer = descriptions._renderer
     assert isinstance(renderer, descriptions._HostedRenderer)
-    assert _parent_of(renderer.pid) == host.pid
+    assert parent_of(renderer.pid) == host.pid
 
 
 def test_the_renderer_lives_on_between_descriptions(host):
