@@ -393,18 +393,20 @@ def option_values(argv: list[str], name: str) -> list[str]:
     return values
 
 
+def mule_kind(target: str) -> str:
+    """What a uWSGI mule running ``target`` (``module:function``) is."""
+    if "taskqueue" in target:
+        return "task worker (mule)"
+    if "host_renderers" in target:
+        return "renderer host (mule)"
+    return "uwsgi mule"
+
+
 def uwsgi_children(master_argv: list[str]) -> list[str]:
     """What a uWSGI master's children are, in the order it spawns them: its workers
     (--processes), its mules (--mule), then its HTTP router (--http)."""
     processes = int((option_values(master_argv, "--processes") or ["1"])[-1])
-    mules = [
-        "task worker (mule)"
-        if "taskqueue" in target
-        else "renderer host (mule)"
-        if "host_renderers" in target
-        else "uwsgi mule"
-        for target in option_values(master_argv, "--mule")
-    ]
+    mules = [mule_kind(target) for target in option_values(master_argv, "--mule")]
     router = ["http router"] if option_values(master_argv, "--http") else []
     return ["uwsgi worker"] * processes + mules + router
 
